@@ -1,0 +1,27 @@
+// Topic name and filter rules (§4.7) and shared-subscription syntax (§4.8.2).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace allscene::mqtt {
+
+// Non-empty, no '+' or '#', valid UTF-8 (§4.7.3, §4.7.1).
+bool valid_topic_name(std::string_view topic);
+
+// Non-empty; '#' only as the whole last level; '+' only as a whole level;
+// a $share filter must have a non-empty group without wildcards and a
+// non-empty filter after it (§4.8.2).
+bool valid_topic_filter(std::string_view filter);
+
+struct SharedFilter {
+  std::string_view group;
+  std::string_view filter;
+};
+// "$share/{group}/{filter}" -> {group, filter}; nullopt when not shared.
+std::optional<SharedFilter> parse_shared(std::string_view filter);
+
+// Number of levels ('/'-separated parts) in a topic or filter.
+std::size_t topic_levels(std::string_view topic);
+
+}  // namespace allscene::mqtt
