@@ -97,6 +97,7 @@ class Hub:
         self.log_path = os.path.abspath(self.log_path)
         self.proc = None
         self._log = None
+        self.keep_log = False  # set when a test using this hub failed
 
     def start(self):
         cmd = [hub_binary(), "hub", "--listen", "%s:%d" % (HOST, self.port),
@@ -159,6 +160,13 @@ class Hub:
         self.stop()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            if not self.keep_log:
+                try:
+                    os.unlink(self.log_path)
+                except OSError:
+                    pass
+            else:
+                sys.stderr.write("hub log kept: %s\n" % self.log_path)
 
     def log_tail(self, lines=60):
         try:
@@ -209,6 +217,7 @@ class HubTestCase(unittest.TestCase):
             for hub in getattr(self, "_hubs", []):
                 if hub is None:
                     continue
+                hub.keep_log = True
                 status = "running" if hub.alive() else "exited %s" % hub.proc.returncode
                 sys.stderr.write("\n---- hub log tail (port %d, %s) for %s ----\n%s\n---- end ----\n"
                                  % (hub.port, status, self.id(), hub.log_tail()))
