@@ -1,0 +1,94 @@
+// allscene: one binary, one subcommand per tool.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "hub/hub.hpp"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::string& config_file,
+                     std::vector<std::string>& listen) {
+  auto* hub = app.add_subcommand("hub", "Run the hub: the MQTT broker every device connects to");
+  hub->add_option("-c,--config", config_file, "TOML configuration file (see docs/configuration.md)")
+      ->check(CLI::ExistingFile);
+  hub->add_option("--listen", listen,
+                  "MQTT listener HOST:PORT; repeat for several (default 127.0.0.1:1883)");
+  hub->add_option("--data-dir", config.data_dir, "Directory for the hub's data")
+      ->default_str(config.data_dir);
+  hub->add_option("--threads", config.threads, "Event loops; 0 means one per core")
+      ->default_str("0");
+  hub->add_option("--log-level", config.log_level, "trace, debug, info, warn, error or off")
+      ->default_str(config.log_level);
+  hub->add_option("--log-format", config.log_format, "text or json")
+      ->default_str(config.log_format);
+  auto& l = config.limits;
+  hub->add_option("--max-packet-size", l.max_packet_size, "Largest MQTT packet in bytes, both ways")
+      ->default_str(std::to_string(l.max_packet_size));
+  hub->add_option("--max-topic-length", l.max_topic_length, "Longest topic or filter in bytes")
+      ->default_str(std::to_string(l.max_topic_length));
+  hub->add_option("--max-topic-levels", l.max_topic_levels, "Most levels in a topic or filter")
+      ->default_str(std::to_string(l.max_topic_levels));
+  hub->add_option("--max-subscriptions-per-client", l.max_subscriptions_per_client,
+                  "Subscriptions one session may hold")
+      ->default_str(std::to_string(l.max_subscriptions_per_client));
+  hub->add_option("--max-queued-messages", l.max_queued_messages,
+                  "QoS 1/2 messages queued per session while offline or backlogged")
+      ->default_str(std::to_string(l.max_queued_messages));
+  hub->add_option("--max-inflight", l.max_inflight,
+                  "Unacknowledged QoS 1/2 messages per direction (Receive Maximum)")
+      ->default_str(std::to_string(l.max_inflight));
+  hub->add_option("--topic-alias-maximum", l.topic_alias_maximum,
+                  "Topic aliases a client may define (0 disables)")
+      ->default_str(std::to_string(l.topic_alias_maximum));
+  hub->add_option("--max-keep-alive", l.max_keep_alive, "Longest keep-alive in seconds")
+      ->default_str(std::to_string(l.max_keep_alive));
+  hub->add_option("--max-session-expiry", l.max_session_expiry,
+                  "Longest session expiry in seconds (4294967295: never)")
+      ->default_str(std::to_string(l.max_session_expiry));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"allscene — an open device–cloud hub"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+
+  // Flags must win over the config file, so the file is read first into
+  // the defaults and the flags are parsed on top.
+  allscene::hub::HubConfig config;
+  std::string config_file;
+  std::vector<std::string> listen;
+  for (int i = 1; i + 1 < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-c" || arg == "--config") config_file = argv[i + 1];
+  }
+  try {
+    if (!config_file.empty()) allscene::hub::load_config_file(config_file, config);
+  } catch (const std::exception& e) {
+    std::cerr << "allscene: " << e.what() << "\n";
+    return 2;
+  }
+  add_hub_command(app, config, config_file, listen);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (app.got_subcommand("hub")) {
+      for (const auto& l : listen) {
+        if (&l == &listen.front()) config.listeners.clear();
+        config.listeners.push_back(allscene::hub::parse_listen(l));
+      }
+      allscene::hub::setup_logging(config.log_level, config.log_format);
+      return allscene::hub::run(std::move(config));
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    std::cerr << "allscene: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,76 @@
+// The broker: one shard per event loop plus the little state they share —
+// the session directory (which shard is home to a client id, touched only
+// on CONNECT and session end), the retained store and the configuration.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/interfaces.hpp"
+#include "broker/limits.hpp"
+#include "broker/retained_store.hpp"
+#include "broker/shard.hpp"
+
+namespace allscene::broker {
+
+struct BrokerTotals {
+  std::uint64_t connections_total = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t protocol_errors = 0;
+  std::uint64_t dropped = 0;
+  std::size_t sessions = 0;  // read racily: a gauge, not exact
+};
+
+class Broker {
+ public:
+  // `executor` runs tasks on shard loops; shard i runs on loop i.
+  Broker(const Limits& limits, Executor& executor, AccessControl& access);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  std::size_t shard_count() const { return shards_.size(); }
+  Shard& shard(std::size_t i) { return *shards_[i]; }
+  const Limits& limits() const { return limits_; }
+  Executor& executor() { return executor_; }
+  AccessControl& access() { return access_; }
+  RetainedStore& retained() { return retained_; }
+
+  // Returns the home shard of `client_id`, making `candidate` its home if
+  // it has none. Thread-safe.
+  std::uint32_t home_of(const std::string& client_id, std::uint32_t candidate);
+  // Forgets the home of `client_id` if it is still `shard`. Thread-safe.
+  void release_home(const std::string& client_id, std::uint32_t shard);
+
+  // Handlers must be added before the loops start.
+  void add_topic_handler(TopicHandler& handler) { handlers_.push_back(&handler); }
+  TopicHandler* handler_for(std::string_view topic) const;
+
+  // A fresh client id for clients that send an empty one (§3.1.3.1).
+  std::string assign_client_id();
+
+  BrokerTotals totals() const;
+
+ private:
+  Limits limits_;
+  Executor& executor_;
+  AccessControl& access_;
+  RetainedStore retained_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<TopicHandler*> handlers_;
+  std::atomic<std::uint64_t> assigned_ids_{0};
+  std::uint64_t id_salt_;
+
+  std::mutex directory_mutex_;
+  std::unordered_map<std::string, std::uint32_t> directory_;  // guarded by directory_mutex_
+};
+
+}  // namespace allscene::broker

@@ -1,0 +1,81 @@
+// The server side of one MQTT connection, without sockets: bytes in
+// (on_data), packets out (through its Transport). It checks every inbound
+// packet against the spec and the limits, routes PUBLISHes, and hands
+// session work to the session's home shard.
+//
+// Threading: lives on one shard's loop; every method is called there.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "broker/interfaces.hpp"
+#include "broker/session.hpp"
+#include "mqtt/packets.hpp"
+
+namespace allscene::broker {
+
+class Shard;
+
+class Connection {
+ public:
+  Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePoint now);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Consumes complete packets from the front of `data`; returns the number
+  // of bytes consumed (a partial packet stays with the caller).
+  std::size_t on_data(std::span<const std::uint8_t> data, TimePoint now);
+  // The peer closed the stream or it failed.
+  void on_closed(TimePoint now);
+  // Closes the connection if the client was silent for 1.5x its keep-alive.
+  void check_keep_alive(TimePoint now);
+  // The session's shard ends this connection (takeover, shutdown, admin).
+  void kick(mqtt::ReasonCode reason, TimePoint now);
+
+  std::uint64_t id() const { return id_; }
+  bool closed() const { return state_ == State::closed; }
+  Transport& transport() { return transport_; }
+  const std::string& client_id() const { return client_id_; }
+
+ private:
+  enum class State { awaiting_connect, connected, closed };
+
+  void handle(mqtt::Packet& packet, TimePoint now);
+  void on_connect(mqtt::Connect& connect, TimePoint now);
+  void on_publish(mqtt::Publish& publish, TimePoint now);
+  void on_pubrel(const mqtt::PubAck& pubrel, TimePoint now);
+  void on_subscribe(mqtt::Subscribe& subscribe, TimePoint now);
+  void on_unsubscribe(mqtt::Unsubscribe& unsubscribe, TimePoint now);
+  void on_disconnect(const mqtt::Disconnect& disconnect, TimePoint now);
+  void refuse_connect(mqtt::ReasonCode reason, mqtt::Version version);
+  // Ends the connection for a protocol violation (§4.13): DISCONNECT with
+  // `reason` under v5, then close; the will is published.
+  void fail(mqtt::ReasonCode reason, TimePoint now);
+  void end(bool publish_will, std::optional<std::uint32_t> new_expiry, TimePoint now);
+  void send(const mqtt::Packet& packet);
+  void ack_publish(mqtt::PacketType type, std::uint16_t packet_id, mqtt::ReasonCode reason);
+  ConnRef ref() const;
+  bool valid_topic_name(std::string_view topic) const;
+
+  Shard& shard_;
+  Transport& transport_;
+  PeerInfo peer_;
+  std::uint64_t id_;
+  State state_ = State::awaiting_connect;
+  mqtt::Version version_ = mqtt::Version::v5;
+  std::string client_id_;
+  std::string identity_;
+  std::uint32_t home_ = 0;  // shard of the session
+  std::uint16_t keep_alive_ = 0;
+  bool session_expiry_was_zero_ = true;
+  TimePoint last_activity_;
+  std::unordered_map<std::uint16_t, std::string> in_aliases_;
+  std::unordered_set<std::uint16_t> inbound_qos2_;  // for Receive Maximum (§3.3.4)
+};
+
+}  // namespace allscene::broker

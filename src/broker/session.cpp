@@ -1,0 +1,169 @@
+#include "broker/session.hpp"
+
+#include <algorithm>
+
+#include "mqtt/codec.hpp"
+
+namespace allscene::broker {
+
+using mqtt::PacketType;
+using mqtt::ReasonCode;
+
+std::optional<std::uint32_t> Message::remaining_expiry(TimePoint now) const {
+  if (!expires_at) return std::nullopt;
+  const auto left = std::chrono::ceil<std::chrono::seconds>(*expires_at - now).count();
+  return static_cast<std::uint32_t>(std::max<long long>(left, 0));
+}
+
+Session::Session(std::string client_id, std::uint32_t max_queued, std::uint16_t max_inflight)
+    : client_id_(std::move(client_id)), max_queued_(max_queued), max_inflight_(max_inflight) {}
+
+void Session::attach(Outlet& out, ConnRef conn, const ClientLimits& limits, TimePoint now) {
+  conn_ = conn;
+  limits_ = limits;
+  out_aliases_.clear();  // aliases live only as long as a connection (§3.3.2.3.4)
+  expires_at.reset();
+  will_at.reset();
+  // §4.4: resend unacknowledged PUBLISH with DUP set, and PUBREL.
+  for (auto& f : inflight_) {
+    if (f.state == State::awaiting_comp) {
+      send_ack(out, PacketType::pubrel, f.packet_id, ReasonCode::success);
+    } else {
+      send_publish(out, f.delivery, f.packet_id, true, now);
+    }
+  }
+  pump(out, now);
+}
+
+void Session::deliver(Outlet& out, Delivery&& d, TimePoint now) {
+  if (d.qos == 0) {
+    if (online()) {
+      send_publish(out, d, 0, false, now);
+    } else {
+      out.count_drop(DropReason::qos0_offline);
+    }
+    return;
+  }
+  enqueue(out, std::move(d));
+  if (online()) pump(out, now);
+}
+
+void Session::enqueue(Outlet& out, Delivery&& d) {
+  if (queue_.size() >= max_queued_) {
+    out.count_drop(DropReason::queue_full);
+    return;
+  }
+  queue_.push_back(std::move(d));
+}
+
+void Session::pump(Outlet& out, TimePoint now) {
+  const std::size_t quota = std::min<std::size_t>(limits_.receive_maximum, max_inflight_);
+  while (online() && !queue_.empty() && inflight_.size() < quota) {
+    Delivery d = std::move(queue_.front());
+    queue_.pop_front();
+    const std::uint16_t id = next_packet_id();
+    if (!send_publish(out, d, id, false, now)) continue;
+    inflight_.push_back({id, d.qos == 1 ? State::awaiting_ack : State::awaiting_rec, std::move(d)});
+  }
+}
+
+std::uint16_t Session::next_packet_id() {
+  for (;;) {
+    next_id_ = static_cast<std::uint16_t>(next_id_ == 65535 ? 1 : next_id_ + 1);
+    if (!find_inflight(next_id_)) return next_id_;
+  }
+}
+
+Session::Inflight* Session::find_inflight(std::uint16_t packet_id) {
+  for (auto& f : inflight_) {
+    if (f.packet_id == packet_id) return &f;
+  }
+  return nullptr;
+}
+
+bool Session::send_publish(Outlet& out, const Delivery& d, std::uint16_t packet_id, bool dup,
+                           TimePoint now) {
+  const Message& m = *d.message;
+  if (m.expired(now)) {
+    out.count_drop(DropReason::expired);
+    return false;
+  }
+  mqtt::PublishHeader h;
+  h.dup = dup;
+  h.qos = d.qos;
+  h.retain = d.retain;
+  h.topic = m.topic;
+  h.packet_id = packet_id;
+  h.payload_size = m.payload.size();
+  std::uint16_t new_alias = 0;
+  if (limits_.version == mqtt::Version::v5) {
+    h.properties = &m.properties;
+    h.message_expiry_interval = m.remaining_expiry(now);
+    h.subscription_identifiers = d.subscription_ids;
+    if (limits_.topic_alias_maximum > 0) {
+      if (auto it = out_aliases_.find(m.topic); it != out_aliases_.end()) {
+        h.topic_alias = it->second;
+        h.topic = {};
+      } else if (out_aliases_.size() < limits_.topic_alias_maximum) {
+        new_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+        h.topic_alias = new_alias;
+      }
+    }
+  }
+  auto& buf = out.scratch();
+  buf.clear();
+  mqtt::encode_publish_header(h, limits_.version, buf);
+  // §3.1.2.11.4: never send a packet larger than the client accepts; the
+  // message is dropped as if it had been delivered.
+  if (limits_.maximum_packet_size && buf.size() + m.payload.size() > limits_.maximum_packet_size) {
+    out.count_drop(DropReason::too_large);
+    return false;
+  }
+  if (new_alias) out_aliases_.emplace(m.topic, new_alias);
+  out.write_publish(conn_, buf, d.message);
+  return true;
+}
+
+void Session::send_ack(Outlet& out, PacketType type, std::uint16_t packet_id, ReasonCode reason) {
+  if (!online()) return;
+  auto& buf = out.scratch();
+  buf.clear();
+  mqtt::encode(mqtt::PubAck{type, packet_id, reason, {}}, limits_.version, buf);
+  out.write(conn_, buf);
+}
+
+void Session::finish_inflight(Outlet& out, std::uint16_t packet_id, TimePoint now) {
+  auto it = std::find_if(inflight_.begin(), inflight_.end(),
+                         [&](const Inflight& f) { return f.packet_id == packet_id; });
+  if (it != inflight_.end()) inflight_.erase(it);
+  pump(out, now);
+}
+
+void Session::on_puback(Outlet& out, std::uint16_t packet_id, TimePoint now) {
+  Inflight* f = find_inflight(packet_id);
+  if (!f || f->state != State::awaiting_ack) return;  // unknown id: nothing to answer
+  finish_inflight(out, packet_id, now);
+}
+
+void Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason, TimePoint now) {
+  Inflight* f = find_inflight(packet_id);
+  if (!f || f->state == State::awaiting_ack) {
+    send_ack(out, PacketType::pubrel, packet_id, ReasonCode::packet_identifier_not_found);
+    return;
+  }
+  if (mqtt::is_error(reason)) {  // §4.3.3: an error PUBREC ends the flow
+    finish_inflight(out, packet_id, now);
+    return;
+  }
+  f->state = State::awaiting_comp;
+  f->delivery = {};  // the message is no longer needed (§4.3.3)
+  send_ack(out, PacketType::pubrel, packet_id, ReasonCode::success);
+}
+
+void Session::on_pubcomp(Outlet& out, std::uint16_t packet_id, TimePoint now) {
+  Inflight* f = find_inflight(packet_id);
+  if (!f || f->state != State::awaiting_comp) return;
+  finish_inflight(out, packet_id, now);
+}
+
+}  // namespace allscene::broker

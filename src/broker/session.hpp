@@ -1,0 +1,135 @@
+// One client's session (§4.1): subscriptions, outbound QoS 1/2 flow,
+// queued messages, inbound QoS 2 state and the will. It lives on one shard
+// (its "home") for its whole life; the connection may sit on another shard,
+// so all output goes through an Outlet addressed by ConnRef.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "broker/message.hpp"
+#include "mqtt/packets.hpp"
+
+namespace allscene::broker {
+
+// Names a live connection: the shard (event loop) it sits on and its id.
+struct ConnRef {
+  std::uint32_t shard = 0;
+  std::uint64_t id = 0;  // 0: none
+  explicit operator bool() const { return id != 0; }
+  bool operator==(const ConnRef&) const = default;
+};
+
+// Why a message was not delivered; each is counted.
+enum class DropReason { queue_full, expired, too_large, qos0_offline };
+
+// Where a session's output goes; implemented by the shard.
+class Outlet {
+ public:
+  virtual ~Outlet() = default;
+  virtual void write(ConnRef conn, std::span<const std::uint8_t> bytes) = 0;
+  virtual void write_publish(ConnRef conn, std::span<const std::uint8_t> header,
+                             const MessagePtr& message) = 0;
+  virtual void close(ConnRef conn, mqtt::ReasonCode reason) = 0;
+  virtual std::vector<std::uint8_t>& scratch() = 0;  // reusable encode buffer
+  virtual void count_drop(DropReason reason) = 0;
+};
+
+
+// A message on its way to one session, with this subscriber's options.
+struct Delivery {
+  MessagePtr message;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+struct SubscriptionEntry {
+  mqtt::SubscribeOptions options;
+  std::uint32_t subscription_id = 0;
+};
+
+struct PendingWill {
+  MessagePtr message;
+  std::uint32_t delay = 0;  // seconds (§3.1.3.2.2)
+};
+
+// What a connection negotiated that the session's output must respect.
+struct ClientLimits {
+  mqtt::Version version = mqtt::Version::v5;
+  std::uint16_t receive_maximum = 65535;        // client's (§3.1.2.11.3)
+  std::uint32_t maximum_packet_size = 0;        // client's; 0: no limit
+  std::uint16_t topic_alias_maximum = 0;        // client's (§3.1.2.11.5)
+};
+
+class Session {
+ public:
+  Session(std::string client_id, std::uint32_t max_queued, std::uint16_t max_inflight);
+
+  const std::string& client_id() const { return client_id_; }
+  ConnRef connection() const { return conn_; }
+  bool online() const { return static_cast<bool>(conn_); }
+  mqtt::Version version() const { return limits_.version; }
+
+  // Binds a new connection and resends unacknowledged messages (§4.4).
+  void attach(Outlet& out, ConnRef conn, const ClientLimits& limits, TimePoint now);
+  void detach() { conn_ = {}; }
+
+  void deliver(Outlet& out, Delivery&& delivery, TimePoint now);
+  // Client acknowledgements of our PUBLISHes.
+  void on_puback(Outlet& out, std::uint16_t packet_id, TimePoint now);
+  void on_pubrec(Outlet& out, std::uint16_t packet_id, mqtt::ReasonCode reason, TimePoint now);
+  void on_pubcomp(Outlet& out, std::uint16_t packet_id, TimePoint now);
+
+  // Inbound QoS 2: true if packet_id is new (the message must be routed).
+  bool begin_inbound_qos2(std::uint16_t packet_id) { return awaiting_rel_.insert(packet_id).second; }
+  bool release_inbound_qos2(std::uint16_t packet_id) { return awaiting_rel_.erase(packet_id) > 0; }
+
+  std::unordered_map<std::string, SubscriptionEntry>& subscriptions() { return subscriptions_; }
+
+  std::uint32_t expiry_interval = 0;        // seconds; 0xFFFFFFFF never
+  std::optional<PendingWill> will;
+  std::optional<TimePoint> will_at;         // will delay running
+  std::optional<TimePoint> expires_at;      // set while disconnected
+
+  std::size_t inflight_count() const { return inflight_.size(); }
+  std::size_t queued_count() const { return queue_.size(); }
+
+ private:
+  enum class State : std::uint8_t { awaiting_ack, awaiting_rec, awaiting_comp };
+  struct Inflight {
+    std::uint16_t packet_id;
+    State state;
+    Delivery delivery;
+  };
+
+  bool send_publish(Outlet& out, const Delivery& d, std::uint16_t packet_id, bool dup,
+                    TimePoint now);
+  void send_ack(Outlet& out, mqtt::PacketType type, std::uint16_t packet_id,
+                mqtt::ReasonCode reason);
+  void enqueue(Outlet& out, Delivery&& delivery);
+  void pump(Outlet& out, TimePoint now);
+  std::uint16_t next_packet_id();
+  Inflight* find_inflight(std::uint16_t packet_id);
+  void finish_inflight(Outlet& out, std::uint16_t packet_id, TimePoint now);
+
+  std::string client_id_;
+  ConnRef conn_;
+  ClientLimits limits_;
+  std::uint32_t max_queued_;
+  std::uint16_t max_inflight_;
+  std::uint16_t next_id_ = 0;
+  std::vector<Inflight> inflight_;  // in send order; at most max_inflight_
+  std::deque<Delivery> queue_;
+  std::unordered_set<std::uint16_t> awaiting_rel_;
+  std::unordered_map<std::string, SubscriptionEntry> subscriptions_;
+  std::unordered_map<std::string, std::uint16_t> out_aliases_;  // per connection
+};
+
+}  // namespace allscene::broker

@@ -1,0 +1,528 @@
+#include "broker/shard.hpp"
+
+#include <algorithm>
+
+#include "broker/broker.hpp"
+#include "broker/connection.hpp"
+#include "mqtt/codec.hpp"
+#include "mqtt/topic.hpp"
+
+namespace allscene::broker {
+
+using mqtt::ReasonCode;
+
+Shard::Shard(Broker& broker, std::uint32_t index)
+    : broker_(broker), index_(index), outboxes_(broker.executor().shard_count()) {}
+
+Shard::~Shard() = default;
+
+// ---- cross-shard plumbing -------------------------------------------------
+
+std::vector<Shard::Task>& Shard::outbox(std::uint32_t target) {
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    broker_.executor().post(index_, [this] { flush(); });
+  }
+  return outboxes_[target];
+}
+
+void Shard::on_shard(std::uint32_t target, std::function<void(Shard&)> fn) {
+  if (target == index_) {
+    fn(*this);
+  } else {
+    outbox(target).emplace_back(std::in_place_type<CallTask>, std::move(fn));
+  }
+}
+
+void Shard::flush() {
+  flush_scheduled_ = false;
+  for (std::uint32_t i = 0; i < outboxes_.size(); ++i) {
+    if (outboxes_[i].empty()) continue;
+    std::vector<Task> batch;
+    batch.swap(outboxes_[i]);
+    broker_.executor().post(i, [target = &broker_.shard(i), batch = std::move(batch)]() mutable {
+      target->run_batch(batch);
+    });
+  }
+}
+
+void Shard::run_batch(std::vector<Task>& batch) {
+  const TimePoint now = Clock::now();
+  for (auto& task : batch) {
+    if (auto* r = std::get_if<RouteTask>(&task)) {
+      route_local(r->message, now);
+    } else if (auto* w = std::get_if<WriteTask>(&task)) {
+      write(ConnRef{index_, w->conn}, w->bytes);
+    } else if (auto* c = std::get_if<CloseTask>(&task)) {
+      close(ConnRef{index_, c->conn}, c->reason);
+    } else {
+      std::get<CallTask>(task).fn(*this);
+    }
+  }
+}
+
+// ---- Outlet ----------------------------------------------------------------
+
+Connection* Shard::connection(std::uint64_t id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() || it->second->closed() ? nullptr : it->second;
+}
+
+void Shard::write(ConnRef conn, std::span<const std::uint8_t> bytes) {
+  if (conn.shard != index_) {
+    outbox(conn.shard).emplace_back(std::in_place_type<WriteTask>, conn.id,
+                                    std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+    return;
+  }
+  if (Connection* c = connection(conn.id)) {
+    c->transport().send(bytes);
+    stats_.bytes_sent.add(bytes.size());
+  }
+}
+
+void Shard::write_publish(ConnRef conn, std::span<const std::uint8_t> header,
+                          const MessagePtr& message) {
+  if (conn.shard != index_) {
+    std::vector<std::uint8_t> bytes(header.begin(), header.end());
+    bytes.insert(bytes.end(), message->payload.begin(), message->payload.end());
+    outbox(conn.shard).emplace_back(std::in_place_type<WriteTask>, conn.id, std::move(bytes));
+    stats_.messages_sent.add();
+    return;
+  }
+  if (Connection* c = connection(conn.id)) {
+    c->transport().send_publish(header, message);
+    stats_.messages_sent.add();
+    stats_.bytes_sent.add(header.size() + message->payload.size());
+  }
+}
+
+void Shard::close(ConnRef conn, ReasonCode reason) {
+  if (conn.shard != index_) {
+    outbox(conn.shard).emplace_back(std::in_place_type<CloseTask>, conn.id, reason);
+    return;
+  }
+  if (Connection* c = connection(conn.id)) c->kick(reason, Clock::now());
+}
+
+void Shard::count_drop(DropReason reason) {
+  switch (reason) {
+    case DropReason::queue_full: stats_.dropped_queue_full.add(); break;
+    case DropReason::expired: stats_.dropped_expired.add(); break;
+    case DropReason::too_large: stats_.dropped_too_large.add(); break;
+    case DropReason::qos0_offline: stats_.dropped_qos0_offline.add(); break;
+  }
+}
+
+// ---- connections -------------------------------------------------------------
+
+std::uint64_t Shard::new_connection_id() { return ++next_connection_; }
+
+void Shard::add_connection(std::uint64_t id, Connection* connection) {
+  connections_.emplace(id, connection);
+  stats_.connections_total.add();
+  stats_.connections_current.add();
+}
+
+void Shard::remove_connection(std::uint64_t id) {
+  if (connections_.erase(id)) stats_.connections_current.sub();
+}
+
+// ---- routing -------------------------------------------------------------------
+
+void Shard::route(const MessagePtr& message, TimePoint now) {
+  if (message->retain) broker_.retained().put(message);
+  route_local(message, now);
+  for (std::uint32_t i = 0; i < outboxes_.size(); ++i) {
+    if (i != index_) outbox(i).emplace_back(std::in_place_type<RouteTask>, message);
+  }
+}
+
+void Shard::route_local(const MessagePtr& message, TimePoint now) {
+  matches_.clear();
+  index_tree_.match(message->topic, matches_);
+  if (matches_.empty()) return;
+  if (matches_.size() > 1) {
+    // Group a session's overlapping subscriptions together (§3.3.4).
+    std::sort(matches_.begin(), matches_.end(), [](const Subscriber& a, const Subscriber& b) {
+      return a.session != b.session ? a.session < b.session : a.group < b.group;
+    });
+  }
+  for (std::size_t i = 0; i < matches_.size();) {
+    const Subscriber& first = matches_[i];
+    if (first.group) {
+      deliver_to_group(*first.group, message, now);
+      ++i;
+      continue;
+    }
+    Session* session = first.session;
+    int qos = -1;
+    bool retain = false;
+    std::vector<std::uint32_t> ids;
+    for (; i < matches_.size() && matches_[i].session == session; ++i) {
+      const Subscriber& s = matches_[i];
+      if (s.options.no_local && message->origin_client_id == session->client_id()) continue;
+      qos = std::max<int>(qos, s.options.max_qos);
+      retain = retain || (s.options.retain_as_published && message->retain);
+      if (s.subscription_id) ids.push_back(s.subscription_id);
+    }
+    if (qos < 0) continue;
+    session->deliver(*this,
+                     Delivery{message, static_cast<std::uint8_t>(std::min<int>(qos, message->qos)),
+                              retain, std::move(ids)},
+                     now);
+  }
+}
+
+void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now) {
+  const std::size_t n = group.members.size();
+  if (n == 0) return;
+  // Round robin over connected members; an offline member's session queues
+  // only when no member is connected.
+  std::size_t pick = group.next % n;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t idx = (group.next + k) % n;
+    if (group.members[idx].online) {
+      pick = idx;
+      break;
+    }
+  }
+  group.next = pick + 1;
+  const SharedMember& m = group.members[pick];
+  Delivery d{message, std::min(message->qos, m.options.max_qos),
+             m.options.retain_as_published && message->retain, {}};
+  if (m.subscription_id) d.subscription_ids.push_back(m.subscription_id);
+  if (m.shard == index_) {
+    deliver_shared(m.client_id, std::move(d), now);
+  } else {
+    on_shard(m.shard, [client_id = m.client_id, d = std::move(d)](Shard& s) mutable {
+      s.deliver_shared(client_id, std::move(d), Clock::now());
+    });
+  }
+}
+
+void Shard::deliver_shared(const std::string& client_id, Delivery&& delivery, TimePoint now) {
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end()) {
+    stats_.dropped_no_session.add();
+    return;
+  }
+  it->second->deliver(*this, std::move(delivery), now);
+}
+
+// ---- sessions ------------------------------------------------------------------
+
+Session* Shard::session_for(const std::string& client_id, ConnRef conn) {
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end() || it->second->connection() != conn) return nullptr;
+  return it->second.get();
+}
+
+void Shard::attach(AttachRequest&& req, TimePoint now) {
+  // The directory may have moved the home since the connection asked.
+  const std::uint32_t home = broker_.home_of(req.client_id, index_);
+  if (home != index_) {
+    on_shard(home, [r = std::move(req), now](Shard& s) mutable { s.attach(std::move(r), now); });
+    return;
+  }
+  auto it = sessions_.find(req.client_id);
+  Session* s = it == sessions_.end() ? nullptr : it->second.get();
+  if (s && s->online()) {
+    // §3.1.4 step 2: one connection per client id; the old one gets 0x8E.
+    // Unbind first, so the old connection's detach is ignored.
+    const ConnRef old = s->connection();
+    s->detach();
+    set_shared_online(*s, false);
+    close(old, ReasonCode::session_taken_over);
+    // The old connection ended abnormally: its will goes out unless the
+    // session continues within the Will Delay Interval (§3.1.3.2.2).
+    if (s->will && (req.clean_start || s->will->delay == 0)) publish_will(*s, now);
+  }
+  if (s && req.clean_start) {
+    end_session(*s, now, /*keep_home=*/true);
+    s = nullptr;
+  }
+  const bool present = s != nullptr;
+  if (!s) {
+    auto owned = std::make_unique<Session>(req.client_id, broker_.limits().max_queued_messages,
+                                           broker_.limits().max_inflight);
+    s = owned.get();
+    sessions_.emplace(req.client_id, std::move(owned));
+  }
+  s->expiry_interval = req.session_expiry;
+  s->will = std::move(req.will);
+  req.connack.session_present = present;
+  scratch_.clear();
+  mqtt::encode(req.connack, req.limits.version, scratch_);
+  write(req.conn, scratch_);
+  s->attach(*this, req.conn, req.limits, now);
+  set_shared_online(*s, true);
+}
+
+void Shard::detach(const std::string& client_id, ConnRef conn, bool publish_will_now,
+                   std::optional<std::uint32_t> new_expiry, TimePoint now) {
+  Session* s = session_for(client_id, conn);
+  if (!s) return;  // taken over meanwhile
+  s->detach();
+  set_shared_online(*s, false);
+  if (new_expiry) s->expiry_interval = *new_expiry;
+  if (!publish_will_now) s->will.reset();  // normal DISCONNECT discards the will (§3.14.4)
+  if (s->expiry_interval == 0) {
+    end_session(*s, now, false);
+    return;
+  }
+  if (s->will) {
+    if (s->will->delay == 0) {
+      publish_will(*s, now);
+    } else {
+      s->will_at = now + std::chrono::seconds(s->will->delay);
+    }
+  }
+  if (s->expiry_interval != 0xFFFFFFFF) {
+    s->expires_at = now + std::chrono::seconds(s->expiry_interval);
+  }
+  schedule(*s);
+}
+
+void Shard::schedule(Session& s) {
+  std::optional<TimePoint> next = s.expires_at;
+  if (s.will_at && (!next || *s.will_at < *next)) next = s.will_at;
+  if (next) deadlines_.emplace(*next, s.client_id());
+}
+
+void Shard::publish_will(Session& s, TimePoint now) {
+  if (!s.will) return;
+  auto m = std::make_shared<Message>(*s.will->message);
+  if (m->properties.message_expiry_interval) {
+    m->expires_at = now + std::chrono::seconds(*m->properties.message_expiry_interval);
+    m->properties.message_expiry_interval.reset();
+  }
+  s.will.reset();
+  s.will_at.reset();
+  route(m, now);
+}
+
+void Shard::end_session(Session& s, TimePoint now, bool keep_home) {
+  publish_will(s, now);  // a will still pending goes out when the session ends
+  std::vector<std::string> filters;
+  filters.reserve(s.subscriptions().size());
+  for (const auto& [filter, entry] : s.subscriptions()) filters.push_back(filter);
+  for (const auto& f : filters) remove_subscription(s, f);
+  const std::string client_id = s.client_id();
+  if (!keep_home) broker_.release_home(client_id, index_);
+  sessions_.erase(client_id);
+}
+
+void Shard::tick(TimePoint now) {
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const std::string client_id = std::move(deadlines_.begin()->second);
+    deadlines_.erase(deadlines_.begin());
+    auto it = sessions_.find(client_id);
+    if (it == sessions_.end() || it->second->online()) continue;
+    Session& s = *it->second;
+    if (s.expires_at && *s.expires_at <= now) {
+      end_session(s, now, false);
+      continue;
+    }
+    if (s.will_at && *s.will_at <= now) publish_will(s, now);
+  }
+  std::vector<Connection*> conns;
+  conns.reserve(connections_.size());
+  for (auto& [id, c] : connections_) conns.push_back(c);
+  for (auto* c : conns) c->check_keep_alive(now);
+}
+
+void Shard::kick_all(ReasonCode reason) {
+  std::vector<Connection*> conns;
+  for (auto& [id, c] : connections_) conns.push_back(c);
+  for (auto* c : conns) c->kick(reason, Clock::now());
+}
+
+// ---- subscriptions -------------------------------------------------------------
+
+std::uint32_t Shard::group_owner(std::string_view name) const {
+  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(name) % outboxes_.size());
+}
+
+void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
+                             std::uint32_t subscription_id) {
+  s.subscriptions()[sub.filter] = SubscriptionEntry{sub.options, subscription_id};
+  if (auto shared = mqtt::parse_shared(sub.filter)) {
+    SharedMember m{index_, s.client_id(), sub.options, subscription_id, s.online()};
+    on_shard(group_owner(sub.filter),
+             [name = sub.filter, filter = std::string(shared->filter), m](Shard& o) mutable {
+               o.group_join(name, filter, std::move(m));
+             });
+    return;
+  }
+  index_tree_.insert(sub.filter, Subscriber{&s, nullptr, sub.options, subscription_id});
+}
+
+void Shard::remove_subscription(Session& s, const std::string& filter) {
+  s.subscriptions().erase(filter);
+  if (mqtt::parse_shared(filter)) {
+    on_shard(group_owner(filter), [name = filter, shard = index_, cid = s.client_id()](Shard& o) {
+      o.group_leave(name, shard, cid);
+    });
+    return;
+  }
+  index_tree_.erase(filter, &s, nullptr);
+}
+
+void Shard::set_shared_online(Session& s, bool online) {
+  for (const auto& [filter, entry] : s.subscriptions()) {
+    if (!mqtt::parse_shared(filter)) continue;
+    on_shard(group_owner(filter),
+             [name = filter, shard = index_, cid = s.client_id(), online](Shard& o) {
+               o.group_online(name, shard, cid, online);
+             });
+  }
+}
+
+void Shard::group_join(const std::string& name, const std::string& filter, SharedMember member) {
+  auto& g = groups_[name];
+  if (!g) {
+    g = std::make_unique<SharedGroup>();
+    g->name = name;
+    g->filter = filter;
+    index_tree_.insert(filter, Subscriber{nullptr, g.get(), {}, 0});
+  }
+  for (auto& m : g->members) {
+    if (m.shard == member.shard && m.client_id == member.client_id) {
+      m = std::move(member);
+      return;
+    }
+  }
+  g->members.push_back(std::move(member));
+}
+
+void Shard::group_leave(const std::string& name, std::uint32_t shard,
+                        const std::string& client_id) {
+  auto it = groups_.find(name);
+  if (it == groups_.end()) return;
+  auto& members = it->second->members;
+  std::erase_if(members, [&](const SharedMember& m) {
+    return m.shard == shard && m.client_id == client_id;
+  });
+  if (members.empty()) {
+    index_tree_.erase(it->second->filter, nullptr, it->second.get());
+    groups_.erase(it);
+  }
+}
+
+void Shard::group_online(const std::string& name, std::uint32_t shard,
+                         const std::string& client_id, bool online) {
+  auto it = groups_.find(name);
+  if (it == groups_.end()) return;
+  for (auto& m : it->second->members) {
+    if (m.shard == shard && m.client_id == client_id) m.online = online;
+  }
+}
+
+void Shard::subscribe(SubscribeRequest&& req, TimePoint now) {
+  Session* s = session_for(req.client_id, req.conn);
+  if (!s) return;
+  const auto& props = req.packet.properties;
+  const std::uint32_t sub_id =
+      props.subscription_identifiers.empty() ? 0 : props.subscription_identifiers.front();
+  mqtt::Suback ack;
+  ack.packet_id = req.packet.packet_id;
+  struct RetainedRequest {
+    const mqtt::TopicSubscription* sub;
+    bool is_new;
+  };
+  std::vector<RetainedRequest> retained;
+  for (std::size_t i = 0; i < req.packet.subscriptions.size(); ++i) {
+    const auto& sub = req.packet.subscriptions[i];
+    ReasonCode rc = req.verdicts[i];
+    if (!mqtt::is_error(rc)) {
+      const bool is_new = !s->subscriptions().contains(sub.filter);
+      if (is_new && s->subscriptions().size() >= broker_.limits().max_subscriptions_per_client) {
+        rc = ReasonCode::quota_exceeded;
+      } else {
+        add_subscription(*s, sub, sub_id);
+        // Retained messages are not sent for shared subscriptions (§4.8.2).
+        if (!mqtt::parse_shared(sub.filter)) retained.push_back({&sub, is_new});
+      }
+    }
+    ack.reason_codes.push_back(rc);
+  }
+  scratch_.clear();
+  mqtt::encode(ack, s->version(), scratch_);
+  write(req.conn, scratch_);
+  for (const auto& r : retained) {
+    const auto& opts = r.sub->options;
+    // Retain Handling (§3.8.3.1): 0 always, 1 only for a new subscription, 2 never.
+    if (opts.retain_handling == 2 || (opts.retain_handling == 1 && !r.is_new)) continue;
+    send_retained(*s, r.sub->filter, opts, sub_id, now);
+  }
+}
+
+void Shard::send_retained(Session& s, const std::string& filter,
+                          const mqtt::SubscribeOptions& options, std::uint32_t subscription_id,
+                          TimePoint now) {
+  std::vector<MessagePtr> found;
+  broker_.retained().match(filter, found);
+  for (auto& m : found) {
+    if (m->expired(now)) continue;
+    Delivery d{m, std::min(m->qos, options.max_qos), true, {}};  // §3.3.1.3: RETAIN set
+    if (subscription_id) d.subscription_ids.push_back(subscription_id);
+    s.deliver(*this, std::move(d), now);
+  }
+}
+
+void Shard::unsubscribe(const std::string& client_id, ConnRef conn,
+                        const mqtt::Unsubscribe& packet) {
+  Session* s = session_for(client_id, conn);
+  if (!s) return;
+  mqtt::Unsuback ack;
+  ack.packet_id = packet.packet_id;
+  for (const auto& filter : packet.filters) {
+    const bool existed = s->subscriptions().contains(filter);
+    if (existed) remove_subscription(*s, filter);
+    ack.reason_codes.push_back(existed ? ReasonCode::success
+                                       : ReasonCode::no_subscription_existed);
+  }
+  scratch_.clear();
+  mqtt::encode(ack, s->version(), scratch_);
+  write(conn, scratch_);
+}
+
+// ---- acknowledgements ----------------------------------------------------------
+
+void Shard::on_client_ack(const std::string& client_id, ConnRef conn, const mqtt::PubAck& ack,
+                          TimePoint now) {
+  Session* s = session_for(client_id, conn);
+  if (!s) return;
+  switch (ack.type) {
+    case mqtt::PacketType::puback: s->on_puback(*this, ack.packet_id, now); break;
+    case mqtt::PacketType::pubrec: s->on_pubrec(*this, ack.packet_id, ack.reason_code, now); break;
+    case mqtt::PacketType::pubcomp: s->on_pubcomp(*this, ack.packet_id, now); break;
+    default: break;
+  }
+}
+
+void Shard::inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16_t packet_id,
+                         const MessagePtr& message, TimePoint now) {
+  Session* s = session_for(client_id, conn);
+  if (!s) return;
+  // A resent PUBLISH (DUP) with a packet id still awaiting PUBREL is not
+  // routed again: exactly once (§4.3.3).
+  if (s->begin_inbound_qos2(packet_id)) route(message, now);
+  reply(*s, mqtt::PacketType::pubrec, packet_id, ReasonCode::success);
+}
+
+void Shard::pubrel(const std::string& client_id, ConnRef conn, std::uint16_t packet_id) {
+  Session* s = session_for(client_id, conn);
+  if (!s) return;
+  const bool known = s->release_inbound_qos2(packet_id);
+  reply(*s, mqtt::PacketType::pubcomp, packet_id,
+        known ? ReasonCode::success : ReasonCode::packet_identifier_not_found);
+}
+
+void Shard::reply(Session& s, mqtt::PacketType type, std::uint16_t packet_id, ReasonCode reason) {
+  scratch_.clear();
+  mqtt::encode(mqtt::PubAck{type, packet_id, reason, {}}, s.version(), scratch_);
+  write(s.connection(), scratch_);
+}
+
+}  // namespace allscene::broker

@@ -1,0 +1,172 @@
+// A shard is the broker state owned by one event loop: the sessions homed
+// there, their subscription index, the shared-subscription groups it owns
+// and the connections it serves. Only its own loop touches it; other shards
+// reach it through batched tasks (one post per batch, in order).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "broker/session.hpp"
+#include "broker/stats.hpp"
+#include "broker/subscription_index.hpp"
+
+namespace allscene::broker {
+
+class Broker;
+class Connection;
+
+struct SharedMember {
+  std::uint32_t shard = 0;
+  std::string client_id;
+  mqtt::SubscribeOptions options;
+  std::uint32_t subscription_id = 0;
+  bool online = true;
+};
+
+// "$share/{group}/{filter}": owned by one shard, chosen by hash of the name.
+struct SharedGroup {
+  std::string name;    // the full "$share/..." filter
+  std::string filter;  // the part after the group
+  std::vector<SharedMember> members;
+  std::size_t next = 0;  // round-robin cursor
+};
+
+// Everything a connection hands its session's shard on CONNECT.
+struct AttachRequest {
+  ConnRef conn;
+  std::string client_id;
+  bool clean_start = true;
+  std::uint32_t session_expiry = 0;
+  std::optional<PendingWill> will;
+  ClientLimits limits;
+  mqtt::Connack connack;  // prepared by the connection; session_present set here
+};
+
+struct SubscribeRequest {
+  ConnRef conn;
+  std::string client_id;
+  mqtt::Subscribe packet;
+  std::vector<mqtt::ReasonCode> verdicts;  // per filter, from the connection's checks
+};
+
+class Shard final : public Outlet {
+ public:
+  Shard(Broker& broker, std::uint32_t index);
+  ~Shard() override;
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  std::uint32_t index() const { return index_; }
+  Broker& broker() { return broker_; }
+  ShardStats& stats() { return stats_; }
+  const ShardStats& stats() const { return stats_; }
+
+  // Runs `fn` on shard `target`: now if it is this shard, else batched.
+  void on_shard(std::uint32_t target, std::function<void(Shard&)> fn);
+
+  // Publishes a message: delivered here and sent to every other shard.
+  void route(const MessagePtr& message, TimePoint now);
+
+  // Session operations; run on the session's home shard.
+  void attach(AttachRequest&& request, TimePoint now);
+  void detach(const std::string& client_id, ConnRef conn, bool publish_will,
+              std::optional<std::uint32_t> new_expiry, TimePoint now);
+  void subscribe(SubscribeRequest&& request, TimePoint now);
+  void unsubscribe(const std::string& client_id, ConnRef conn, const mqtt::Unsubscribe& packet);
+  void on_client_ack(const std::string& client_id, ConnRef conn, const mqtt::PubAck& ack,
+                     TimePoint now);
+  void inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16_t packet_id,
+                    const MessagePtr& message, TimePoint now);
+  void pubrel(const std::string& client_id, ConnRef conn, std::uint16_t packet_id);
+
+  // Connections served by this shard's loop.
+  void add_connection(std::uint64_t id, Connection* connection);
+  void remove_connection(std::uint64_t id);
+  std::uint64_t new_connection_id();
+
+  // Expires sessions, sends delayed wills, checks keep-alives. Call often
+  // (every 100–500 ms) from the shard's loop.
+  void tick(TimePoint now);
+  // Ends every connection on this loop with `reason` (e.g. shutdown).
+  void kick_all(mqtt::ReasonCode reason);
+  // Sends every batched task to its shard; the executor calls it.
+  void flush();
+
+  std::size_t session_count() const { return sessions_.size(); }
+  std::size_t subscription_count() const { return index_tree_.size(); }
+
+  // Outlet
+  void write(ConnRef conn, std::span<const std::uint8_t> bytes) override;
+  void write_publish(ConnRef conn, std::span<const std::uint8_t> header,
+                     const MessagePtr& message) override;
+  void close(ConnRef conn, mqtt::ReasonCode reason) override;
+  std::vector<std::uint8_t>& scratch() override { return scratch_; }
+  void count_drop(DropReason reason) override;
+
+ private:
+  struct RouteTask {
+    MessagePtr message;
+  };
+  struct WriteTask {
+    std::uint64_t conn;
+    std::vector<std::uint8_t> bytes;
+  };
+  struct CloseTask {
+    std::uint64_t conn;
+    mqtt::ReasonCode reason;
+  };
+  struct CallTask {
+    std::function<void(Shard&)> fn;
+  };
+  using Task = std::variant<RouteTask, WriteTask, CloseTask, CallTask>;
+
+  void run_batch(std::vector<Task>& batch);
+  std::vector<Task>& outbox(std::uint32_t target);
+  void route_local(const MessagePtr& message, TimePoint now);
+  void deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now);
+  void deliver_shared(const std::string& client_id, Delivery&& delivery, TimePoint now);
+  Session* session_for(const std::string& client_id, ConnRef conn);
+  void end_session(Session& session, TimePoint now, bool keep_home);
+  void reply(Session& session, mqtt::PacketType type, std::uint16_t packet_id,
+             mqtt::ReasonCode reason);
+  void publish_will(Session& session, TimePoint now);
+  void schedule(Session& session);
+  void send_retained(Session& session, const std::string& filter,
+                     const mqtt::SubscribeOptions& options, std::uint32_t subscription_id,
+                     TimePoint now);
+  void add_subscription(Session& session, const mqtt::TopicSubscription& sub,
+                        std::uint32_t subscription_id);
+  void remove_subscription(Session& session, const std::string& filter);
+  void set_shared_online(Session& session, bool online);
+  std::uint32_t group_owner(std::string_view name) const;
+  Connection* connection(std::uint64_t id);
+
+  // Shared-group membership changes, run on the group's owner shard.
+  void group_join(const std::string& name, const std::string& filter, SharedMember member);
+  void group_leave(const std::string& name, std::uint32_t shard, const std::string& client_id);
+  void group_online(const std::string& name, std::uint32_t shard, const std::string& client_id,
+                    bool online);
+
+  Broker& broker_;
+  std::uint32_t index_;
+  SubscriptionIndex index_tree_;
+  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<std::string, std::unique_ptr<SharedGroup>> groups_;
+  std::unordered_map<std::uint64_t, Connection*> connections_;
+  std::multimap<TimePoint, std::string> deadlines_;  // session expiry and will delay
+  std::vector<std::vector<Task>> outboxes_;
+  bool flush_scheduled_ = false;
+  std::uint64_t next_connection_ = 0;
+  std::vector<Subscriber> matches_;  // reused per routed message
+  std::vector<std::uint8_t> scratch_;
+  ShardStats stats_;
+};
+
+}  // namespace allscene::broker

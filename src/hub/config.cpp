@@ -1,0 +1,137 @@
+#include "hub/config.hpp"
+
+#include <limits>
+#include <stdexcept>
+
+#include <boost/asio/ip/address.hpp>
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace allscene::hub {
+namespace {
+
+template <typename T>
+void read_uint(const toml::table& table, std::string_view key, T& out, const std::string& where) {
+  const auto* node = table.get(key);
+  if (!node) return;
+  const auto value = node->value<std::int64_t>();
+  if (!value || *value < 0 ||
+      static_cast<std::uint64_t>(*value) > std::numeric_limits<T>::max()) {
+    throw std::runtime_error(fmt::format("{}: '{}' must be an integer from 0 to {}", where, key,
+                                         std::numeric_limits<T>::max()));
+  }
+  out = static_cast<T>(*value);
+}
+
+void read_string(const toml::table& table, std::string_view key, std::string& out,
+                 const std::string& where) {
+  const auto* node = table.get(key);
+  if (!node) return;
+  const auto value = node->value<std::string>();
+  if (!value) throw std::runtime_error(fmt::format("{}: '{}' must be a string", where, key));
+  out = *value;
+}
+
+}  // namespace
+
+net::ListenerConfig parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    throw std::invalid_argument(
+        fmt::format("listen address '{}' must be HOST:PORT, e.g. 127.0.0.1:1883", text));
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    port = 70000;
+  }
+  if (port > 65535) {
+    throw std::invalid_argument(fmt::format("listen address '{}': port must be 0-65535", text));
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) {
+    throw std::invalid_argument(
+        fmt::format("listen address '{}': '{}' is not an IP address", text, host));
+  }
+  return {"mqtt", host, static_cast<std::uint16_t>(port)};
+}
+
+void load_config_file(const std::string& path, HubConfig& config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw std::runtime_error(fmt::format("{}:{}:{}: {}", path, where.line, where.column,
+                                         e.description()));
+  }
+  read_string(root, "data_dir", config.data_dir, path);
+  read_uint(root, "threads", config.threads, path);
+  if (const auto* log = root["log"].as_table()) {
+    read_string(*log, "level", config.log_level, path + " [log]");
+    read_string(*log, "format", config.log_format, path + " [log]");
+  }
+  if (const auto* listeners = root["listener"].as_array()) {
+    config.listeners.clear();
+    for (const auto& node : *listeners) {
+      const auto* t = node.as_table();
+      if (!t) throw std::runtime_error(path + ": [[listener]] entries must be tables");
+      std::string bind;
+      read_string(*t, "bind", bind, path + " [[listener]]");
+      if (bind.empty()) throw std::runtime_error(path + ": every [[listener]] needs bind = \"HOST:PORT\"");
+      auto l = parse_listen(bind);
+      read_string(*t, "name", l.name, path + " [[listener]]");
+      config.listeners.push_back(l);
+    }
+  }
+  if (const auto* limits = root["limits"].as_table()) {
+    const std::string where = path + " [limits]";
+    auto& l = config.limits;
+    read_uint(*limits, "max_packet_size", l.max_packet_size, where);
+    read_uint(*limits, "max_topic_length", l.max_topic_length, where);
+    read_uint(*limits, "max_topic_levels", l.max_topic_levels, where);
+    read_uint(*limits, "max_subscriptions_per_client", l.max_subscriptions_per_client, where);
+    read_uint(*limits, "max_queued_messages", l.max_queued_messages, where);
+    read_uint(*limits, "max_inflight", l.max_inflight, where);
+    read_uint(*limits, "topic_alias_maximum", l.topic_alias_maximum, where);
+    read_uint(*limits, "max_keep_alive", l.max_keep_alive, where);
+    read_uint(*limits, "max_session_expiry", l.max_session_expiry, where);
+    read_uint(*limits, "max_client_id_length", l.max_client_id_length, where);
+  }
+}
+
+void validate(HubConfig& config) {
+  if (config.listeners.empty()) config.listeners.push_back({"mqtt", "127.0.0.1", 1883});
+  for (const auto& l : config.listeners) {
+    // Until device authentication exists, only loopback listeners (where
+    // anonymous access is allowed) can be opened.
+    if (!boost::asio::ip::make_address(l.address).is_loopback()) {
+      throw std::invalid_argument(fmt::format(
+          "listener {}:{} is not on loopback; listeners off loopback need device "
+          "authentication, which this version does not have yet: bind to 127.0.0.1",
+          l.address, l.port));
+    }
+  }
+  auto& lim = config.limits;
+  if (lim.max_packet_size < 64) {
+    throw std::invalid_argument("max_packet_size must be at least 64 bytes");
+  }
+  if (lim.max_packet_size > 268435455 + 5) lim.max_packet_size = 268435455 + 5;
+  if (lim.max_inflight == 0) throw std::invalid_argument("max_inflight must be at least 1");
+  if (lim.max_topic_length == 0 || lim.max_topic_levels == 0) {
+    throw std::invalid_argument("max_topic_length and max_topic_levels must be at least 1");
+  }
+  if (config.log_format != "text" && config.log_format != "json") {
+    throw std::invalid_argument("log format must be 'text' or 'json'");
+  }
+}
+
+}  // namespace allscene::hub

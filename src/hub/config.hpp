@@ -1,0 +1,33 @@
+// Hub configuration: defaults, then the TOML file, then command-line flags.
+// Every option is documented in docs/configuration.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "broker/limits.hpp"
+#include "net/server.hpp"
+
+namespace allscene::hub {
+
+struct HubConfig {
+  std::vector<net::ListenerConfig> listeners;  // empty: the default 127.0.0.1:1883
+  std::string data_dir = "./allscene-data";
+  unsigned threads = 0;  // event loops; 0: one per core
+  std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  broker::Limits limits;
+};
+
+// Reads a TOML file into `config` (keys absent from the file keep their
+// value). Throws std::runtime_error naming the file, key and problem.
+void load_config_file(const std::string& path, HubConfig& config);
+
+// Parses "HOST:PORT" ("[::1]:1883" for IPv6). Throws std::invalid_argument.
+net::ListenerConfig parse_listen(const std::string& text);
+
+// Checks values that cannot work together; throws std::invalid_argument
+// with a message that says what to change.
+void validate(HubConfig& config);
+
+}  // namespace allscene::hub

@@ -1,0 +1,119 @@
+#include "net/server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/tcp_connection.hpp"
+
+namespace allscene::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+constexpr auto kTickInterval = std::chrono::milliseconds(100);
+constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
+}  // namespace
+
+struct Server::Listener {
+  ListenerConfig config;
+  tcp::acceptor acceptor;
+  Listener(ListenerConfig c, asio::io_context& io) : config(std::move(c)), acceptor(io) {}
+};
+
+Server::Server(std::size_t loops) {
+  if (loops == 0) loops = 1;
+  for (std::size_t i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>());
+}
+
+Server::~Server() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void Server::post(std::size_t shard, std::function<void()> task) {
+  asio::post(loops_[shard]->io, std::move(task));
+}
+
+std::uint16_t Server::listen(const ListenerConfig& config) {
+  auto listener = std::make_unique<Listener>(config, loops_[0]->io);
+  const tcp::endpoint endpoint(asio::ip::make_address(config.address), config.port);
+  auto& a = listener->acceptor;
+  a.open(endpoint.protocol());
+  a.set_option(tcp::acceptor::reuse_address(true));
+  a.bind(endpoint);
+  a.listen(asio::socket_base::max_listen_connections);
+  const auto port = a.local_endpoint().port();
+  spdlog::info("listening for MQTT on {}:{} ({})", config.address, port, config.name);
+  accept(*listener);
+  listeners_.push_back(std::move(listener));
+  return port;
+}
+
+void Server::accept(Listener& listener) {
+  // New connections go round-robin over the loops.
+  const std::size_t i = next_loop_++ % loops_.size();
+  listener.acceptor.async_accept(
+      loops_[i]->io, [this, &listener, i](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          boost::system::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
+          const auto remote = socket.remote_endpoint(ignored);
+          broker::PeerInfo peer{fmt::format("{}:{}", remote.address().to_string(), remote.port()),
+                                remote.address().is_loopback(), listener.config.name};
+          auto conn = std::make_shared<TcpConnection>(std::move(socket), broker_->shard(i),
+                                                      std::move(peer));
+          // Start on the connection's own loop.
+          asio::post(loops_[i]->io, [conn] { conn->start(); });
+        } else {
+          spdlog::warn("accept failed on {}: {}", listener.config.name, ec.message());
+        }
+        accept(listener);
+      });
+}
+
+void Server::schedule_tick(std::size_t i) {
+  auto& timer = *loops_[i]->tick;
+  timer.expires_after(kTickInterval);
+  timer.async_wait([this, i](const boost::system::error_code& ec) {
+    if (ec) return;
+    broker_->shard(i).tick(broker::Clock::now());
+    schedule_tick(i);
+  });
+}
+
+void Server::run() {
+  for (std::size_t i = 0; i < loops_.size(); ++i) {
+    loops_[i]->tick = std::make_unique<asio::steady_timer>(loops_[i]->io);
+    schedule_tick(i);
+  }
+  for (std::size_t i = 1; i < loops_.size(); ++i) {
+    threads_.emplace_back([this, i] { loops_[i]->io.run(); });
+  }
+  loops_[0]->io.run();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Server::stop() {
+  asio::post(loops_[0]->io, [this] {
+    for (auto& l : listeners_) {
+      boost::system::error_code ignored;
+      l->acceptor.close(ignored);
+    }
+    for (std::size_t i = 0; i < loops_.size(); ++i) {
+      asio::post(loops_[i]->io, [this, i] {
+        broker_->shard(i).kick_all(mqtt::ReasonCode::server_shutting_down);
+      });
+    }
+    // Give the DISCONNECTs a moment to reach the wire, then end every loop.
+    auto timer = std::make_shared<asio::steady_timer>(loops_[0]->io, kShutdownGrace);
+    timer->async_wait([this, timer](const boost::system::error_code&) {
+      for (auto& loop : loops_) loop->io.stop();
+    });
+  });
+}
+
+}  // namespace allscene::net

@@ -1,0 +1,67 @@
+// One accepted TCP connection: reads bytes into the broker's Connection and
+// writes what it sends, batching everything queued during one handler into
+// one scatter-gather write.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "broker/connection.hpp"
+#include "broker/interfaces.hpp"
+
+namespace allscene::net {
+
+class TcpConnection final : public broker::Transport,
+                            public std::enable_shared_from_this<TcpConnection> {
+ public:
+  TcpConnection(boost::asio::ip::tcp::socket socket, broker::Shard& shard, broker::PeerInfo peer);
+  ~TcpConnection() override;
+
+  void start();
+
+  // broker::Transport
+  void send(std::span<const std::uint8_t> bytes) override;
+  void send_publish(std::span<const std::uint8_t> header,
+                    const broker::MessagePtr& message) override;
+  void close() override;
+
+ private:
+  // A run of bytes in the output buffer, or a shared payload.
+  struct Segment {
+    std::size_t offset = 0;
+    std::size_t size = 0;
+    broker::MessagePtr payload;
+  };
+  struct Output {
+    std::vector<std::uint8_t> bytes;
+    std::vector<Segment> segments;
+    bool empty() const { return segments.empty(); }
+    void clear() {
+      bytes.clear();
+      segments.clear();
+    }
+    void append(std::span<const std::uint8_t> data);
+  };
+
+  void read();
+  void schedule_write();
+  void write();
+  void shutdown();
+
+  boost::asio::ip::tcp::socket socket_;
+  broker::Shard& shard_;
+  std::optional<broker::Connection> connection_;
+  std::vector<std::uint8_t> read_buffer_;
+  std::size_t read_size_ = 0;
+  Output pending_;
+  Output writing_;
+  bool write_scheduled_ = false;
+  bool write_active_ = false;
+  bool closing_ = false;
+  bool shut_ = false;
+};
+
+}  // namespace allscene::net
