@@ -38,7 +38,7 @@ TEST(SubscriptionIndex, WildcardsPerSection4_7) {
             (std::vector{fake(1), fake(3)}));
   // §4.7.1.3: "+/+" matches "/finance", and "/+" matches it too.
   EXPECT_EQ(matches(index, "/finance"), (std::vector{fake(3), fake(4), fake(5)}));
-  EXPECT_EQ(matches(index, "sport"), (std::vectorsub(3)));
+  EXPECT_EQ(matches(index, "sport"), (std::vector{fake(3)}));
 }
 
 TEST(SubscriptionIndex, DollarTopicsNotMatchedByLeadingWildcards_4_7_2) {
