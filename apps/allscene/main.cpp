@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "hub/hub.hpp"
 
@@ -86,7 +85,6 @@ int main(int argc, char** argv) {
       return allscene::hub::run(std::move(config));
     }
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
     std::cerr << "allscene: " << e.what() << "\n";
     return 1;
   }
