@@ -46,9 +46,18 @@ struct DecodeResult {
 // duplicates per packet type (§2.2.2.2), zero packet ids, empty SUBSCRIBE
 // payloads. Topic name and filter syntax (§4.7) is left to the broker, which
 // answers those with per-filter SUBACK codes or topic_name_invalid.
+// When a CONNECT fails to decode, `packet` still holds a Connect whose
+// `version` is the packet's protocol level, or v311 when the level is
+// unknown or unreadable, so the broker can answer in the CONNACK form the
+// client understands. The decoder never throws.
 DecodeResult decode(std::span<const std::uint8_t> packet, Version version);
 
-// Appends the encoding of `packet` for `version` to `out`.
+// Appends the encoding of `packet` for `version` to `out`. The `version`
+// argument (not Connect::version) picks the CONNECT protocol level. Only the
+// properties the packet type may carry are written. AUTH has no 3.1.1 form:
+// nothing is appended. A string over 65535 bytes or a packet over the
+// maximum remaining length is a programmer error: std::length_error, with
+// `out` unchanged.
 void encode(const Packet& packet, Version version, std::vector<std::uint8_t>& out);
 
 // The header of an outbound PUBLISH: everything but the payload, so one

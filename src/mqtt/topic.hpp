@@ -19,6 +19,7 @@ struct SharedFilter {
   std::string_view filter;
 };
 // "$share/{group}/{filter}" -> {group, filter}; nullopt when not shared.
+// Any filter starting "$share/" counts as shared: "$share/g" gives {"g", ""}.
 std::optional<SharedFilter> parse_shared(std::string_view filter);
 
 // Number of levels ('/'-separated parts) in a topic or filter.
