@@ -1,0 +1,83 @@
+// Topic names and filters (§4.7) and shared subscriptions (§4.8.2).
+#include <gtest/gtest.h>
+
+#include "mqtt/topic.hpp"
+
+namespace allscene::mqtt {
+namespace {
+
+// §4.7.3: at least one character; §4.7.1: no wildcards in names.
+TEST(Topic, Name_4_7) {
+  EXPECT_TRUE(valid_topic_name("a"));
+  EXPECT_TRUE(valid_topic_name("/"));
+  EXPECT_TRUE(valid_topic_name("a//b/"));
+  EXPECT_TRUE(valid_topic_name("$SYS/broker"));
+  EXPECT_TRUE(valid_topic_name("sport/tennis/player1"));
+  EXPECT_TRUE(valid_topic_name("données/温度"));
+  EXPECT_FALSE(valid_topic_name(""));
+  EXPECT_FALSE(valid_topic_name("a/+"));
+  EXPECT_FALSE(valid_topic_name("a/#"));
+  EXPECT_FALSE(valid_topic_name("a+b"));
+  EXPECT_FALSE(valid_topic_name(std::string_view("a\0b", 3)));
+  EXPECT_FALSE(valid_topic_name("\xC0\xAF"));
+  EXPECT_FALSE(valid_topic_name(std::string(65'536, 'a')));
+}
+
+// §4.7.1.2 multi-level wildcard, §4.7.1.3 single-level wildcard.
+TEST(Topic, Filter_4_7_1) {
+  for (const char* ok : {"#", "+", "/", "a", "a/#", "a/+", "+/+", "+/#", "/+", "+/", "a/+/b", "//",
+                         "sport/tennis/#", "$SYS/#", "a/b/c/+"}) {
+    EXPECT_TRUE(valid_topic_filter(ok)) << ok;
+  }
+  for (const char* bad : {"", "a#", "#/a", "a/#/b", "a/b#", "a+", "+a", "a/+b", "a/b+/c", "##",
+                          "++", "a/#/"}) {
+    EXPECT_FALSE(valid_topic_filter(bad)) << bad;
+  }
+  EXPECT_FALSE(valid_topic_filter("\xED\xA0\x80"));
+}
+
+// §4.8.2: $share/{ShareName}/{filter}.
+TEST(Topic, SharedFilter_4_8_2) {
+  EXPECT_TRUE(valid_topic_filter("$share/g/a/b"));
+  EXPECT_TRUE(valid_topic_filter("$share/g/#"));
+  EXPECT_TRUE(valid_topic_filter("$share/g/+/x"));
+  EXPECT_TRUE(valid_topic_filter("$share/g//"));
+  EXPECT_TRUE(valid_topic_filter("$share"));        // not shared: a plain filter
+  EXPECT_TRUE(valid_topic_filter("$sharex/g/t"));   // not shared either
+  EXPECT_FALSE(valid_topic_filter("$share/"));
+  EXPECT_FALSE(valid_topic_filter("$share//t"));    // empty ShareName
+  EXPECT_FALSE(valid_topic_filter("$share/g"));     // no filter
+  EXPECT_FALSE(valid_topic_filter("$share/g/"));    // empty filter
+  EXPECT_FALSE(valid_topic_filter("$share/+/t"));
+  EXPECT_FALSE(valid_topic_filter("$share/#/t"));
+  EXPECT_FALSE(valid_topic_filter("$share/g+/t"));
+  EXPECT_FALSE(valid_topic_filter("$share/g/a#"));
+  EXPECT_FALSE(valid_topic_filter("$share/g/#/a"));
+}
+
+TEST(Topic, ParseShared_4_8_2) {
+  const auto s = parse_shared("$share/group/a/b/#");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->group, "group");
+  EXPECT_EQ(s->filter, "a/b/#");
+  const auto t = parse_shared("$share/g");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->group, "g");
+  EXPECT_EQ(t->filter, "");
+  EXPECT_FALSE(parse_shared("a/b"));
+  EXPECT_FALSE(parse_shared("$share"));
+  EXPECT_FALSE(parse_shared("$SHARE/g/t"));
+  EXPECT_FALSE(parse_shared("x$share/g/t"));
+}
+
+TEST(Topic, Levels_4_7_1_1) {
+  EXPECT_EQ(topic_levels("a"), 1u);
+  EXPECT_EQ(topic_levels(""), 1u);
+  EXPECT_EQ(topic_levels("/"), 2u);
+  EXPECT_EQ(topic_levels("a/b/c"), 3u);
+  EXPECT_EQ(topic_levels("/finance"), 2u);
+  EXPECT_EQ(topic_levels("a//"), 3u);
+}
+
+}  // namespace
+}  // namespace allscene::mqtt
