@@ -484,7 +484,11 @@ class RawClient:
             pkt.topic = self.aliases.get(alias)
 
     def expect(self, ptype, timeout=5.0):
-        pkt = self.recv(timeout)
+        try:
+            pkt = self.recv(timeout)
+        except Closed:
+            raise AssertionError("server closed the connection while we waited for %s"
+                                 % TYPE_NAMES[ptype])
         if pkt is None:
             raise AssertionError("timed out waiting for %s" % TYPE_NAMES[ptype])
         if pkt.type != ptype:
