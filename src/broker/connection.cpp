@@ -17,19 +17,6 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 
-// The protocol level byte of a CONNECT that failed to decode, if present:
-// it decides whether the refusal is written as 3.1.1 or 5 (§3.1.2.2).
-std::optional<std::uint8_t> connect_level(std::span<const std::uint8_t> p) {
-  std::size_t i = 1;
-  while (i < p.size() && i < 5 && (p[i] & 0x80)) ++i;
-  ++i;  // past the last remaining-length byte
-  if (i + 2 > p.size()) return std::nullopt;
-  const std::size_t name_len = (std::size_t{p[i]} << 8) | p[i + 1];
-  const std::size_t level_at = i + 2 + name_len;
-  if (level_at >= p.size()) return std::nullopt;
-  return p[level_at];
-}
-
 }  // namespace
 
 Connection::Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePoint now)
@@ -65,11 +52,13 @@ std::size_t Connection::on_data(std::span<const std::uint8_t> data, TimePoint no
     shard_.stats().bytes_received.add(f.size);
     mqtt::DecodeResult r = mqtt::decode(bytes, version_);
     if (!r.ok()) {
-      if (state_ == State::awaiting_connect && (bytes[0] >> 4) == 1) {
-        const auto level = connect_level(bytes);
-        const Version v = level && *level < 5 ? Version::v311 : Version::v5;
-        if (r.error->reason == ReasonCode::unsupported_protocol_version || v == Version::v5) {
-          refuse_connect(r.error->reason, v);
+      if (auto* c = std::get_if<mqtt::Connect>(&r.packet); c && state_ == State::awaiting_connect) {
+        // A refused CONNECT is answered in the client's own version when the
+        // spec asks for it (§3.1.2.2, [MQTT-3.1.3-9]); v5 always says why.
+        const ReasonCode rc = r.error->reason;
+        if (c->version == Version::v5 || rc == ReasonCode::unsupported_protocol_version ||
+            rc == ReasonCode::client_identifier_not_valid) {
+          refuse_connect(rc, c->version);
           return data.size();
         }
       }
@@ -235,6 +224,8 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
     }
     props.topic_alias.reset();
   }
+  // §3.3.2.3.4: an empty topic without an alias is a Protocol Error.
+  if (p.topic.empty()) return fail(ReasonCode::protocol_error, now);
   if (!valid_topic_name(p.topic)) return fail(ReasonCode::topic_name_invalid, now);
   // [MQTT-3.3.4-6] a client must not send Subscription Identifiers.
   if (!props.subscription_identifiers.empty()) return fail(ReasonCode::protocol_error, now);
