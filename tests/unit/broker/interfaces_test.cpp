@@ -1,0 +1,116 @@
+// The broker's plug-in points, driven with fakes: access control decides
+// every CONNECT, PUBLISH and SUBSCRIBE; topic handlers claim a topic space.
+#include <gtest/gtest.h>
+
+#include "broker_fixture.hpp"
+
+namespace allscene::broker::testing {
+namespace {
+
+using mqtt::ReasonCode;
+
+class DenyTopics final : public AccessControl {
+ public:
+  AuthResult authenticate(const PeerInfo&, const mqtt::Connect& c) override {
+    if (c.username == std::string("bad")) return {ReasonCode::bad_user_name_or_password, {}};
+    return {ReasonCode::success, c.username.value_or("")};
+  }
+  bool may_publish(std::string_view identity, std::string_view, std::string_view topic) override {
+    last_identity = identity;
+    return !topic.starts_with("secret/");
+  }
+  bool may_subscribe(std::string_view, std::string_view, std::string_view filter) override {
+    return !filter.starts_with("secret/");
+  }
+  std::string last_identity;
+};
+
+class AccessTest : public BrokerTest {
+ protected:
+  std::unique_ptr<FakeClient> connect_as(const std::string& user, mqtt::Version v) {
+    broker_ = std::make_unique<Broker>(limits_, executor_, deny_);
+    auto c = std::make_unique<FakeClient>(broker_->shard(0), v);
+    mqtt::Connect conn;
+    conn.version = v;
+    conn.client_id = "c-" + user;
+    conn.username = user;
+    c->write(conn);
+    executor_.drain();
+    return c;
+  }
+  DenyTopics deny_;
+};
+
+TEST_F(AccessTest, WrongCredentialsGetConnack86AndClose_3_2_2_2) {
+  auto c = connect_as("bad", mqtt::Version::v5);
+  auto acks = only<mqtt::Connack>(c->take());
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason_code, ReasonCode::bad_user_name_or_password);
+  EXPECT_TRUE(c->closed);
+}
+
+TEST_F(AccessTest, DeniedPublishAndSubscribeGet87) {
+  auto c = connect_as("alice", mqtt::Version::v5);
+  c->take();
+  subscribe(*c, "secret/#", 1);
+  EXPECT_EQ(only<mqtt::Suback>(c->take())[0].reason_codes,
+            std::vector{ReasonCode::not_authorized});
+  publish(*c, "secret/x", "p", 1);
+  auto acks = only<mqtt::PubAck>(c->take());
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason_code, ReasonCode::not_authorized);
+  EXPECT_EQ(deny_.last_identity, "alice");
+}
+
+TEST_F(AccessTest, DeniedPublishUnder311IsAckedAndDiscarded) {
+  auto watcher = connect_as("w", mqtt::Version::v311);
+  // Subscribing with a filter the fake allows, to see nothing arrives.
+  subscribe(*watcher, "#", 1);
+  watcher->take();
+  auto c = std::make_unique<FakeClient>(broker_->shard(1), mqtt::Version::v311);
+  mqtt::Connect conn;
+  conn.version = mqtt::Version::v311;
+  conn.client_id = "pub311";
+  c->write(conn);
+  executor_.drain();
+  c->take();
+  publish(*c, "secret/y", "p", 1);
+  auto acks = only<mqtt::PubAck>(c->take());
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason_code, ReasonCode::success);
+  EXPECT_TRUE(only<mqtt::Publish>(watcher->take()).empty());
+}
+
+class EchoHandler final : public TopicHandler {
+ public:
+  std::string_view prefix() const override { return "$echo/"; }
+  void on_publish(std::string_view client_id, std::string_view, const mqtt::Publish& p,
+                  HandlerReply& reply) override {
+    reply.publish("$echo/reply/" + std::string(client_id), p.payload, {});
+  }
+};
+
+TEST_F(BrokerTest, TopicHandlerAnswersOnTheSameConnectionAndIsNotRouted) {
+  EchoHandler echo;
+  broker().add_topic_handler(echo);
+  auto spy = connect(1, "spy");
+  subscribe(*spy, "$echo/#", 0);
+  spy->take();
+  auto c = connect(0, "dev");
+  c->take();
+  publish(*c, "$echo/ping", "hi", 1);
+  auto packets = c->take();
+  auto replies = only<mqtt::Publish>(packets);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].topic, "$echo/reply/dev");
+  EXPECT_EQ(replies[0].payload, "hi");
+  EXPECT_EQ(only<mqtt::PubAck>(packets).size(), 1u);
+  EXPECT_TRUE(only<mqtt::Publish>(spy->take()).empty());
+  publish(*c, "$echo/ping", "q2", 2);  // handler topics take QoS 0/1 only
+  auto d = only<mqtt::Disconnect>(c->take());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason_code, ReasonCode::qos_not_supported);
+}
+
+}  // namespace
+}  // namespace allscene::broker::testing
