@@ -243,6 +243,38 @@ class SessionTest(harness.HubTestCase):
 
 
 class DurabilityTest(unittest.TestCase):
+    def test_graceful_restart_keeps_sessions_and_retained(self):
+        hub = harness.Hub()
+        self.addCleanup(hub.cleanup)
+        hub.start()
+        sub = mp.RawClient(hub.port)
+        self.addCleanup(sub.close)
+        sub.connect("restart-sub", clean=True, props=[(mp.SESSION_EXPIRY, 3600)])
+        sub.subscribe([("restart/t", 1)])
+        sub.send(mp.disconnect())
+        pub = mp.RawClient(hub.port)
+        self.addCleanup(pub.close)
+        pub.connect("restart-pub")
+        for i in range(5):
+            self.assertEqual(pub.publish("restart/t", b"g%d" % i, qos=1).reason, 0)
+        pub.publish("restart/r", b"kept", qos=1, retain=True)
+        self.assertEqual(hub.stop(), 0)
+        hub2 = harness.Hub(data_dir=hub.data_dir, port=hub.port)
+        self.addCleanup(hub2.cleanup)
+        hub2.start()
+        sub2 = mp.RawClient(hub.port)
+        self.addCleanup(sub2.close)
+        ack = sub2.connect("restart-sub", clean=False, props=[(mp.SESSION_EXPIRY, 3600)])
+        self.assertTrue(ack.session_present, "persistent session lost by a clean restart")
+        self.assertEqual([p.payload for p in sub2.drain_publishes(1.0)],
+                         [b"g%d" % i for i in range(5)])
+        r = mp.RawClient(hub.port)
+        self.addCleanup(r.close)
+        r.connect("restart-r")
+        r.subscribe([("restart/r", 1)])
+        p = r.next_publish(2)
+        self.assertIsNotNone(p, "retained message lost by a clean restart")
+
     """Design rule: a QoS 1/2 message is acknowledged only once durable for
     every persistent session it is routed to; kill -9 loses nothing
     acknowledged.  Retained messages too."""
