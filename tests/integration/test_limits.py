@@ -133,8 +133,61 @@ class LimitsTest(harness.HubTestCase):
 
 
 class ConfigFileTest(unittest.TestCase):
-    """--config FILE (TOML).  Key names are not fixed by the contract, so
-    this only checks that an empty file and a missing file behave."""
+    """--config FILE (TOML), as docs/configuration.md describes it: defaults,
+    then the file, then flags (flags win); errors exit with status 2."""
+
+    def write_config(self, text):
+        fd, path = tempfile.mkstemp(suffix=".toml")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_limits_from_file_and_flag_precedence(self):
+        path = self.write_config("[limits]\nmax_inflight = 7\nmax_packet_size = 3000\n")
+        hub = harness.Hub("--config", path, "--max-packet-size", 5000)
+        self.addCleanup(hub.cleanup)
+        hub.start()
+        c = mp.RawClient(hub.port)
+        self.addCleanup(c.close)
+        ack = c.connect("cfg-limits")
+        self.assertEqual(ack.prop(mp.RECEIVE_MAXIMUM), 7, ack)
+        self.assertEqual(ack.prop(mp.MAXIMUM_PACKET_SIZE), 5000, ack)
+
+    def test_invalid_toml_exits_2(self):
+        import subprocess
+        path = self.write_config("[limits\nmax_inflight = = 7\n")
+        with tempfile.TemporaryDirectory() as d:
+            proc = harness.track(subprocess.Popen(
+                [harness.hub_binary(), "hub", "--listen", "127.0.0.1:%d" % harness.free_port(),
+                 "--data-dir", d, "--config", path],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            try:
+                _, err = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                self.fail("hub started with an invalid config file")
+            self.assertEqual(proc.returncode, 2, err)
+            self.assertIn(os.path.basename(path), err.decode(errors="replace"))
+
+    def test_data_dir_locked(self):
+        import subprocess
+        hub = harness.Hub()
+        self.addCleanup(hub.cleanup)
+        hub.start()
+        proc = harness.track(subprocess.Popen(
+            [harness.hub_binary(), "hub", "--listen", "127.0.0.1:%d" % harness.free_port(),
+             "--data-dir", hub.data_dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            self.fail("second hub started on a data dir in use")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertTrue(hub.alive())
 
     def test_empty_config_file_accepted(self):
         fd, path = tempfile.mkstemp(suffix=".toml")
