@@ -1,6 +1,8 @@
 // MQTT wire codec: pure functions over bytes, no I/O, no threads.
 // Every decoder is total: any input yields a packet or a DecodeError carrying
-// the reason code the spec requires; nothing allocates more than the input size.
+// the reason code the spec requires. Decoded strings are never longer than the
+// input; lists (filters, user properties) cost a bounded number of bytes of
+// struct per input byte, so memory stays proportional to the input size.
 #pragma once
 
 #include <cstddef>

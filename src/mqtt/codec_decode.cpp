@@ -119,6 +119,17 @@ class Reader {
     p_ = end_;
     return s;
   }
+  // How many length-prefixed strings, each followed by `extra` bytes, fit
+  // in what is left; lets lists be allocated once at their final size.
+  std::size_t count_prefixed(std::size_t extra) const {
+    std::size_t n = 0;
+    for (const std::uint8_t* p = p_; end_ - p >= 2; ++n) {
+      const std::size_t len = (std::size_t{p[0]} << 8 | p[1]) + extra;
+      if (static_cast<std::size_t>(end_ - p) - 2 < len) break;
+      p += 2 + len;
+    }
+    return n;
+  }
   // Splits off the next n bytes (n <= left()) as their own reader.
   Reader take(std::size_t n) {
     const Reader sub{p_, p_ + n};
@@ -267,7 +278,11 @@ class Decoder {
       case P::payload_format_indicator: return byte_property(r, p.payload_format_indicator, 0xFF);
       case P::message_expiry_interval: return four_byte_property(r, p.message_expiry_interval, 0);
       case P::content_type: return utf8_property(r, p.content_type);
-      case P::response_topic: return utf8_property(r, p.response_topic);
+      case P::response_topic:
+        if (!utf8_property(r, p.response_topic)) return false;
+        // §3.3.2.3.5 [MQTT-3.3.2-14]: a topic name, so no wildcards.
+        if (!valid_topic_name(*p.response_topic)) return protocol_error("invalid response topic");
+        return true;
       case P::correlation_data: return binary_property(r, p.correlation_data);
       case P::subscription_identifier: {
         // Several only in PUBLISH (§3.3.2.3.8); once in SUBSCRIBE (§3.8.2.1.2).
@@ -474,6 +489,7 @@ class Decoder {
     Subscribe& s = out_.packet.emplace<Subscribe>();
     if (!packet_id(s.packet_id, true)) return false;
     if (v5_ && !properties(s.properties, kInSubscribe)) return false;
+    s.subscriptions.reserve(r_.count_prefixed(1));
     while (!r_.empty()) {
       TopicSubscription& t = s.subscriptions.emplace_back();
       std::uint8_t options;
@@ -534,6 +550,7 @@ class Decoder {
     Unsubscribe& u = out_.packet.emplace<Unsubscribe>();
     if (!packet_id(u.packet_id, true)) return false;
     if (v5_ && !properties(u.properties, kInUnsubscribe)) return false;
+    u.filters.reserve(r_.count_prefixed(0));
     while (!r_.empty()) {
       if (!read_utf8(r_, u.filters.emplace_back())) return false;
     }

@@ -160,6 +160,13 @@ const BadPacket kBadPackets[] = {
     {"request_response_information_2", v5, connect_v5(0x02, {0x19, 0x02}, kClientIdA), kProtocol},
     {"connack_maximum_qos_2", v5, {0x20, 0x05, 0x00, 0x00, 0x02, 0x24, 0x02}, kProtocol},
     {"connack_retain_available_2", v5, {0x20, 0x05, 0x00, 0x00, 0x02, 0x25, 0x02}, kProtocol},
+    {"response_topic_wildcard", v5, publish_with_properties({0x08, 0x00, 0x03, 'a', '/', '#'}),
+     kProtocol},
+    {"response_topic_empty", v5, publish_with_properties({0x08, 0x00, 0x00}), kProtocol},
+    {"will_response_topic_wildcard", v5,
+     connect_v5(0x06, {}, {0x00, 0x01, 'a', 0x04, 0x08, 0x00, 0x01, '+', 0x00, 0x01, 't', 0x00,
+                           0x00}),
+     kProtocol},
     {"authentication_data_without_method", v5,
      connect_v5(0x02, {0x16, 0x00, 0x01, 0x00}, kClientIdA), kProtocol},
     // ---- CONNECT §3.1 ----
