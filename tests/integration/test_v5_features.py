@@ -127,6 +127,33 @@ class V5FeatureTest(harness.HubTestCase):
                             p.raw[2:4] == b"\x00\x00" for p in pubs),
                         "server never sent an aliased PUBLISH with an empty topic: %r" % pubs)
 
+    def test_server_aliases_reset_on_new_connection(self):
+        # §3.3.2.3.4: "Topic Alias mappings exist only within a Network
+        # Connection"; after a reconnect (session resumed) the server must
+        # send the topic again before using an alias, also for resent
+        # in-flight messages.
+        client_id = "alias-re-" + uuid.uuid4().hex[:6]
+        props = [(mp.TOPIC_ALIAS_MAXIMUM, 3), (mp.SESSION_EXPIRY, 60)]
+        c = self.raw_connected(client_id, props=props)
+        c.subscribe([(self.topic("#"), 1)])
+        pub = self.paho()
+        for i in range(4):
+            pub.publish(self.topic("a"), b"%d" % i, 1)
+        first = c.drain_publishes(0.5)
+        self.assertEqual(len(first), 4)
+        pub.publish(self.topic("a"), b"unacked", 1)
+        held = c.next_publish(ack=False)
+        self.assertEqual(held.payload, b"unacked")
+        c.abort()
+        c2 = self.raw()
+        self.assertTrue(c2.connect(client_id, clean=False, props=props).session_present)
+        for i in range(3):
+            pub.publish(self.topic("a"), b"n%d" % i, 1)
+        again = c2.drain_publishes(0.8)
+        self.assertEqual([p.payload for p in again], [b"unacked", b"n0", b"n1", b"n2"], again)
+        self.assertTrue(all(p.topic == self.topic("a") for p in again),
+                        "alias from the old connection used without its topic: %r" % again)
+
     def test_no_server_aliases_without_client_maximum(self):
         # [MQTT-3.1.2-26] no Topic Alias Maximum from the client: the server
         # MUST NOT send Topic Aliases.
@@ -188,6 +215,40 @@ class V5FeatureTest(harness.HubTestCase):
         c.send(mp.puback(nxt[0].pid))
         rest = c.drain_publishes(1.0, ack=True)
         self.assertEqual([p.payload for p in rest], [b"%d" % i for i in range(3, 10)])
+
+    def test_client_receive_maximum_qos2_until_pubcomp(self):
+        # §4.9: the send quota is returned on PUBCOMP (or a PUBREC >= 0x80),
+        # not on PUBREC, for QoS 2.
+        c = self.raw_connected(props=[(mp.RECEIVE_MAXIMUM, 1)])
+        c.subscribe([(self.topic(), 2)])
+        pub = self.paho()
+        pub.publish(self.topic(), b"a", 2)
+        pub.publish(self.topic(), b"b", 2)
+        p1 = c.next_publish(ack=False)
+        self.assertEqual(p1.payload, b"a")
+        c.send(mp.pubrec(p1.pid))
+        rel = c.expect(mp.PUBREL)
+        self.assertIsNone(c.recv(0.7), "second QoS 2 PUBLISH sent before PUBCOMP")
+        c.send(mp.pubcomp(rel.pid))
+        p2 = c.next_publish(ack=False)
+        self.assertIsNotNone(p2)
+        self.assertEqual(p2.payload, b"b")
+
+    def test_message_expiry_while_backlogged(self):
+        # [MQTT-3.3.2-5] also for a connected subscriber: a message waiting
+        # behind a full Receive Maximum window expires.
+        c = self.raw_connected(props=[(mp.RECEIVE_MAXIMUM, 1)])
+        c.subscribe([(self.topic(), 1)])
+        pub = self.raw_connected()
+        pub.publish(self.topic(), b"first", qos=1)
+        pub.publish(self.topic(), b"short", qos=1, props=[(mp.MESSAGE_EXPIRY, 1)])
+        pub.publish(self.topic(), b"last", qos=1)
+        p = c.next_publish(ack=False)
+        self.assertEqual(p.payload, b"first")
+        time.sleep(2.2)
+        c.send(mp.puback(p.pid))
+        rest = c.drain_publishes(0.8)
+        self.assertEqual([x.payload for x in rest], [b"last"])
 
     def test_receive_maximum_qos0_not_limited(self):
         # Receive Maximum applies to QoS 1/2 only (§3.3.4).
@@ -266,6 +327,20 @@ class V5FeatureTest(harness.HubTestCase):
             for p in pkts:
                 self.assertEqual((p.type, p.reason), (mp.DISCONNECT, mp.RC_KEEP_ALIVE_TIMEOUT), p)
                 self.assertEqual(version, mp.V5)
+
+    def test_server_keep_alive_is_enforced(self):
+        # [MQTT-3.2.2-21] the client must use the Server Keep Alive; the
+        # server enforces its own value (1 s here), not the client's 60 s.
+        hub = self.start_hub("--max-keep-alive", 1)
+        c = self.raw(hub=hub)
+        ack = c.connect("ska-" + uuid.uuid4().hex[:6], keepalive=60)
+        self.assertEqual(ack.prop(mp.SERVER_KEEP_ALIVE), 1, ack)
+        t0 = time.monotonic()
+        pkts, closed = c.packets_until_closed(5)
+        self.assertTrue(closed, "Server Keep Alive 1 not enforced")
+        self.assertLess(time.monotonic() - t0, 3.0)
+        for p in pkts:
+            self.assertEqual((p.type, p.reason), (mp.DISCONNECT, mp.RC_KEEP_ALIVE_TIMEOUT), p)
 
     def test_keep_alive_satisfied_by_pings(self):
         c = self.raw_connected(keepalive=1)
