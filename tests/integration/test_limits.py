@@ -126,6 +126,12 @@ class LimitsTest(harness.HubTestCase):
         c.expect(mp.UNSUBACK)
         self.assertEqual(c.subscribe([("s/new", 0)]).reasons, [0])
 
+    def test_subscriptions_per_client_v311(self):
+        # 3.1.1 §3.9.3: the only failure return code is 0x80.
+        c = self.raw_connected(version=mp.V311)
+        ack = c.subscribe([("s311/%d" % i, 1) for i in range(22)])
+        self.assertEqual(ack.raw[4:], b"\x01" * 20 + b"\x80" * 2)
+
     def test_oversize_v5_disconnect_0x95(self):
         c = self.raw_connected()
         c.send(mp.publish("t/big", b"x" * 5000))

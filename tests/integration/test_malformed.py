@@ -205,6 +205,19 @@ class MalformedTest(harness.HubTestCase):
         c.send(b"\xf0\x02\x18\x00")  # AUTH, reason 0x18 Continue authentication
         self.assertMalformedClose(c, [mp.RC_PROTOCOL_ERROR])
 
+    def test_connect_property_errors(self):
+        # §3.1.2.11: Receive Maximum 0, Maximum Packet Size 0, a repeated
+        # Session Expiry Interval are Protocol Errors in CONNECT: CONNACK
+        # 0x82 (optional, [MQTT-4.13.1-1]-style) then close.
+        for props in ([(mp.RECEIVE_MAXIMUM, 0)], [(mp.MAXIMUM_PACKET_SIZE, 0)],
+                      [(mp.SESSION_EXPIRY, 1), (mp.SESSION_EXPIRY, 2)]):
+            c = self.raw()
+            c.send(mp.connect("badprops", props=props))
+            pkts = self.assertClosedAfter(c, msg=repr(props))
+            for p in pkts:
+                self.assertEqual((p.type, p.reason), (mp.CONNACK, mp.RC_PROTOCOL_ERROR),
+                                 "%r -> %r" % (props, p))
+
     # ------------------------------------------------ UTF-8
     def test_invalid_utf8_topic(self):
         # [MQTT-1.5.4-1] ill-formed UTF-8: Malformed Packet.

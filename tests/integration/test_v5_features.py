@@ -292,6 +292,26 @@ class V5FeatureTest(harness.HubTestCase):
             self.assertLessEqual(len(p.raw), 256)
         self.assertTrue(c.is_open())
 
+    def test_client_maximum_packet_size_retained_and_queued(self):
+        # [MQTT-3.1.2-24] applies to retained messages sent at subscribe and
+        # to messages queued while offline as well.
+        pub = self.paho()
+        pub.publish(self.topic("r/big"), b"B" * 1000, 1, retain=True)
+        pub.publish(self.topic("r/small"), b"s", 1, retain=True)
+        client_id = "mps-" + uuid.uuid4().hex[:6]
+        props = [(mp.MAXIMUM_PACKET_SIZE, 256), (mp.SESSION_EXPIRY, 60)]
+        c = self.raw_connected(client_id, props=props)
+        c.subscribe([(self.topic("r/+"), 1)])
+        self.assertEqual([p.payload for p in c.drain_publishes(0.7)], [b"s"])
+        c.send(mp.disconnect())
+        pub.publish(self.topic("r/q"), b"Q" * 1000, 1)
+        pub.publish(self.topic("r/q"), b"q", 1)
+        c2 = self.raw()
+        self.assertTrue(c2.connect(client_id, clean=False, props=props).session_present)
+        self.assertEqual([p.payload for p in c2.drain_publishes(0.7)], [b"q"])
+        for t in ("r/big", "r/small"):
+            pub.publish(self.topic(t), b"", 1, retain=True)
+
     def test_client_maximum_packet_size_counts_properties(self):
         # The limit is on the whole packet: user properties count too.
         c = self.raw_connected(props=[(mp.MAXIMUM_PACKET_SIZE, 200)])

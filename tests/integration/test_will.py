@@ -159,6 +159,43 @@ class WillTest(harness.HubTestCase):
         self.assertClosedAfter(c)
         self.assertEqual(w.expect(timeout=5).payload, b"pe")
 
+    def test_takeover_resuming_session_respects_will_delay(self):
+        # [MQTT-3.1.4-3] + §3.1.3.2.2: on takeover the old connection's will
+        # follows the Will Delay Interval; the new connection continues the
+        # session before the delay passes, so the will is not sent.
+        w = self.watcher()
+        client_id = "willdelto-" + uuid.uuid4().hex[:8]
+        self.will_client(will_props=make_props(PacketTypes.WILLMESSAGE, WillDelayInterval=2),
+                         session_expiry=60, client_id=client_id)
+        new = self.raw()
+        ack = new.connect(client_id, clean=False, props=[(mp.SESSION_EXPIRY, 60)])
+        self.assertTrue(ack.session_present)
+        self.assertEqual(w.quiet(3.0), [])
+
+    def test_takeover_with_clean_start_sends_will(self):
+        # Clean Start 1 on takeover ends the old session, so its will is
+        # published even though the delay has not passed (§3.1.3.2.2:
+        # "or the Session ends, whichever happens first").
+        w = self.watcher()
+        client_id = "willcsto-" + uuid.uuid4().hex[:8]
+        self.will_client(will_props=make_props(PacketTypes.WILLMESSAGE, WillDelayInterval=30),
+                         session_expiry=60, client_id=client_id)
+        new = self.raw()
+        ack = new.connect(client_id, clean=True, props=[(mp.SESSION_EXPIRY, 60)])
+        self.assertFalse(ack.session_present)
+        self.assertEqual(w.expect(timeout=4).payload, b"gone")
+
+    def test_will_topic_with_wildcard_rejected(self):
+        # [MQTT-3.1.3-11]/§3.1.3.3: the Will Topic is a Topic Name, so no
+        # wildcards; the server refuses the CONNECT (CONNACK >= 0x80) and
+        # closes.
+        c = self.raw()
+        c.send(mp.connect("willwild", will=dict(topic=self.topic("will/#"), payload=b"x")))
+        pkts = self.assertClosedAfter(c)
+        for p in pkts:
+            self.assertEqual(p.type, mp.CONNACK, p)
+            self.assertGreaterEqual(p.reason, 0x80, p)
+
     def test_will_qos2_v311(self):
         w = self.paho(version=mp.V311)
         w.subscribe(self.topic("will/#"), 2)
