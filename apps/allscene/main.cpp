@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench_command.hpp"
 #include "hub/hub.hpp"
 
 namespace {
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   add_hub_command(app, config, config_file, listen);
+  allscene::app::BenchCommand bench(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
       allscene::hub::setup_logging(config.log_level, config.log_format);
       return allscene::hub::run(std::move(config));
     }
+    if (bench.chosen()) return bench.run();
   } catch (const std::exception& e) {
     std::cerr << "allscene: " << e.what() << "\n";
     return 1;
