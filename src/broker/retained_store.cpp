@@ -2,20 +2,10 @@
 
 #include <mutex>
 
+#include "mqtt/topic.hpp"
+
 namespace allscene::broker {
 namespace {
-
-std::string_view next_level(std::string_view& rest, bool& at_end) {
-  const auto slash = rest.find('/');
-  std::string_view level = rest.substr(0, slash);
-  if (slash == std::string_view::npos) {
-    rest = {};
-    at_end = true;
-  } else {
-    rest.remove_prefix(slash + 1);
-  }
-  return level;
-}
 
 bool is_dollar(std::string_view level) { return !level.empty() && level.front() == '$'; }
 
@@ -33,7 +23,7 @@ void RetainedStore::put(const MessagePtr& message) {
   std::string_view rest = message->topic;
   bool at_end = false;
   while (!at_end) {
-    const std::string_view level = next_level(rest, at_end);
+    const std::string_view level = mqtt::pop_level(rest, at_end);
     auto it = node->children.find(std::string(level));
     if (it == node->children.end()) {
       if (clear) return;
@@ -82,7 +72,7 @@ void RetainedStore::match_node(const Node& node, std::string_view rest, bool at_
     if (node.message) out.push_back(node.message);
     return;
   }
-  const std::string_view level = next_level(rest, at_end);
+  const std::string_view level = mqtt::pop_level(rest, at_end);
   if (level == "#") {
     // "a/#" also matches "a" itself (§4.7.1.2).
     if (!root && node.message) out.push_back(node.message);

@@ -2,21 +2,10 @@
 
 #include <algorithm>
 
+#include "mqtt/topic.hpp"
+
 namespace allscene::broker {
 namespace {
-
-// Splits off the first level of `rest`; `at_end` is set when no '/' follows.
-std::string_view next_level(std::string_view& rest, bool& at_end) {
-  const auto slash = rest.find('/');
-  std::string_view level = rest.substr(0, slash);
-  if (slash == std::string_view::npos) {
-    rest = {};
-    at_end = true;
-  } else {
-    rest.remove_prefix(slash + 1);
-  }
-  return level;
-}
 
 bool same_owner(const Subscriber& s, const Session* session, const SharedGroup* group) {
   return s.session == session && s.group == group;
@@ -52,7 +41,7 @@ bool SubscriptionIndex::insert(std::string_view filter, const Subscriber& subscr
   std::string_view rest = filter;
   bool at_end = false;
   while (!at_end) {
-    const std::string_view level = next_level(rest, at_end);
+    const std::string_view level = mqtt::pop_level(rest, at_end);
     if (level == "#") {
       const bool added = upsert(node->hash, subscriber);
       size_ += added;
@@ -87,7 +76,7 @@ bool SubscriptionIndex::erase(std::string_view filter, const Session* session,
 bool SubscriptionIndex::erase_in(Node& node, std::string_view rest, bool at_end,
                                  const Session* session, const SharedGroup* group) {
   if (at_end) return remove(node.exact, session, group);
-  const std::string_view level = next_level(rest, at_end);
+  const std::string_view level = mqtt::pop_level(rest, at_end);
   if (level == "#") return remove(node.hash, session, group);
   std::unique_ptr<Node>* child = nullptr;
   auto it = node.children.end();
@@ -123,7 +112,7 @@ void SubscriptionIndex::match_node(const Node& node, std::string_view rest, bool
     out.insert(out.end(), node.exact.begin(), node.exact.end());
     return;
   }
-  const std::string_view level = next_level(rest, at_end);
+  const std::string_view level = mqtt::pop_level(rest, at_end);
   if (auto it = node.children.find(level); it != node.children.end()) {
     match_node(*it->second, rest, at_end, false, out);
   }

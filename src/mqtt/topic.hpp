@@ -22,6 +22,20 @@ struct SharedFilter {
 // Any filter starting "$share/" counts as shared: "$share/g" gives {"g", ""}.
 std::optional<SharedFilter> parse_shared(std::string_view filter);
 
+// Splits the first level off `rest` (a topic or filter walked level by
+// level); sets `at_end` when it was the last level.
+inline std::string_view pop_level(std::string_view& rest, bool& at_end) {
+  const auto slash = rest.find('/');
+  const std::string_view level = rest.substr(0, slash);
+  if (slash == std::string_view::npos) {
+    rest = {};
+    at_end = true;
+  } else {
+    rest.remove_prefix(slash + 1);
+  }
+  return level;
+}
+
 // Number of levels ('/'-separated parts) in a topic or filter.
 std::size_t topic_levels(std::string_view topic);
 
