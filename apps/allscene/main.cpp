@@ -49,6 +49,26 @@ void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::strin
   hub->add_option("--max-session-expiry", l.max_session_expiry,
                   "Longest session expiry in seconds (4294967295: never)")
       ->default_str(std::to_string(l.max_session_expiry));
+  hub->add_option("--max-queued-bytes", l.max_queued_bytes,
+                  "Bytes of QoS 1/2 messages queued per session")
+      ->default_str(std::to_string(l.max_queued_bytes));
+  hub->add_option_function<std::string>(
+         "--queue-full-policy",
+         [&l](const std::string& v) { l.drop_oldest = allscene::hub::parse_queue_policy(v); },
+         "drop-new or drop-oldest, when a session queue is full")
+      ->check(CLI::IsMember({"drop-new", "drop-oldest"}))
+      ->default_str("drop-new");
+  hub->add_option("--max-outbound-bytes", l.max_outbound_bytes,
+                  "Write buffer per connection; QoS 0 beyond it is dropped")
+      ->default_str(std::to_string(l.max_outbound_bytes));
+  hub->add_option("--memory-high-water", l.memory_high_water,
+                  "Buffered bytes above which the hub stops reading sockets")
+      ->default_str(std::to_string(l.memory_high_water));
+  hub->add_option("--memory-low-water", l.memory_low_water,
+                  "Buffered bytes below which reading resumes")
+      ->default_str(std::to_string(l.memory_low_water));
+  hub->add_option("--sys-interval", l.sys_interval, "Seconds between $SYS updates; 0 disables")
+      ->default_str(std::to_string(l.sys_interval));
 }
 
 }  // namespace

@@ -4,11 +4,17 @@
 #include <random>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace allscene::broker {
 
-Broker::Broker(const Limits& limits, Executor& executor, AccessControl& access)
-    : limits_(limits), executor_(executor), access_(access), id_salt_(std::random_device{}()) {
+Broker::Broker(const Limits& limits, Executor& executor, AccessControl& access,
+               std::string version)
+    : limits_(limits),
+      executor_(executor),
+      access_(access),
+      sys_(std::move(version), Clock::now()),
+      id_salt_(std::random_device{}()) {
   const auto n = executor.shard_count();
   shards_.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(*this, i));
@@ -40,21 +46,51 @@ std::string Broker::assign_client_id() {
   return fmt::format("auto-{:016x}-{}", id_salt_, n);
 }
 
+void Broker::tick(TimePoint now) {
+  update_memory_pressure();
+  sys_.tick(*this, *shards_[0], now);
+}
+
+void Broker::update_memory_pressure() {
+  std::uint64_t buffered = 0;
+  for (const auto& s : shards_) {
+    buffered += s->stats().queued_bytes.get() + s->stats().outbound_bytes.get();
+  }
+  const bool high = memory_high();
+  if (!high && buffered > limits_.memory_high_water) {
+    memory_high_.store(true, std::memory_order_relaxed);
+    spdlog::warn("memory high-water mark reached ({} MiB buffered): pausing reads until below {} MiB",
+                 buffered >> 20, limits_.memory_low_water >> 20);
+  } else if (high && buffered < limits_.memory_low_water) {
+    memory_high_.store(false, std::memory_order_relaxed);
+    spdlog::info("buffered memory back to {} MiB: resuming reads", buffered >> 20);
+  }
+}
+
 BrokerTotals Broker::totals() const {
   BrokerTotals t;
   for (const auto& s : shards_) {
     const auto& st = s->stats();
     t.connections_total += st.connections_total.get();
+    t.connections_current += st.connections_current.get();
+    t.sessions += st.sessions.get();
+    t.subscriptions += st.subscriptions.get();
     t.messages_received += st.messages_received.get();
     t.messages_sent += st.messages_sent.get();
     t.bytes_received += st.bytes_received.get();
     t.bytes_sent += st.bytes_sent.get();
     t.protocol_errors += st.protocol_errors.get();
-    t.dropped += st.dropped_queue_full.get() + st.dropped_expired.get() +
-                 st.dropped_too_large.get() + st.dropped_qos0_offline.get() +
-                 st.dropped_no_session.get();
-    t.sessions += s->session_count();
+    t.dropped_queue_full += st.dropped_queue_full.get();
+    t.dropped_expired += st.dropped_expired.get();
+    t.dropped_too_large += st.dropped_too_large.get();
+    t.dropped_qos0_offline += st.dropped_qos0_offline.get();
+    t.dropped_slow_consumer += st.dropped_slow_consumer.get();
+    t.dropped_no_session += st.dropped_no_session.get();
+    t.queued_bytes += st.queued_bytes.get();
+    t.outbound_bytes += st.outbound_bytes.get();
+    t.paused_reads += st.paused_reads.get();
   }
+  t.retained = retained_.size();
   return t;
 }
 

@@ -15,24 +15,43 @@
 #include "broker/limits.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/shard.hpp"
+#include "broker/sys_topics.hpp"
 
 namespace allscene::broker {
 
+// Counters summed over shards; each is exact for its shard at the moment
+// it is read (a snapshot, not a transaction).
 struct BrokerTotals {
   std::uint64_t connections_total = 0;
+  std::uint64_t connections_current = 0;
+  std::uint64_t sessions = 0;
+  std::uint64_t subscriptions = 0;
+  std::uint64_t retained = 0;
   std::uint64_t messages_received = 0;
   std::uint64_t messages_sent = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t protocol_errors = 0;
-  std::uint64_t dropped = 0;
-  std::size_t sessions = 0;  // read racily: a gauge, not exact
+  std::uint64_t dropped_queue_full = 0;
+  std::uint64_t dropped_expired = 0;
+  std::uint64_t dropped_too_large = 0;
+  std::uint64_t dropped_qos0_offline = 0;
+  std::uint64_t dropped_slow_consumer = 0;
+  std::uint64_t dropped_no_session = 0;
+  std::uint64_t queued_bytes = 0;
+  std::uint64_t outbound_bytes = 0;
+  std::uint64_t paused_reads = 0;
+  std::uint64_t dropped() const {
+    return dropped_queue_full + dropped_expired + dropped_too_large + dropped_qos0_offline +
+           dropped_slow_consumer + dropped_no_session;
+  }
 };
 
 class Broker {
  public:
   // `executor` runs tasks on shard loops; shard i runs on loop i.
-  Broker(const Limits& limits, Executor& executor, AccessControl& access);
+  Broker(const Limits& limits, Executor& executor, AccessControl& access,
+         std::string version = "dev");
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -59,6 +78,13 @@ class Broker {
 
   BrokerTotals totals() const;
 
+  // True while buffered bytes (session queues and write buffers, summed
+  // over shards) are above the high-water mark and not yet back below the
+  // low-water mark. Connections stop reading while it is set.
+  bool memory_high() const { return memory_high_.load(std::memory_order_relaxed); }
+  // Shard 0's periodic work: memory pressure and $SYS topics.
+  void tick(TimePoint now);
+
  private:
   Limits limits_;
   Executor& executor_;
@@ -67,6 +93,10 @@ class Broker {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<TopicHandler*> handlers_;
   std::atomic<std::uint64_t> assigned_ids_{0};
+  std::atomic<bool> memory_high_{false};
+  SysTopics sys_;  // used only from shard 0's loop
+
+  void update_memory_pressure();
   std::uint64_t id_salt_;
 
   std::mutex directory_mutex_;

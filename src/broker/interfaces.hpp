@@ -30,6 +30,9 @@ class Transport {
   virtual void send_publish(std::span<const std::uint8_t> header, const MessagePtr& message) = 0;
   // Writes what is queued, then closes the connection.
   virtual void close() = 0;
+  // Bytes queued and not yet written; above Limits::max_outbound_bytes the
+  // connection is congested and QoS 0 messages to it are dropped.
+  virtual std::size_t buffered_bytes() const = 0;
 };
 
 // Runs work on the event loop of a shard. Tasks posted from one loop to

@@ -16,6 +16,13 @@ struct Limits {
   std::uint16_t max_keep_alive = 65535;          // seconds; 0 is allowed by clients
   std::uint32_t max_session_expiry = 0xFFFFFFFF; // seconds; 0xFFFFFFFF: never
   std::uint32_t max_client_id_length = 256;
+  // Backpressure and memory bounds (docs/operations.md).
+  std::uint64_t max_queued_bytes = 16 * 1024 * 1024;    // per session, QoS 1/2 payload+topic
+  bool drop_oldest = false;                             // full queue: drop oldest, not newest
+  std::uint64_t max_outbound_bytes = 4 * 1024 * 1024;   // per connection write buffer
+  std::uint64_t memory_high_water = 512ull * 1024 * 1024;  // stop reading sockets above
+  std::uint64_t memory_low_water = 384ull * 1024 * 1024;   // resume reading below
+  std::uint32_t sys_interval = 10;  // seconds between $SYS updates; 0: none
 };
 
 }  // namespace allscene::broker

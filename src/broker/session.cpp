@@ -15,8 +15,14 @@ std::optional<std::uint32_t> Message::remaining_expiry(TimePoint now) const {
   return static_cast<std::uint32_t>(std::max<long long>(left, 0));
 }
 
-Session::Session(std::string client_id, std::uint32_t max_queued, std::uint16_t max_inflight)
-    : client_id_(std::move(client_id)), max_queued_(max_queued), max_inflight_(max_inflight) {}
+namespace {
+std::uint64_t queued_size(const Delivery& d) {
+  return d.message->payload.size() + d.message->topic.size();
+}
+}  // namespace
+
+Session::Session(std::string client_id, const Limits& limits)
+    : client_id_(std::move(client_id)), server_(limits) {}
 
 void Session::attach(Outlet& out, ConnRef conn, const ClientLimits& limits, TimePoint now) {
   conn_ = conn;
@@ -49,18 +55,39 @@ void Session::deliver(Outlet& out, Delivery&& d, TimePoint now) {
 }
 
 void Session::enqueue(Outlet& out, Delivery&& d) {
-  if (queue_.size() >= max_queued_) {
+  const std::uint64_t size = queued_size(d);
+  auto full = [&] {
+    return queue_.size() >= server_.max_queued_messages ||
+           queued_bytes_ + size > server_.max_queued_bytes;
+  };
+  // A full queue drops the newest message, or with drop_oldest makes room by
+  // dropping from the front; either way the drop is counted.
+  while (server_.drop_oldest && !queue_.empty() && full()) {
+    pop_queued(out);
+    out.count_drop(DropReason::queue_full);
+  }
+  if (full()) {
     out.count_drop(DropReason::queue_full);
     return;
   }
+  queued_bytes_ += size;
+  out.account_queued(static_cast<std::int64_t>(size));
   queue_.push_back(std::move(d));
 }
 
+Delivery Session::pop_queued(Outlet& out) {
+  Delivery d = std::move(queue_.front());
+  queue_.pop_front();
+  const std::uint64_t size = queued_size(d);
+  queued_bytes_ -= size;
+  out.account_queued(-static_cast<std::int64_t>(size));
+  return d;
+}
+
 void Session::pump(Outlet& out, TimePoint now) {
-  const std::size_t quota = std::min<std::size_t>(limits_.receive_maximum, max_inflight_);
+  const std::size_t quota = std::min<std::size_t>(limits_.receive_maximum, server_.max_inflight);
   while (online() && !queue_.empty() && inflight_.size() < quota) {
-    Delivery d = std::move(queue_.front());
-    queue_.pop_front();
+    Delivery d = pop_queued(out);
     const std::uint16_t id = next_packet_id();
     if (!send_publish(out, d, id, false, now)) continue;
     inflight_.push_back({id, d.qos == 1 ? State::awaiting_ack : State::awaiting_rec, std::move(d)});

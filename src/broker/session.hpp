@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "broker/limits.hpp"
 #include "broker/message.hpp"
 #include "mqtt/packets.hpp"
 
@@ -39,6 +40,8 @@ class Outlet {
   virtual void close(ConnRef conn, mqtt::ReasonCode reason) = 0;
   virtual std::vector<std::uint8_t>& scratch() = 0;  // reusable encode buffer
   virtual void count_drop(DropReason reason) = 0;
+  // Bytes held in session queues changed by `delta` (for memory bounds).
+  virtual void account_queued(std::int64_t delta) = 0;
 };
 
 
@@ -70,7 +73,8 @@ struct ClientLimits {
 
 class Session {
  public:
-  Session(std::string client_id, std::uint32_t max_queued, std::uint16_t max_inflight);
+  // `limits` must outlive the session (it is the broker's).
+  Session(std::string client_id, const Limits& limits);
 
   const std::string& client_id() const { return client_id_; }
   ConnRef connection() const { return conn_; }
@@ -100,6 +104,7 @@ class Session {
 
   std::size_t inflight_count() const { return inflight_.size(); }
   std::size_t queued_count() const { return queue_.size(); }
+  std::uint64_t queued_bytes() const { return queued_bytes_; }
 
  private:
   enum class State : std::uint8_t { awaiting_ack, awaiting_rec, awaiting_comp };
@@ -114,6 +119,7 @@ class Session {
   void send_ack(Outlet& out, mqtt::PacketType type, std::uint16_t packet_id,
                 mqtt::ReasonCode reason);
   void enqueue(Outlet& out, Delivery&& delivery);
+  Delivery pop_queued(Outlet& out);
   void pump(Outlet& out, TimePoint now);
   std::uint16_t next_packet_id();
   Inflight* find_inflight(std::uint16_t packet_id);
@@ -122,8 +128,8 @@ class Session {
   std::string client_id_;
   ConnRef conn_;
   ClientLimits limits_;
-  std::uint32_t max_queued_;
-  std::uint16_t max_inflight_;
+  const Limits& server_;
+  std::uint64_t queued_bytes_ = 0;
   std::uint16_t next_id_ = 0;
   std::vector<Inflight> inflight_;  // in send order; at most max_inflight_
   std::deque<Delivery> queue_;

@@ -52,7 +52,10 @@ void Shard::run_batch(std::vector<Task>& batch) {
     if (auto* r = std::get_if<RouteTask>(&task)) {
       route_local(r->message, now);
     } else if (auto* w = std::get_if<WriteTask>(&task)) {
-      write(ConnRef{index_, w->conn}, w->bytes);
+      if (Connection* c = connection(w->conn); c && deliverable(*c, w->qos0_publish)) {
+        c->transport().send(w->bytes);
+        stats_.bytes_sent.add(w->bytes.size());
+      }
     } else if (auto* c = std::get_if<CloseTask>(&task)) {
       close(ConnRef{index_, c->conn}, c->reason);
     } else {
@@ -80,16 +83,28 @@ void Shard::write(ConnRef conn, std::span<const std::uint8_t> bytes) {
   }
 }
 
+// QoS 0 messages to a connection whose write buffer is full are dropped
+// and counted; QoS 1/2 are bounded by the inflight window instead.
+bool Shard::deliverable(Connection& c, bool qos0_publish) {
+  if (!qos0_publish || c.transport().buffered_bytes() <= broker_.limits().max_outbound_bytes) {
+    return true;
+  }
+  stats_.dropped_slow_consumer.add();
+  return false;
+}
+
 void Shard::write_publish(ConnRef conn, std::span<const std::uint8_t> header,
                           const MessagePtr& message) {
+  const bool qos0 = ((header[0] >> 1) & 3) == 0;
   if (conn.shard != index_) {
     std::vector<std::uint8_t> bytes(header.begin(), header.end());
     bytes.insert(bytes.end(), message->payload.begin(), message->payload.end());
-    outbox(conn.shard).emplace_back(std::in_place_type<WriteTask>, conn.id, std::move(bytes));
+    outbox(conn.shard).emplace_back(std::in_place_type<WriteTask>, conn.id, std::move(bytes), qos0);
     stats_.messages_sent.add();
     return;
   }
-  if (Connection* c = connection(conn.id)) {
+  Connection* c = connection(conn.id);
+  if (c && deliverable(*c, qos0)) {
     c->transport().send_publish(header, message);
     stats_.messages_sent.add();
     stats_.bytes_sent.add(header.size() + message->payload.size());
@@ -102,6 +117,10 @@ void Shard::close(ConnRef conn, ReasonCode reason) {
     return;
   }
   if (Connection* c = connection(conn.id)) c->kick(reason, Clock::now());
+}
+
+void Shard::account_queued(std::int64_t delta) {
+  stats_.queued_bytes.add(static_cast<std::uint64_t>(delta));  // wraps for negative deltas
 }
 
 void Shard::count_drop(DropReason reason) {
@@ -243,8 +262,8 @@ void Shard::attach(AttachRequest&& req, TimePoint now) {
   }
   const bool present = s != nullptr;
   if (!s) {
-    auto owned = std::make_unique<Session>(req.client_id, broker_.limits().max_queued_messages,
-                                           broker_.limits().max_inflight);
+    auto owned = std::make_unique<Session>(req.client_id, broker_.limits());
+    stats_.sessions.add();
     s = owned.get();
     sessions_.emplace(req.client_id, std::move(owned));
   }
@@ -309,6 +328,8 @@ void Shard::end_session(Session& s, TimePoint now, bool keep_home) {
   for (const auto& f : filters) remove_subscription(s, f);
   const std::string client_id = s.client_id();
   if (!keep_home) broker_.release_home(client_id, index_);
+  account_queued(-static_cast<std::int64_t>(s.queued_bytes()));
+  stats_.sessions.sub();
   sessions_.erase(client_id);
 }
 
@@ -329,6 +350,18 @@ void Shard::tick(TimePoint now) {
   conns.reserve(connections_.size());
   for (auto& [id, c] : connections_) conns.push_back(c);
   for (auto* c : conns) c->check_keep_alive(now);
+  if (index_ == 0) broker_.tick(now);
+  if (!parked_.empty() && !broker_.memory_high()) {
+    auto resume = std::move(parked_);
+    parked_.clear();
+    stats_.paused_reads.sub(resume.size());
+    for (auto& r : resume) r();
+  }
+}
+
+void Shard::park(std::function<void()> resume) {
+  stats_.paused_reads.add();
+  parked_.push_back(std::move(resume));
 }
 
 void Shard::kick_all(ReasonCode reason) {
@@ -345,7 +378,10 @@ std::uint32_t Shard::group_owner(std::string_view name) const {
 
 void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
                              std::uint32_t subscription_id) {
-  s.subscriptions()[sub.filter] = SubscriptionEntry{sub.options, subscription_id};
+  if (s.subscriptions().insert_or_assign(sub.filter, SubscriptionEntry{sub.options, subscription_id})
+          .second) {
+    stats_.subscriptions.add();
+  }
   if (auto shared = mqtt::parse_shared(sub.filter)) {
     SharedMember m{index_, s.client_id(), sub.options, subscription_id, s.online()};
     on_shard(group_owner(sub.filter),
@@ -358,7 +394,7 @@ void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
 }
 
 void Shard::remove_subscription(Session& s, const std::string& filter) {
-  s.subscriptions().erase(filter);
+  if (s.subscriptions().erase(filter)) stats_.subscriptions.sub();
   if (mqtt::parse_shared(filter)) {
     on_shard(group_owner(filter), [name = filter, shard = index_, cid = s.client_id()](Shard& o) {
       o.group_leave(name, shard, cid);

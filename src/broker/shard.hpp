@@ -96,6 +96,9 @@ class Shard final : public Outlet {
   void tick(TimePoint now);
   // Ends every connection on this loop with `reason` (e.g. shutdown).
   void kick_all(mqtt::ReasonCode reason);
+  // Holds `resume` until memory is below the low-water mark (checked on
+  // tick); used by connections to stop reading under memory pressure.
+  void park(std::function<void()> resume);
   // Sends every batched task to its shard; the executor calls it.
   void flush();
 
@@ -109,6 +112,7 @@ class Shard final : public Outlet {
   void close(ConnRef conn, mqtt::ReasonCode reason) override;
   std::vector<std::uint8_t>& scratch() override { return scratch_; }
   void count_drop(DropReason reason) override;
+  void account_queued(std::int64_t delta) override;
 
  private:
   struct RouteTask {
@@ -117,6 +121,7 @@ class Shard final : public Outlet {
   struct WriteTask {
     std::uint64_t conn;
     std::vector<std::uint8_t> bytes;
+    bool qos0_publish = false;  // may be dropped if the connection is congested
   };
   struct CloseTask {
     std::uint64_t conn;
@@ -151,6 +156,7 @@ class Shard final : public Outlet {
   // Shared-group membership changes, run on the group's owner shard.
   void group_join(const std::string& name, const std::string& filter, SharedMember member);
   void group_leave(const std::string& name, std::uint32_t shard, const std::string& client_id);
+  bool deliverable(Connection& c, bool qos0_publish);
   void group_online(const std::string& name, std::uint32_t shard, const std::string& client_id,
                     bool online);
 
@@ -162,6 +168,7 @@ class Shard final : public Outlet {
   std::unordered_map<std::uint64_t, Connection*> connections_;
   std::multimap<TimePoint, std::string> deadlines_;  // session expiry and will delay
   std::vector<std::vector<Task>> outboxes_;
+  std::vector<std::function<void()>> parked_;
   bool flush_scheduled_ = false;
   std::uint64_t next_connection_ = 0;
   std::vector<Subscriber> matches_;  // reused per routed message

@@ -31,6 +31,12 @@ struct ShardStats {
   Counter dropped_too_large;
   Counter dropped_qos0_offline;
   Counter dropped_no_session;
+  Counter dropped_slow_consumer;  // QoS 0 to a connection whose write buffer is full
+  Counter sessions;               // gauge
+  Counter subscriptions;          // gauge
+  Counter queued_bytes;           // gauge: QoS 1/2 bytes in session queues
+  Counter outbound_bytes;         // gauge: bytes in connection write buffers
+  Counter paused_reads;           // connections not read because memory is high
 };
 
 }  // namespace allscene::broker

@@ -34,6 +34,13 @@ void read_string(const toml::table& table, std::string_view key, std::string& ou
 
 }  // namespace
 
+bool parse_queue_policy(const std::string& text) {
+  if (text == "drop-new") return false;
+  if (text == "drop-oldest") return true;
+  throw std::invalid_argument(
+      fmt::format("queue_full_policy '{}' must be 'drop-new' or 'drop-oldest'", text));
+}
+
 net::ListenerConfig parse_listen(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon + 1 == text.size()) {
@@ -75,6 +82,7 @@ void load_config_file(const std::string& path, HubConfig& config) {
   }
   read_string(root, "data_dir", config.data_dir, path);
   read_uint(root, "threads", config.threads, path);
+  read_uint(root, "sys_interval", config.limits.sys_interval, path);
   if (const auto* log = root["log"].as_table()) {
     read_string(*log, "level", config.log_level, path + " [log]");
     read_string(*log, "format", config.log_format, path + " [log]");
@@ -105,6 +113,13 @@ void load_config_file(const std::string& path, HubConfig& config) {
     read_uint(*limits, "max_keep_alive", l.max_keep_alive, where);
     read_uint(*limits, "max_session_expiry", l.max_session_expiry, where);
     read_uint(*limits, "max_client_id_length", l.max_client_id_length, where);
+    read_uint(*limits, "max_queued_bytes", l.max_queued_bytes, where);
+    read_uint(*limits, "max_outbound_bytes", l.max_outbound_bytes, where);
+    read_uint(*limits, "memory_high_water", l.memory_high_water, where);
+    read_uint(*limits, "memory_low_water", l.memory_low_water, where);
+    std::string policy = l.drop_oldest ? "drop-oldest" : "drop-new";
+    read_string(*limits, "queue_full_policy", policy, where);
+    l.drop_oldest = parse_queue_policy(policy);
   }
 }
 
@@ -125,6 +140,9 @@ void validate(HubConfig& config) {
     throw std::invalid_argument("max_packet_size must be at least 64 bytes");
   }
   if (lim.max_packet_size > 268435455 + 5) lim.max_packet_size = 268435455 + 5;
+  if (lim.memory_low_water >= lim.memory_high_water) {
+    throw std::invalid_argument("memory_low_water must be below memory_high_water");
+  }
   if (lim.max_inflight == 0) throw std::invalid_argument("max_inflight must be at least 1");
   if (lim.max_topic_length == 0 || lim.max_topic_levels == 0) {
     throw std::invalid_argument("max_topic_length and max_topic_levels must be at least 1");

@@ -23,6 +23,9 @@ struct HubConfig {
 // value). Throws std::runtime_error naming the file, key and problem.
 void load_config_file(const std::string& path, HubConfig& config);
 
+// "drop-new" -> false, "drop-oldest" -> true; throws std::invalid_argument.
+bool parse_queue_policy(const std::string& text);
+
 // Parses "HOST:PORT" ("[::1]:1883" for IPv6). Throws std::invalid_argument.
 net::ListenerConfig parse_listen(const std::string& text);
 

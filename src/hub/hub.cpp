@@ -69,7 +69,7 @@ int run(HubConfig config) {
   const unsigned loops = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   net::Server server(loops);
   broker::AllowAll anonymous;
-  broker::Broker broker(config.limits, server, anonymous);
+  broker::Broker broker(config.limits, server, anonymous, ALLSCENE_VERSION);
   server.set_broker(broker);
   for (const auto& l : config.listeners) server.listen(l);
 
@@ -89,6 +89,7 @@ int run(HubConfig config) {
   const auto t = broker.totals();
   spdlog::info("hub stopped: {} connections served, {} messages in, {} out", t.connections_total,
                t.messages_received, t.messages_sent);
+  if (t.dropped()) spdlog::info("{} messages were dropped (see $SYS/broker/messages/dropped/#)", t.dropped());
   return 0;
 }
 

@@ -36,11 +36,27 @@ TcpConnection::TcpConnection(asio::ip::tcp::socket socket, broker::Shard& shard,
   connection_.emplace(shard_, *this, std::move(peer), Clock::now());
 }
 
-TcpConnection::~TcpConnection() { connection_.reset(); }
+TcpConnection::~TcpConnection() {
+  connection_.reset();
+  shard_.stats().outbound_bytes.sub(buffered_);
+}
+
+void TcpConnection::account(std::size_t added) {
+  buffered_ += added;
+  shard_.stats().outbound_bytes.add(added);
+}
 
 void TcpConnection::start() { read(); }
 
 void TcpConnection::read() {
+  if (shard_.broker().memory_high()) {
+    // Above the memory high-water mark: stop reading (publishers feel TCP
+    // backpressure) until the shard resumes us below the low-water mark.
+    shard_.park([self = shared_from_this()] {
+      if (!self->shut_) self->read();
+    });
+    return;
+  }
   if (read_size_ == read_buffer_.size()) {
     // A packet larger than the buffer: grow up to the packet size limit
     // (frame() already rejected anything larger).
@@ -70,6 +86,7 @@ void TcpConnection::read() {
 void TcpConnection::send(std::span<const std::uint8_t> bytes) {
   if (shut_) return;
   pending_.append(bytes);
+  account(bytes.size());
   schedule_write();
 }
 
@@ -78,6 +95,7 @@ void TcpConnection::send_publish(std::span<const std::uint8_t> header,
   if (shut_) return;
   pending_.append(header);
   const auto& payload = message->payload;
+  account(header.size() + payload.size());
   if (payload.size() <= kCopyLimit) {
     pending_.append({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
   } else {
@@ -122,6 +140,10 @@ void TcpConnection::write() {
   asio::async_write(socket_, buffers,
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                       self->write_active_ = false;
+                      std::size_t written = 0;
+                      for (const auto& s : self->writing_.segments) written += s.size;
+                      self->buffered_ -= written;
+                      self->shard_.stats().outbound_bytes.sub(written);
                       self->writing_.clear();
                       if (ec) {
                         self->connection_->on_closed(Clock::now());

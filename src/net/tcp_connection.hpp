@@ -27,6 +27,7 @@ class TcpConnection final : public broker::Transport,
   void send_publish(std::span<const std::uint8_t> header,
                     const broker::MessagePtr& message) override;
   void close() override;
+  std::size_t buffered_bytes() const override { return buffered_; }
 
  private:
   // A run of bytes in the output buffer, or a shared payload.
@@ -45,6 +46,7 @@ class TcpConnection final : public broker::Transport,
     }
     void append(std::span<const std::uint8_t> data);
   };
+  void account(std::size_t added);
 
   void read();
   void schedule_write();
@@ -62,6 +64,7 @@ class TcpConnection final : public broker::Transport,
   bool write_active_ = false;
   bool closing_ = false;
   bool shut_ = false;
+  std::size_t buffered_ = 0;  // pending_ + writing_, payloads included
 };
 
 }  // namespace allscene::net

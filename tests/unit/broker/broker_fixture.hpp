@@ -57,6 +57,7 @@ class FakeClient final : public Transport {
     received_.insert(received_.end(), m->payload.begin(), m->payload.end());
   }
   void close() override { closed = true; }
+  std::size_t buffered_bytes() const override { return congested ? SIZE_MAX : 0; }
 
   void write(const mqtt::Packet& packet, TimePoint now = Clock::now()) {
     std::vector<std::uint8_t> bytes;
@@ -81,6 +82,7 @@ class FakeClient final : public Transport {
 
   std::unique_ptr<Connection> connection;
   bool closed = false;
+  bool congested = false;  // pretend the write buffer is full
 
  private:
   mqtt::Version version_;
