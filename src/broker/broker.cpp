@@ -53,16 +53,23 @@ void Broker::tick(TimePoint now) {
 
 void Broker::update_memory_pressure() {
   std::uint64_t buffered = 0;
+  std::uint64_t crossing_out = 0;
+  std::uint64_t crossing_in = 0;
   for (const auto& s : shards_) {
-    buffered += s->stats().queued_bytes.get() + s->stats().outbound_bytes.get();
+    const auto& st = s->stats();
+    buffered += st.queued_bytes.get() + st.outbound_bytes.get();
+    crossing_in += st.crossing_in.get();
+    crossing_out += st.crossing_out.get();
   }
-  const bool high = memory_high();
-  if (!high && buffered > limits_.memory_high_water) {
-    memory_high_.store(true, std::memory_order_relaxed);
+  // Read racily, "in" may pass "out" for a moment.
+  if (crossing_out > crossing_in) buffered += crossing_out - crossing_in;
+  bool high = memory_high();
+  if (!high && buffered > limits_.memory_high_water &&
+      memory_high_.compare_exchange_strong(high, true, std::memory_order_relaxed)) {
     spdlog::warn("memory high-water mark reached ({} MiB buffered): pausing reads until below {} MiB",
                  buffered >> 20, limits_.memory_low_water >> 20);
-  } else if (high && buffered < limits_.memory_low_water) {
-    memory_high_.store(false, std::memory_order_relaxed);
+  } else if (high && buffered < limits_.memory_low_water &&
+             memory_high_.compare_exchange_strong(high, false, std::memory_order_relaxed)) {
     spdlog::info("buffered memory back to {} MiB: resuming reads", buffered >> 20);
   }
 }
@@ -89,6 +96,7 @@ BrokerTotals Broker::totals() const {
     t.queued_bytes += st.queued_bytes.get();
     t.outbound_bytes += st.outbound_bytes.get();
     t.paused_reads += st.paused_reads.get();
+    t.crossing_bytes += st.crossing_out.get() - st.crossing_in.get();  // wraps back when summed
   }
   t.retained = retained_.size();
   return t;

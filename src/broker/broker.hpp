@@ -41,6 +41,7 @@ struct BrokerTotals {
   std::uint64_t queued_bytes = 0;
   std::uint64_t outbound_bytes = 0;
   std::uint64_t paused_reads = 0;
+  std::uint64_t crossing_bytes = 0;  // routed between shards, not yet processed
   std::uint64_t dropped() const {
     return dropped_queue_full + dropped_expired + dropped_too_large + dropped_qos0_offline +
            dropped_slow_consumer + dropped_no_session;
@@ -84,6 +85,9 @@ class Broker {
   bool memory_high() const { return memory_high_.load(std::memory_order_relaxed); }
   // Shard 0's periodic work: memory pressure and $SYS topics.
   void tick(TimePoint now);
+  // Recomputes memory_high() from the shards' gauges; any loop may call it
+  // (it only reads other shards' counters).
+  void update_memory_pressure();
 
  private:
   Limits limits_;
@@ -95,8 +99,6 @@ class Broker {
   std::atomic<std::uint64_t> assigned_ids_{0};
   std::atomic<bool> memory_high_{false};
   SysTopics sys_;  // used only from shard 0's loop
-
-  void update_memory_pressure();
   std::uint64_t id_salt_;
 
   std::mutex directory_mutex_;

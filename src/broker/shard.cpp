@@ -11,6 +11,11 @@ namespace allscene::broker {
 
 using mqtt::ReasonCode;
 
+namespace {
+// What a message routed to another shard holds in memory, roughly.
+std::uint64_t crossing_size(const Message& m) { return m.payload.size() + m.topic.size() + 128; }
+}  // namespace
+
 Shard::Shard(Broker& broker, std::uint32_t index)
     : broker_(broker), index_(index), outboxes_(broker.executor().shard_count()) {}
 
@@ -36,6 +41,7 @@ void Shard::on_shard(std::uint32_t target, std::function<void(Shard&)> fn) {
 
 void Shard::flush() {
   flush_scheduled_ = false;
+  broker_.update_memory_pressure();
   for (std::uint32_t i = 0; i < outboxes_.size(); ++i) {
     if (outboxes_[i].empty()) continue;
     std::vector<Task> batch;
@@ -50,6 +56,7 @@ void Shard::run_batch(std::vector<Task>& batch) {
   const TimePoint now = Clock::now();
   for (auto& task : batch) {
     if (auto* r = std::get_if<RouteTask>(&task)) {
+      stats_.crossing_in.add(crossing_size(*r->message));
       route_local(r->message, now);
     } else if (auto* w = std::get_if<WriteTask>(&task)) {
       if (Connection* c = connection(w->conn); c && deliverable(*c, w->qos0_publish)) {
@@ -152,7 +159,9 @@ void Shard::route(const MessagePtr& message, TimePoint now) {
   if (message->retain) broker_.retained().put(message);
   route_local(message, now);
   for (std::uint32_t i = 0; i < outboxes_.size(); ++i) {
-    if (i != index_) outbox(i).emplace_back(std::in_place_type<RouteTask>, message);
+    if (i == index_) continue;
+    outbox(i).emplace_back(std::in_place_type<RouteTask>, message);
+    stats_.crossing_out.add(crossing_size(*message));
   }
 }
 

@@ -57,7 +57,7 @@ void SysTopics::tick(Broker& broker, Shard& shard, TimePoint now) {
   publish(shard, b + "messages/dropped/slow_consumer", num(t.dropped_slow_consumer), now);
   publish(shard, b + "messages/dropped/no_session", num(t.dropped_no_session), now);
   publish(shard, b + "protocol_errors", num(t.protocol_errors), now);
-  publish(shard, b + "memory/buffered_bytes", num(t.queued_bytes + t.outbound_bytes), now);
+  publish(shard, b + "memory/buffered_bytes", num(t.queued_bytes + t.outbound_bytes + t.crossing_bytes), now);
   publish(shard, b + "memory/paused_reads", num(t.paused_reads), now);
   struct Named {
     const char* name;
