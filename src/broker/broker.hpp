@@ -83,6 +83,11 @@ class Broker {
   // over shards) are above the high-water mark and not yet back below the
   // low-water mark. Connections stop reading while it is set.
   bool memory_high() const { return memory_high_.load(std::memory_order_relaxed); }
+
+  // Set once the hub is shutting down: connections torn down after this do
+  // no session work (wills, detach), only unregister.
+  void set_stopping() { stopping_.store(true, std::memory_order_relaxed); }
+  bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
   // Shard 0's periodic work: memory pressure and $SYS topics.
   void tick(TimePoint now);
   // Recomputes memory_high() from the shards' gauges; any loop may call it
@@ -98,6 +103,7 @@ class Broker {
   std::vector<TopicHandler*> handlers_;
   std::atomic<std::uint64_t> assigned_ids_{0};
   std::atomic<bool> memory_high_{false};
+  std::atomic<bool> stopping_{false};
   SysTopics sys_;  // used only from shard 0's loop
   std::uint64_t id_salt_;
 

@@ -29,7 +29,7 @@ Connection::Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePo
 }
 
 Connection::~Connection() {
-  if (state_ != State::closed) end(true, std::nullopt, Clock::now());
+  if (state_ != State::closed && !shard_.broker().stopping()) end(true, std::nullopt, Clock::now());
   shard_.remove_connection(id_);
 }
 

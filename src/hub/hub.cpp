@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -67,8 +68,11 @@ int run(HubConfig config) {
   validate(config);
   DataDirLock lock(config.data_dir);
   const unsigned loops = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
-  net::Server server(loops);
   broker::AllowAll anonymous;
+  // The server (and every connection its loops still hold) must go before
+  // the broker they point into: it lives in an optional reset below.
+  std::optional<net::Server> server_holder(std::in_place, loops);
+  net::Server& server = *server_holder;
   broker::Broker broker(config.limits, server, anonymous, ALLSCENE_VERSION);
   server.set_broker(broker);
   for (const auto& l : config.listeners) server.listen(l);
@@ -86,6 +90,7 @@ int run(HubConfig config) {
   server.run();
   signal_io.stop();
   signal_thread.join();
+  server_holder.reset();
   const auto t = broker.totals();
   spdlog::info("hub stopped: {} connections served, {} messages in, {} out", t.connections_total,
                t.messages_received, t.messages_sent);

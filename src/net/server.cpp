@@ -99,6 +99,7 @@ void Server::run() {
 
 void Server::stop() {
   asio::post(loops_[0]->io, [this] {
+    broker_->set_stopping();
     for (auto& l : listeners_) {
       boost::system::error_code ignored;
       l->acceptor.close(ignored);

@@ -141,5 +141,21 @@ class SubscriptionFloodTest(harness.HubTestCase):
         self.assertEqual(other.expect(5).payload, b"yes")
 
 
+class ShutdownUnderPressureTest(harness.HubTestCase):
+    HUB_ARGS = ()
+
+    def test_sigterm_with_a_stalled_subscriber_exits_cleanly(self):
+        # A connection blocked in a write at shutdown must not outlive the
+        # broker it points into (a use-after-free under ASan before).
+        hub = self.start_hub()
+        slow = self.raw_connected(hub=hub)
+        slow.subscribe(self.topic("big"))
+        pub = self.raw_connected(hub=hub)
+        for _ in range(100):
+            pub.send(mp.publish(self.topic("big"), b"x" * 60000) * 10)
+        hub.proc.terminate()
+        self.assertEqual(hub.proc.wait(timeout=10), 0, hub.log_tail())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
