@@ -11,6 +11,7 @@ import mqttproto as mp
 
 class ConnectTest(harness.HubTestCase):
 
+    # [MQTT-3.2.0-1] [MQTT-3.1.4-5] CONNACK 0x00; [MQTT-3.2.2-2] Session Present 0 with Clean Start 1.
     def test_v5_connack_announces_limits(self):
         c = self.raw()
         ack = c.connect("conn-v5-basic")
@@ -33,6 +34,7 @@ class ConnectTest(harness.HubTestCase):
             self.assertIn(ack.prop(pid, 1), (1,), ack)
         self.assertTrue(c.is_open())
 
+    # [v3.1.1 MQTT-3.2.0-1] [v3.1.1 MQTT-3.1.4-4] [v3.1.1 MQTT-3.2.2-1]
     def test_v311_connack_bytes(self):
         c = self.raw(mp.V311)
         c.send(mp.connect("conn-v311-basic", version=mp.V311))
@@ -42,7 +44,9 @@ class ConnectTest(harness.HubTestCase):
         self.assertTrue(c.is_open())
 
     def test_v5_empty_client_id_is_assigned(self):
-        # [MQTT-3.2.2-16] server-assigned id is returned in CONNACK.
+        # [MQTT-3.2.2-16] [MQTT-3.1.3-6] [MQTT-3.1.3-7] server-assigned id is
+        # returned in CONNACK; [MQTT-3.1.4-3] taking it over ends the first
+        # connection with DISCONNECT 0x8E.
         c = self.raw()
         ack = c.connect("", clean=True)
         self.assertEqual(ack.reason, 0)
@@ -63,8 +67,9 @@ class ConnectTest(harness.HubTestCase):
         self.assertTrue(getattr(c.connack_props, "AssignedClientIdentifier", None))
 
     def test_v311_empty_id_clean_session_0_rejected(self):
-        # [MQTT-3.1.3-8] empty ClientId with CleanSession=0: CONNACK 0x02
-        # (identifier rejected) and close.
+        # [v3.1.1 MQTT-3.1.3-8] empty ClientId with CleanSession=0: CONNACK 0x02
+        # (identifier rejected) and close; [v3.1.1 MQTT-3.2.2-4] Session Present 0
+        # with the error; [v3.1.1 MQTT-3.2.2-5] then close.
         c = self.raw(mp.V311)
         c.send(mp.connect("", version=mp.V311, clean=False))
         pkt = c.expect(mp.CONNACK)
@@ -72,7 +77,7 @@ class ConnectTest(harness.HubTestCase):
         self.assertClosedAfter(c)
 
     def test_v311_empty_id_clean_session_1_accepted(self):
-        # [MQTT-3.1.3-6] the server assigns a unique id.
+        # [v3.1.1 MQTT-3.1.3-6] the server assigns a unique id.
         c = self.raw(mp.V311)
         c.send(mp.connect("", version=mp.V311, clean=True))
         self.assertEqual(c.expect(mp.CONNACK).raw, b"\x20\x02\x00\x00")
@@ -80,7 +85,7 @@ class ConnectTest(harness.HubTestCase):
 
     def test_unsupported_protocol_level(self):
         # [MQTT-3.1.2-2] unsupported level: CONNACK 0x84 (v5) / 0x01 (3.1.1)
-        # may be sent, then the connection MUST be closed.
+        # may be sent, then the connection MUST be closed [MQTT-4.13.2-1].
         for level in (3 + 3, 2, 0x85):
             c = self.raw()
             c.send(mp.connect("conn-level-%d" % level, version=level))
@@ -90,7 +95,8 @@ class ConnectTest(harness.HubTestCase):
                 self.assertIn(p.raw[3], (0x01, 0x84), p)
 
     def test_wrong_protocol_name(self):
-        # [MQTT-3.1.2-1] protocol name other than "MQTT": MAY disconnect.
+        # [MQTT-3.1.2-1] [v3.1.1 MQTT-3.1.2-1] protocol name other than "MQTT":
+        # MAY disconnect (and must not go on as MQTT).
         # The server cannot know the client's version, so a 3.1.1-style
         # CONNACK 0x01 (unacceptable protocol version) or a v5 CONNACK with
         # a failure code are both acceptable before the close.
@@ -103,7 +109,8 @@ class ConnectTest(harness.HubTestCase):
                 self.assertGreaterEqual(p.reason, 0x80, p)
 
     def test_connect_reserved_flag(self):
-        # [MQTT-3.1.2-3] reserved flag must be 0, else Malformed Packet.
+        # [MQTT-3.1.2-3] [v3.1.1 MQTT-3.1.2-3] reserved flag must be 0, else
+        # Malformed Packet.
         for version in (mp.V5, mp.V311):
             c = self.raw(version)
             c.send(mp.connect("conn-reserved", version=version, flags_extra=0x01))
@@ -122,7 +129,7 @@ class ConnectTest(harness.HubTestCase):
             self.assertNotEqual(p.reason, 0, p)
 
     def test_password_without_username_v311(self):
-        # [MQTT-3.1.2-22] (3.1.1) password flag without username flag: close.
+        # [v3.1.1 MQTT-3.1.2-22] password flag without username flag: close.
         c = self.raw(mp.V311)
         c.send(mp.connect("conn-pw", version=mp.V311, password=b"x"))
         pkts = self.assertClosedAfter(c)

@@ -94,7 +94,8 @@ class LimitsTest(harness.HubTestCase):
 
     def test_filter_too_long_or_deep(self):
         # SUBACK 0x8F Topic Filter invalid (or another failure code) for a
-        # filter over --max-topic-length or --max-topic-levels.
+        # filter over --max-topic-length or --max-topic-levels; one code per
+        # filter, in order [MQTT-3.8.4-7] [MQTT-3.9.3-1].
         c = self.raw_connected()
         ack = c.subscribe([("f/" + "y" * 80, 1), ("a/b/c/d/e/f", 1), ("a/b/c/d", 1), ("a/+/#", 1)])
         self.assertGreaterEqual(ack.reasons[0], 0x80, ack)
@@ -127,11 +128,13 @@ class LimitsTest(harness.HubTestCase):
         self.assertEqual(c.subscribe([("s/new", 0)]).reasons, [0])
 
     def test_subscriptions_per_client_v311(self):
-        # 3.1.1 §3.9.3: the only failure return code is 0x80.
+        # 3.1.1 §3.9.3: the only failure return code is 0x80
+        # [v3.1.1 MQTT-3.9.3-2].
         c = self.raw_connected(version=mp.V311)
         ack = c.subscribe([("s311/%d" % i, 1) for i in range(22)])
         self.assertEqual(ack.raw[4:], b"\x01" * 20 + b"\x80" * 2)
 
+    # [MQTT-3.2.2-15] a packet over the announced Maximum Packet Size is refused.
     def test_oversize_v5_disconnect_0x95(self):
         c = self.raw_connected()
         c.send(mp.publish("t/big", b"x" * 5000))

@@ -101,8 +101,8 @@ class MalformedTest(harness.HubTestCase):
 
     def assertMalformedClose(self, c, reasons, version=mp.V5, timeout=5.0):
         """v5: DISCONNECT with one of `reasons`, then close; 3.1.1: close
-        without any packet ([MQTT-4.8.0-1]-style: 3.1.1 has no DISCONNECT
-        from the server)."""
+        without any packet (3.1.1 §4.8: close; 3.1.1 has no DISCONNECT from the
+        server)."""
         if version == mp.V5:
             return self.assertClosedAfter(c, reasons=reasons, timeout=timeout)
         pkts = self.assertClosedAfter(c, timeout=timeout)
@@ -111,7 +111,8 @@ class MalformedTest(harness.HubTestCase):
 
     # ------------------------------------------------ before / second CONNECT
     def test_packet_before_connect(self):
-        # [MQTT-3.1.0-1] first packet must be CONNECT; [MQTT-3.14.0-1] no
+        # [MQTT-3.1.0-1] [v3.1.1 MQTT-3.1.0-1] first packet must be CONNECT;
+        # [MQTT-3.14.0-1] no
         # DISCONNECT before CONNACK: the server just closes.
         for data in (mp.publish("a", b"x", version=mp.V311), mp.pingreq(),
                      mp.subscribe(1, [("a", 0)], version=mp.V311), b"\xe0\x00",
@@ -122,12 +123,14 @@ class MalformedTest(harness.HubTestCase):
             self.assertEqual(pkts, [], repr(data))
 
     def test_second_connect_v5(self):
-        # [MQTT-3.1.0-2] a second CONNECT is a Protocol Error: DISCONNECT 0x82.
+        # [MQTT-3.1.0-2] a second CONNECT is a Protocol Error: DISCONNECT 0x82
+        # and close [MQTT-4.13.1-1].
         c = self.connected()
         c.send(mp.connect("again"))
         self.assertMalformedClose(c, [mp.RC_PROTOCOL_ERROR])
 
     def test_second_connect_v311(self):
+        # [v3.1.1 MQTT-3.1.0-2] [v3.1.1 MQTT-4.8.0-1]
         c = self.connected(mp.V311)
         c.send(mp.connect("again", version=mp.V311))
         self.assertMalformedClose(c, None, version=mp.V311)
@@ -157,7 +160,8 @@ class MalformedTest(harness.HubTestCase):
 
     def test_remaining_length_five_bytes(self):
         # §1.5.5 / §2.1.4: a Variable Byte Integer has at most 4 bytes;
-        # more is a Malformed Packet (0x81).
+        # more is a Malformed Packet (0x81) [MQTT-4.13.1-1]; 3.1.1 closes
+        # [v3.1.1 MQTT-4.8.0-1].
         for version in (mp.V5, mp.V311):
             c = self.connected(version)
             c.send(b"\x30\xff\xff\xff\xff\x7f")
@@ -208,7 +212,7 @@ class MalformedTest(harness.HubTestCase):
     def test_connect_property_errors(self):
         # §3.1.2.11: Receive Maximum 0, Maximum Packet Size 0, a repeated
         # Session Expiry Interval are Protocol Errors in CONNECT: CONNACK
-        # 0x82 (optional, [MQTT-4.13.1-1]-style) then close.
+        # 0x82 (optional) then close [MQTT-3.1.4-1] [MQTT-3.2.2-7].
         for props in ([(mp.RECEIVE_MAXIMUM, 0)], [(mp.MAXIMUM_PACKET_SIZE, 0)],
                       [(mp.SESSION_EXPIRY, 1), (mp.SESSION_EXPIRY, 2)]):
             c = self.raw()
@@ -220,7 +224,7 @@ class MalformedTest(harness.HubTestCase):
 
     # ------------------------------------------------ UTF-8
     def test_invalid_utf8_topic(self):
-        # [MQTT-1.5.4-1] ill-formed UTF-8: Malformed Packet.
+        # [MQTT-1.5.4-1] [v3.1.1 MQTT-1.5.3-1] ill-formed UTF-8: Malformed Packet.
         for bad in (b"a/\xff\xfe", b"\xc0\xaf", b"a/\xed\xa0\x80"):  # bad byte, overlong, surrogate
             for version in (mp.V5, mp.V311):
                 c = self.connected(version)
@@ -228,17 +232,19 @@ class MalformedTest(harness.HubTestCase):
                 self.assertMalformedClose(c, [mp.RC_MALFORMED], version)
 
     def test_null_character_in_topic(self):
-        # [MQTT-1.5.4-2] U+0000 must not appear: Malformed Packet.
+        # [MQTT-1.5.4-2] [MQTT-4.7.3-2] U+0000 must not appear: Malformed Packet.
         c = self.connected()
         c.send(mp.publish(b"a\x00b", b"x"))
         self.assertMalformedClose(c, [mp.RC_MALFORMED])
 
     def test_invalid_utf8_filter(self):
+        # [MQTT-3.8.3-1] topic filters are UTF-8 Encoded Strings.
         c = self.connected()
         c.send(mp.subscribe(1, [(b"a/\xff", 0)]))
         self.assertMalformedClose(c, [mp.RC_MALFORMED])
 
     def test_invalid_utf8_client_id(self):
+        # [MQTT-3.1.3-4] the ClientID is a UTF-8 Encoded String.
         c = self.raw()
         c.send(mp.connect(b"\xff\xfe"))
         pkts = self.assertClosedAfter(c)
@@ -252,8 +258,8 @@ class MalformedTest(harness.HubTestCase):
         self.assertEqual(c.connack.prop(mp.MAXIMUM_PACKET_SIZE), MAX_PACKET)
 
     def test_oversize_publish_v5(self):
-        # [MQTT-3.2.2-15]-adjacent §3.2.2.3.6: a packet larger than the
-        # server's Maximum Packet Size: DISCONNECT 0x95 then close.
+        # [MQTT-3.2.2-15] §3.2.2.3.6: a packet larger than the server's
+        # Maximum Packet Size is refused: DISCONNECT 0x95 then close.
         c = self.connected()
         c.send(mp.publish("t/big", b"x" * (MAX_PACKET + 10), qos=1, pid=1))
         self.assertMalformedClose(c, [mp.RC_PACKET_TOO_LARGE])
@@ -292,7 +298,7 @@ class MalformedTest(harness.HubTestCase):
 
     # ------------------------------------------------ flags and QoS
     def test_publish_qos3(self):
-        # [MQTT-3.3.1-4] both QoS bits set: Malformed Packet.
+        # [MQTT-3.3.1-4] [v3.1.1 MQTT-3.3.1-4] both QoS bits set: Malformed Packet.
         for version in (mp.V5, mp.V311):
             c = self.connected(version)
             body = mp.mstr("t/q3") + mp.u16(1) + (b"\x00" if version == mp.V5 else b"") + b"x"
@@ -300,7 +306,8 @@ class MalformedTest(harness.HubTestCase):
             self.assertMalformedClose(c, [mp.RC_MALFORMED], version)
 
     def test_subscribe_reserved_flags(self):
-        # [MQTT-3.8.1-1] SUBSCRIBE fixed-header flags must be 0010.
+        # [MQTT-3.8.1-1] [v3.1.1 MQTT-3.8.1-1] SUBSCRIBE fixed-header flags must
+        # be 0010.
         for version in (mp.V5, mp.V311):
             c = self.connected(version)
             good = mp.subscribe(1, [("t/f", 0)], version=version)
@@ -314,7 +321,7 @@ class MalformedTest(harness.HubTestCase):
         self.assertMalformedClose(c, [mp.RC_MALFORMED])
 
     def test_pingreq_reserved_flags(self):
-        # §2.1.3: reserved flags must be as listed; else Malformed.
+        # [MQTT-2.1.3-1] reserved flags must be as listed; else Malformed.
         c = self.connected()
         c.send(b"\xc1\x00")
         self.assertMalformedClose(c, [mp.RC_MALFORMED])
@@ -340,7 +347,8 @@ class MalformedTest(harness.HubTestCase):
         self.assertMalformedClose(c, [mp.RC_PROTOCOL_ERROR])
 
     def test_subscribe_without_filters(self):
-        # [MQTT-3.8.3-2] at least one filter; none is a Protocol Error.
+        # [MQTT-3.8.3-2] [v3.1.1 MQTT-3.8.3-3] at least one filter; none is a
+        # Protocol Error.
         c = self.connected()
         c.send(mp.subscribe(1, []))
         self.assertMalformedClose(c, [mp.RC_PROTOCOL_ERROR])
@@ -383,8 +391,8 @@ class MalformedTest(harness.HubTestCase):
         self.assertMalformedClose(c, [mp.RC_TOPIC_ALIAS_INVALID])
 
     def test_topic_alias_above_maximum(self):
-        # [MQTT-3.3.2-10] alias greater than the announced Topic Alias
-        # Maximum: DISCONNECT 0x94.
+        # [MQTT-3.3.2-9] [MQTT-3.2.2-17] alias greater than the announced Topic
+        # Alias Maximum: DISCONNECT 0x94.
         c = self.connected()
         tam = c.connack.prop(mp.TOPIC_ALIAS_MAXIMUM, 0)
         c.send(mp.publish("t/amax", b"x", props=[(mp.TOPIC_ALIAS, tam + 1)]))
@@ -397,7 +405,7 @@ class MalformedTest(harness.HubTestCase):
         self.assertMalformedClose(c, [mp.RC_PROTOCOL_ERROR])
 
     def test_empty_topic_v311(self):
-        # 3.1.1 [MQTT-4.7.3-1] topic names are at least one character.
+        # [v3.1.1 MQTT-4.7.3-1] topic names are at least one character.
         c = self.connected(mp.V311)
         c.send(mp.publish("", b"x", version=mp.V311))
         self.assertMalformedClose(c, None, mp.V311)
@@ -420,7 +428,8 @@ class MalformedTest(harness.HubTestCase):
     # ------------------------------------------------ floods
     def test_subscribe_flood(self):
         # Per-client subscription limit (--max-subscriptions-per-client):
-        # further filters get SUBACK 0x97 Quota exceeded (§3.9.3), the
+        # further filters get SUBACK 0x97 Quota exceeded (§3.9.3,
+        # [MQTT-3.8.4-7]), the
         # connection stays usable, re-subscribing an existing filter is fine.
         c = self.connected()
         n = MAX_SUBS + 200
@@ -455,6 +464,7 @@ class MalformedTest(harness.HubTestCase):
         self.assertTrue(c.is_open())
 
     def test_ping_flood(self):
+        # [MQTT-3.12.4-1] every PINGREQ gets a PINGRESP.
         c = self.connected()
         c.send(mp.pingreq() * 5000)
         n = 0
@@ -531,6 +541,7 @@ class MalformedTest(harness.HubTestCase):
                 c.send(mp.puback(p.pid))
         self.assertEqual(types[0], mp.CONNACK)
         self.assertEqual(types[1], mp.SUBACK)
+        # [MQTT-4.6.0-5] in the order published.
         self.assertEqual([p.payload for p in pubs], [b"%d" % i for i in range(50)])
 
     def test_zz_canary_lost_nothing(self):

@@ -23,14 +23,16 @@ class PubSubTest(harness.HubTestCase):
         for sq in (0, 1, 2):
             for pq in (0, 1, 2):
                 m = got[self.topic("s%d/p%d" % (sq, pq))]
-                # §3.8.4 / [MQTT-3.8.4-8]: delivered QoS = min(published, granted).
+                # §3.8.4: delivered QoS = min(published, granted).
                 self.assertEqual(m.qos, min(sq, pq), m)
                 self.assertEqual(m.payload, b"m%d%d" % (sq, pq))
                 self.assertFalse(m.retain)
 
+    # [MQTT-3.8.4-8] delivered QoS = min(published, granted).
     def test_qos_matrix_v5(self):
         self._qos_matrix(mp.V5)
 
+    # [v3.1.1 MQTT-3.8.4-6] delivered QoS = min(published, granted).
     def test_qos_matrix_v311(self):
         self._qos_matrix(mp.V311)
 
@@ -48,6 +50,8 @@ class PubSubTest(harness.HubTestCase):
             self.assertEqual([m.payload for m in msgs], [b"from5", b"from311"])
             self.assertEqual([m.qos for m in msgs], [2, 1])
 
+    # [MQTT-3.3.4-1] [MQTT-4.3.2-4] [MQTT-2.2.1-5] [v3.1.1 MQTT-3.3.4-1]
+    # [v3.1.1 MQTT-4.3.2-2] [v3.1.1 MQTT-2.3.1-6]
     def test_qos1_puback_v5_and_v311(self):
         sub = self.raw_connected()
         sub.subscribe([(self.topic(), 1)])
@@ -62,7 +66,8 @@ class PubSubTest(harness.HubTestCase):
         self.assertEqual(len(sub.drain_publishes(0.5)), 2)
 
     def test_qos1_no_subscribers_v5(self):
-        # v5 PUBACK: 0x00 Success or 0x10 No matching subscribers (§3.4.2.1).
+        # v5 PUBACK: 0x00 Success or 0x10 No matching subscribers (§3.4.2.1,
+        # [MQTT-3.4.2-1]).
         c = self.raw_connected()
         ack = c.publish(self.topic("nobody"), b"x", qos=1)
         self.assertIn(ack.reason, (0x00, 0x10), ack)
@@ -70,6 +75,8 @@ class PubSubTest(harness.HubTestCase):
     def test_qos2_exactly_once_with_duplicate_publish(self):
         # §4.3.3 / [MQTT-4.3.3-10]: until PUBREL, a resent PUBLISH with the
         # same Packet Identifier MUST NOT cause a duplicate delivery.
+        # [MQTT-4.3.3-8] PUBREC and [MQTT-4.3.3-11] PUBCOMP carry the id;
+        # [MQTT-4.3.3-12] after PUBCOMP the id starts a new message.
         sub = self.paho()
         sub.subscribe(self.topic(), 2)
         c = self.raw_connected()
@@ -92,7 +99,7 @@ class PubSubTest(harness.HubTestCase):
         self.assertEqual(sub.expect().payload, b"twice")
 
     def test_pubrel_unknown_packet_id(self):
-        # v5 §3.7.2.1: PUBCOMP 0x92 Packet Identifier not found; 3.1.1 just
+        # v5 §3.7.2.1 [MQTT-3.7.2-1]: PUBCOMP 0x92 Packet Identifier not found; 3.1.1 just
         # answers PUBCOMP.  Either way the connection stays open.
         c = self.raw_connected()
         c.send(mp.pubrel(999))
@@ -106,6 +113,8 @@ class PubSubTest(harness.HubTestCase):
 
     def test_qos2_outbound_flow(self):
         # Server to client: PUBLISH -> PUBREC -> PUBREL(flags 0010) -> PUBCOMP.
+        # [MQTT-4.3.3-2] [MQTT-2.2.1-4] [MQTT-4.3.3-4] [v3.1.1 MQTT-4.3.3-1]
+        # [v3.1.1 MQTT-2.3.1-4]
         for version in (mp.V5, mp.V311):
             sub = self.raw_connected(version=version)
             sub.subscribe([(self.topic("q2out"), 2)])
@@ -125,7 +134,7 @@ class PubSubTest(harness.HubTestCase):
             sub.expect(mp.UNSUBACK)
 
     def test_order_preserved_qos1(self):
-        # [MQTT-4.6.0-6] ordered topic: same order as published.
+        # [MQTT-4.6.0-5] [MQTT-4.6.0-6] ordered topic: same order as published.
         sub = self.paho()
         sub.subscribe(self.topic(), 1)
         pub = self.paho()
@@ -144,6 +153,7 @@ class PubSubTest(harness.HubTestCase):
         msgs = sub.collect(len(payloads), timeout=10)
         self.assertEqual([m.payload for m in msgs], payloads)
 
+    # [MQTT-4.7.3-4] [MQTT-3.3.2-3] the topic is matched and forwarded unchanged.
     def test_unicode_topic(self):
         sub = self.paho()
         t = self.topic("日本/ünïcode/😀")
@@ -151,6 +161,7 @@ class PubSubTest(harness.HubTestCase):
         self.paho().publish(t, b"u", 1)
         self.assertEqual(sub.expect().topic, t)
 
+    # [MQTT-3.10.4-1] [MQTT-3.10.4-2] [MQTT-3.10.4-4]
     def test_unsubscribe(self):
         sub = self.raw_connected()
         sub.subscribe([(self.topic("u"), 1)])
@@ -158,11 +169,14 @@ class PubSubTest(harness.HubTestCase):
         sub.send(mp.unsubscribe(pid, [self.topic("u"), self.topic("never")]))
         ack = sub.expect(mp.UNSUBACK)
         self.assertEqual(ack.pid, pid)
-        # §3.11.3: 0x00 Success, 0x11 No subscription existed.
+        # §3.11.3: 0x00 Success, 0x11 No subscription existed, in order
+        # [MQTT-3.11.3-1]; one UNSUBACK for two filters [MQTT-3.10.4-6], sent
+        # even for a filter that matched nothing [MQTT-3.10.4-5].
         self.assertEqual(ack.reasons, [0x00, mp.RC_NO_SUBSCRIPTION_EXISTED])
         self.paho().publish(self.topic("u"), b"late", 1)
         self.assertEqual(sub.drain_publishes(0.5), [])
 
+    # [v3.1.1 MQTT-3.10.4-2] [v3.1.1 MQTT-3.10.4-4]
     def test_unsubscribe_v311(self):
         sub = self.paho(version=mp.V311)
         sub.subscribe(self.topic(), 1)
@@ -181,7 +195,7 @@ class PubSubTest(harness.HubTestCase):
         self.assertEqual(msgs[0].qos, 0)
 
     def test_overlapping_subscriptions(self):
-        # [MQTT-3.3.4-2] if overlapping subscriptions yield one copy it has
+        # [v3.1.1 MQTT-3.3.5-1] if overlapping subscriptions yield one copy it has
         # the maximum QoS; otherwise one copy per subscription.
         sub = self.paho(version=mp.V311)
         sub.subscribe([(self.topic("#"), 0), (self.topic("a/+"), 2)])
@@ -193,6 +207,10 @@ class PubSubTest(harness.HubTestCase):
         else:
             self.assertEqual(sorted(m.qos for m in msgs), [0, 2])
 
+    # [MQTT-3.8.4-5] [MQTT-3.8.4-6] [MQTT-3.9.3-1] [v3.1.1 MQTT-3.8.4-4]
+    # [MQTT-3.8.4-1] [MQTT-3.8.4-2] [MQTT-2.2.1-6] [v3.1.1 MQTT-3.8.4-1] [v3.1.1 MQTT-3.8.4-2]
+    # [v3.1.1 MQTT-2.3.1-7] (RawClient.subscribe checks the SUBACK's packet id)
+    # [v3.1.1 MQTT-3.8.4-5] [v3.1.1 MQTT-3.9.3-1]
     def test_multi_filter_subscribe_reason_codes(self):
         c = self.raw_connected()
         ack = c.subscribe([(self.topic("a"), 0), (self.topic("b"), 1), (self.topic("c"), 2)])
@@ -201,6 +219,7 @@ class PubSubTest(harness.HubTestCase):
         ack = c311.subscribe([(self.topic("a"), 2), (self.topic("b"), 0)])
         self.assertEqual(ack.raw[4:], b"\x02\x00")
 
+    # [MQTT-4.5.0-1] every matching session gets the message.
     def test_fan_out(self):
         subs = [self.paho() for _ in range(10)]
         for s in subs:
@@ -211,6 +230,7 @@ class PubSubTest(harness.HubTestCase):
         for s in subs:
             self.assertEqual([int(m.payload) for m in s.collect(20)], list(range(20)))
 
+    # [MQTT-3.12.4-1]
     def test_ping(self):
         c = self.raw_connected()
         c.send(mp.pingreq())

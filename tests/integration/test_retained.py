@@ -21,12 +21,13 @@ class RetainedTest(harness.HubTestCase):
             sub = self.paho(version=version)
             sub.subscribe(self.topic(), 1)
             m = sub.expect()
-            # [MQTT-3.3.1-5] stored; v3.1.1 [MQTT-3.3.1-8] / v5 §3.3.1.3:
+            # [MQTT-3.3.1-5] [MQTT-3.3.1-9] [v3.1.1 MQTT-3.3.1-5] [v3.1.1 MQTT-3.3.1-6]
+            # stored; [v3.1.1 MQTT-3.3.1-8] / v5 §3.3.1.3:
             # RETAIN 1 when sent because of a new subscription.
             self.assertEqual((m.payload, m.retain, m.qos), (b"r1", True, 1))
 
     def test_live_message_retain_flag_cleared_v311(self):
-        # 3.1.1 [MQTT-3.3.1-9]: RETAIN 0 for a message that matches an
+        # [v3.1.1 MQTT-3.3.1-9]: RETAIN 0 for a message that matches an
         # established subscription, however it was published.
         sub = self.paho(version=mp.V311)
         sub.subscribe(self.topic(), 1)
@@ -68,6 +69,7 @@ class RetainedTest(harness.HubTestCase):
         self.assertEqual(late.quiet(0.7), [])
 
     def test_clear_with_qos0(self):
+        # [v3.1.1 MQTT-3.3.1-10] [v3.1.1 MQTT-3.3.1-11]
         pub = self.paho(version=mp.V311)
         pub.publish(self.topic(), b"x", 0, retain=True)
         pub.publish(self.topic(), b"", 0, retain=True)
@@ -79,7 +81,8 @@ class RetainedTest(harness.HubTestCase):
     def test_retain_handling(self):
         pub = self.paho()
         pub.publish(self.topic(), b"r", 1, retain=True)
-        # Retain Handling 0: sent at every subscribe [MQTT-3.3.1-9].
+        # Retain Handling 0: sent at every subscribe [MQTT-3.3.1-9], also when
+        # the subscription is replaced [MQTT-3.8.4-4].
         s0 = self.paho()
         s0.subscribe(self.topic(), options=SubscribeOptions(qos=1, retainHandling=0))
         self.assertEqual([m.payload for m in s0.collect(2, timeout=0.8)], [b"r"])
@@ -102,7 +105,8 @@ class RetainedTest(harness.HubTestCase):
             self.assertEqual(s.expect().payload, b"live")
 
     def test_retained_qos_downgraded(self):
-        # Retained message delivered at min(stored QoS, granted QoS).
+        # Retained message delivered at min(stored QoS, granted QoS)
+        # [MQTT-3.8.4-8].
         pub = self.paho()
         pub.publish(self.topic("q2"), b"two", 2, retain=True)
         pub.publish(self.topic("q0"), b"zero", 0, retain=True)
@@ -127,6 +131,7 @@ class RetainedTest(harness.HubTestCase):
         self.assertEqual([m.topic for m in sub2.collect(10, timeout=1)], [self.topic("a/b")])
 
     def test_retained_properties_kept(self):
+        # [MQTT-3.3.2-4] [MQTT-3.3.2-17] [MQTT-3.3.2-20]
         pub = self.paho()
         props = make_props(PacketTypes.PUBLISH, ContentType="text/plain",
                            PayloadFormatIndicator=1, UserProperty=[("k", "v")])
@@ -182,7 +187,8 @@ class RetainedTest(harness.HubTestCase):
         pub.publish(t, b"", 1, retain=True)
 
     def test_resubscribe_in_persistent_session_rh1(self):
-        # Retain Handling 1 is judged against the session's subscriptions,
+        # Retain Handling 1 [MQTT-3.3.1-10] is judged against the session's
+        # subscriptions,
         # which survive a reconnect.
         client_id = "rh1-" + self.prefix.replace("/", "-")
         pub = self.paho()

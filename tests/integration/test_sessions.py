@@ -24,6 +24,7 @@ class SessionTest(harness.HubTestCase):
         pub.wait_published(infos)
         pub.disconnect()
 
+    # [MQTT-3.2.2-2] [MQTT-3.1.2-23] [MQTT-4.5.0-1]
     def test_v5_offline_queue_delivered_on_resume(self):
         client_id = cid("sess5")
         sub = self.paho(client_id)
@@ -33,7 +34,8 @@ class SessionTest(harness.HubTestCase):
         sub.disconnect()
         self._publish_n(self.topic(), 5)
         sub.connect(clean=False, session_expiry=60)
-        # [MQTT-3.2.2-2] session present = 1 when resuming a session.
+        # [MQTT-3.2.2-3] session present = 1 when resuming a session;
+        # [MQTT-3.1.2-5] the session's state is resumed.
         self.assertTrue(sub.session_present)
         msgs = sub.collect(5)
         self.assertEqual([m.payload for m in msgs], [b"m%d" % i for i in range(5)])
@@ -42,6 +44,7 @@ class SessionTest(harness.HubTestCase):
         self._publish_n(self.topic(), 1, prefix=b"live")
         self.assertEqual(sub.expect().payload, b"live0")
 
+    # [v3.1.1 MQTT-3.1.2-4] [v3.1.1 MQTT-3.1.2-5] [v3.1.1 MQTT-4.5.0-1]
     def test_v311_offline_queue_delivered_on_resume(self):
         client_id = cid("sess311")
         sub = self.paho(client_id, version=mp.V311)
@@ -50,10 +53,11 @@ class SessionTest(harness.HubTestCase):
         sub.disconnect()
         self._publish_n(self.topic(), 5)
         sub.connect(clean=False)
-        self.assertTrue(sub.session_present)  # [MQTT-3.2.2-2] (3.1.1)
+        self.assertTrue(sub.session_present)  # [v3.1.1 MQTT-3.2.2-2]
         msgs = sub.collect(5)
         self.assertEqual([m.payload for m in msgs], [b"m%d" % i for i in range(5)])
 
+    # [v3.1.1 MQTT-3.1.2-5] QoS 1/2 messages are stored for the offline session.
     def test_qos0_not_queued_offline_qos2_is(self):
         client_id = cid("sessq")
         sub = self.paho(client_id, version=mp.V311)
@@ -66,6 +70,7 @@ class SessionTest(harness.HubTestCase):
         msgs = sub.collect(1)
         self.assertEqual([(m.payload, m.qos) for m in msgs], [(b"q2", 2)])
 
+    # [MQTT-3.2.2-2] Session Present 0 with Clean Start 1.
     def test_v5_clean_start_discards_session(self):
         client_id = cid("clean")
         sub = self.paho(client_id)
@@ -87,11 +92,12 @@ class SessionTest(harness.HubTestCase):
         sub.subscribe(self.topic(), 1)
         sub.disconnect()
         sub.connect(clean=True)
-        self.assertFalse(sub.session_present)  # [MQTT-3.2.2-1]
+        self.assertFalse(sub.session_present)  # [v3.1.1 MQTT-3.2.2-1]
         sub.disconnect()
         self._publish_n(self.topic(), 1)
         sub.connect(clean=False)
-        # [MQTT-3.1.2-6] a clean session ends with the connection.
+        # [v3.1.1 MQTT-3.1.2-6] a clean session ends with the connection;
+        # [v3.1.1 MQTT-3.2.2-3] no stored state: Session Present 0.
         self.assertFalse(sub.session_present)
         self.assertEqual(sub.quiet(0.5), [])
 
@@ -103,7 +109,8 @@ class SessionTest(harness.HubTestCase):
         sub.disconnect()
         self._publish_n(self.topic(), 1)
         sub.connect(clean=False, session_expiry=60)
-        self.assertFalse(sub.session_present)  # §3.1.2.11.2
+        # §3.1.2.11.2; [MQTT-3.1.2-6] [MQTT-3.2.2-3] no session: a new one.
+        self.assertFalse(sub.session_present)
         self.assertEqual(sub.quiet(0.5), [])
 
     def test_v5_session_expires(self):
@@ -115,10 +122,11 @@ class SessionTest(harness.HubTestCase):
         self._publish_n(self.topic(), 1)
         time.sleep(2.5)
         sub.connect(clean=False, session_expiry=60)
-        # [MQTT-3.1.2-23] the session is discarded when the interval passes.
+        # [MQTT-4.1.0-2] the session is discarded when the interval passes.
         self.assertFalse(sub.session_present)
         self.assertEqual(sub.quiet(0.5), [])
 
+    # [MQTT-3.1.2-23] [MQTT-3.1.2-5] [MQTT-3.2.2-3]
     def test_v5_session_kept_within_expiry(self):
         client_id = cid("exp3")
         sub = self.paho(client_id)
@@ -145,11 +153,11 @@ class SessionTest(harness.HubTestCase):
         self.assertEqual(sub.quiet(0.5), [])
 
     def test_v5_disconnect_nonzero_expiry_after_zero_is_protocol_error(self):
-        # [MQTT-3.14.2-2]-adjacent: "If the Session Expiry Interval in the
+        # §3.14.2.2.2: "If the Session Expiry Interval in the
         # CONNECT packet was zero, then it is a Protocol Error to set a
         # non-zero Session Expiry Interval in the DISCONNECT packet".
-        # The server answers DISCONNECT 0x82 or closes; the session is not
-        # kept.
+        # The server answers DISCONNECT 0x82 or closes [MQTT-4.13.1-1]; the
+        # session is not kept.
         client_id = cid("dexp2")
         c = self.raw_connected(client_id)
         c.subscribe([(self.topic(), 1)])
@@ -171,7 +179,7 @@ class SessionTest(harness.HubTestCase):
         self._publish_n(self.topic(), 1)
         first = c.next_publish(ack=False)
         self.assertIsNotNone(first)
-        self.assertFalse(first.dup)
+        self.assertFalse(first.dup)  # [MQTT-4.3.2-2] first sent with DUP 0
         c.abort()
         c2 = self.raw()
         ack = c2.connect(client_id, clean=False, props=[(mp.SESSION_EXPIRY, 60)])
@@ -189,7 +197,7 @@ class SessionTest(harness.HubTestCase):
 
     def test_qos2_pubrel_resent_after_reconnect(self):
         # [MQTT-4.4.0-1]: after PUBREC, the server resends PUBREL on resume,
-        # and the message is not delivered again.
+        # and the message is not delivered again [MQTT-4.3.3-6].
         client_id = cid("pubrel")
         c = self.raw_connected(client_id, clean=True, props=[(mp.SESSION_EXPIRY, 60)])
         c.subscribe([(self.topic(), 2)])
@@ -209,7 +217,7 @@ class SessionTest(harness.HubTestCase):
         self.assertEqual(c2.drain_publishes(0.7), [])
 
     def test_qos2_inbound_state_survives_reconnect(self):
-        # [MQTT-4.3.3-?] §4.3.3 method B: the server keeps the packet id of an
+        # [MQTT-4.3.3-10] §4.3.3 method B: the server keeps the packet id of an
         # incoming QoS 2 message until PUBREL, across a reconnect of a
         # persistent session, so a resent PUBLISH is not delivered twice.
         sub = self.paho()
@@ -228,6 +236,7 @@ class SessionTest(harness.HubTestCase):
         msgs = sub.collect(2, timeout=1.5)
         self.assertEqual([m.payload for m in msgs], [b"q2in"])
 
+    # [v3.1.1 MQTT-4.6.0-6] queued then live messages in publish order.
     def test_queue_order_mixed_with_live(self):
         client_id = cid("order")
         sub = self.paho(client_id, version=mp.V311)

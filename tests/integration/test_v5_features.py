@@ -46,6 +46,7 @@ class V5FeatureTest(harness.HubTestCase):
         self.assertIn(len(pubs), (1, 2))
 
     def test_subscription_identifier_replaced(self):
+        # [MQTT-3.8.4-3] the identical filter replaces the subscription.
         c = self.raw_connected()
         c.subscribe([(self.topic(), 1)], props=[(mp.SUBSCRIPTION_ID, 5)])
         c.subscribe([(self.topic(), 1)], props=[(mp.SUBSCRIPTION_ID, 6)])
@@ -76,7 +77,8 @@ class V5FeatureTest(harness.HubTestCase):
 
     # ---------------------------------------------------------- topic aliases
     def test_client_to_server_topic_alias(self):
-        # §3.3.2.3.4: alias set with a topic, then used with an empty topic.
+        # §3.3.2.3.4: alias set with a topic, then used with an empty topic;
+        # [MQTT-3.3.2-12] every alias 1..Topic Alias Maximum is accepted.
         sub = self.paho()
         sub.subscribe(self.topic("#"), 1)
         c = self.raw_connected()
@@ -101,13 +103,13 @@ class V5FeatureTest(harness.HubTestCase):
         c = self.raw_connected()
         c.publish(self.topic("a"), b"1", qos=1, props=[(mp.TOPIC_ALIAS, 1)])
         c2 = self.raw_connected()
-        # [MQTT-3.3.2-7]-adjacent: a fresh connection has no mappings, so an
+        # §3.3.2.3.4: a fresh connection has no mappings, so an
         # empty topic with alias 1 is a Protocol Error.
         c2.send(mp.publish("", b"x", qos=1, pid=1, props=[(mp.TOPIC_ALIAS, 1)]))
         self.assertClosedAfter(c2, reasons=[mp.RC_PROTOCOL_ERROR])
 
     def test_server_to_client_topic_alias(self):
-        # [MQTT-3.3.2-9]/[MQTT-3.1.2-26]: the server may use aliases up to
+        # [MQTT-3.3.2-11]/[MQTT-3.1.2-26]: the server may use aliases up to
         # the client's Topic Alias Maximum and never above it.  The hub's
         # contract says it does use them, so repeated topics must be aliased.
         c = self.raw_connected(props=[(mp.TOPIC_ALIAS_MAXIMUM, 2)])
@@ -128,8 +130,8 @@ class V5FeatureTest(harness.HubTestCase):
                         "server never sent an aliased PUBLISH with an empty topic: %r" % pubs)
 
     def test_server_aliases_reset_on_new_connection(self):
-        # §3.3.2.3.4: "Topic Alias mappings exist only within a Network
-        # Connection"; after a reconnect (session resumed) the server must
+        # §3.3.2.3.4 [MQTT-3.3.2-7]: "Topic Alias mappings exist only within a
+        # Network Connection"; after a reconnect (session resumed) the server must
         # send the topic again before using an alias, also for resent
         # in-flight messages.
         client_id = "alias-re-" + uuid.uuid4().hex[:6]
@@ -155,7 +157,7 @@ class V5FeatureTest(harness.HubTestCase):
                         "alias from the old connection used without its topic: %r" % again)
 
     def test_no_server_aliases_without_client_maximum(self):
-        # [MQTT-3.1.2-26] no Topic Alias Maximum from the client: the server
+        # [MQTT-3.1.2-27] no Topic Alias Maximum from the client: the server
         # MUST NOT send Topic Aliases.
         c = self.raw_connected()
         c.subscribe([(self.topic(), 1)])
@@ -190,6 +192,7 @@ class V5FeatureTest(harness.HubTestCase):
         self.assertGreaterEqual(remaining, 50)
         self.assertIsNone(pubs[1].prop(mp.MESSAGE_EXPIRY))
 
+    # [MQTT-3.3.2-6] the forwarded interval is the remaining time.
     def test_message_expiry_forwarded_live(self):
         c = self.raw_connected()
         c.subscribe([(self.topic(), 1)])
@@ -199,8 +202,8 @@ class V5FeatureTest(harness.HubTestCase):
 
     # ---------------------------------------------------------- flow control
     def test_client_receive_maximum(self):
-        # [MQTT-3.3.4-7] the server MUST NOT send more than Receive Maximum
-        # unacknowledged QoS 1/2 PUBLISHes.
+        # [MQTT-3.3.4-9] [MQTT-4.9.0-2] the server MUST NOT send more than
+        # Receive Maximum unacknowledged QoS 1/2 PUBLISHes.
         c = self.raw_connected(props=[(mp.RECEIVE_MAXIMUM, 2)])
         c.subscribe([(self.topic(), 1)])
         pub = self.paho()
@@ -217,8 +220,8 @@ class V5FeatureTest(harness.HubTestCase):
         self.assertEqual([p.payload for p in rest], [b"%d" % i for i in range(3, 10)])
 
     def test_client_receive_maximum_qos2_until_pubcomp(self):
-        # §4.9: the send quota is returned on PUBCOMP (or a PUBREC >= 0x80),
-        # not on PUBREC, for QoS 2.
+        # §4.9 [MQTT-3.3.4-9]: the send quota is returned on PUBCOMP (or a
+        # PUBREC >= 0x80), not on PUBREC, for QoS 2.
         c = self.raw_connected(props=[(mp.RECEIVE_MAXIMUM, 1)])
         c.subscribe([(self.topic(), 2)])
         pub = self.paho()
@@ -264,7 +267,8 @@ class V5FeatureTest(harness.HubTestCase):
 
     def test_server_receive_maximum_exceeded(self):
         # §3.3.4: on more unacknowledged QoS 1/2 PUBLISHes than its Receive
-        # Maximum "the Server uses a DISCONNECT packet with Reason Code 0x93".
+        # Maximum "the Server uses a DISCONNECT packet with Reason Code 0x93"
+        # (the client broke [MQTT-3.3.4-7]).
         # Here: more unacknowledged QoS 2 PUBLISHes than the
         # server's Receive Maximum: DISCONNECT 0x93.
         c = self.raw_connected()
@@ -279,7 +283,8 @@ class V5FeatureTest(harness.HubTestCase):
     # ---------------------------------------------------------- packet size
     def test_client_maximum_packet_size(self):
         # [MQTT-3.1.2-24] the server MUST NOT send packets larger than the
-        # client's Maximum Packet Size; it discards such a message (§3.1.2.11.4).
+        # client's Maximum Packet Size; it discards such a message as if sent
+        # [MQTT-3.1.2-25] (§3.1.2.11.4).
         c = self.raw_connected(props=[(mp.MAXIMUM_PACKET_SIZE, 256)])
         c.subscribe([(self.topic(), 1)])
         pub = self.paho()
@@ -313,7 +318,8 @@ class V5FeatureTest(harness.HubTestCase):
             pub.publish(self.topic(t), b"", 1, retain=True)
 
     def test_client_maximum_packet_size_counts_properties(self):
-        # The limit is on the whole packet: user properties count too.
+        # [MQTT-3.1.2-24] The limit is on the whole packet: user properties
+        # count too.
         c = self.raw_connected(props=[(mp.MAXIMUM_PACKET_SIZE, 200)])
         c.subscribe([(self.topic(), 0)])
         pub = self.paho()
@@ -334,8 +340,9 @@ class V5FeatureTest(harness.HubTestCase):
         self.assertIn(ack2.prop(mp.SERVER_KEEP_ALIVE, 10), (10,), ack2)
 
     def test_keep_alive_enforced(self):
-        # [MQTT-3.1.2-22] no packet within 1.5 x Keep Alive: the server MUST
-        # close; v5 may send DISCONNECT 0x8D first.
+        # [MQTT-3.1.2-22] [v3.1.1 MQTT-3.1.2-24] no packet within 1.5 x Keep
+        # Alive: the server MUST close; v5 may send DISCONNECT 0x8D first.
+        # [MQTT-3.2.2-22] without Server Keep Alive the client's value is used.
         for version in (mp.V5, mp.V311):
             c = self.raw_connected(version=version, keepalive=1)
             t0 = time.monotonic()
@@ -349,8 +356,9 @@ class V5FeatureTest(harness.HubTestCase):
                 self.assertEqual(version, mp.V5)
 
     def test_server_keep_alive_is_enforced(self):
-        # [MQTT-3.2.2-21] the client must use the Server Keep Alive; the
-        # server enforces its own value (1 s here), not the client's 60 s.
+        # §3.2.2.3.14: the client must use the Server Keep Alive; the
+        # server enforces its own value (1 s here), not the client's 60 s
+        # [MQTT-3.1.2-22].
         hub = self.start_hub("--max-keep-alive", 1)
         c = self.raw(hub=hub)
         ack = c.connect("ska-" + uuid.uuid4().hex[:6], keepalive=60)
@@ -402,7 +410,7 @@ class V5FeatureTest(harness.HubTestCase):
         self.assertEqual(new.next_publish().payload, b"after")
 
     def test_session_takeover_v311(self):
-        # 3.1.1 [MQTT-3.1.4-2] the existing client is disconnected.
+        # [v3.1.1 MQTT-3.1.4-2] the existing client is disconnected.
         client_id = "take311-" + uuid.uuid4().hex[:8]
         old = self.raw_connected(client_id, version=mp.V311, clean=False)
         old.subscribe([(self.topic(), 1)])
@@ -428,7 +436,8 @@ class V5FeatureTest(harness.HubTestCase):
     # ---------------------------------------------------------- properties
     def test_request_response(self):
         # §4.10: Response Topic and Correlation Data reach the responder
-        # unchanged; the response reaches the requester.
+        # unchanged [MQTT-3.3.2-15] [MQTT-3.3.2-16]; the response reaches the
+        # requester.
         responder = self.raw_connected()
         responder.subscribe([(self.topic("req"), 1)])
         requester = self.raw_connected()
@@ -464,8 +473,8 @@ class V5FeatureTest(harness.HubTestCase):
         self.assertEqual(p.props_all(mp.USER_PROPERTY), ups)
 
     def test_payload_format_and_content_type(self):
-        # [MQTT-3.3.2-4] Payload Format Indicator and §3.3.2.3.9 Content Type
-        # are passed through unchanged.
+        # [MQTT-3.3.2-4] Payload Format Indicator and [MQTT-3.3.2-20] Content
+        # Type are passed through unchanged.
         c = self.raw_connected()
         c.subscribe([(self.topic(), 2)])
         pub = self.raw_connected()

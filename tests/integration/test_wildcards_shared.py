@@ -15,7 +15,7 @@ MATCH_CASES = [
     ("sport/tennis/player1/#", "sport/tennis/player1", True),
     ("sport/tennis/player1/#", "sport/tennis/player1/ranking", True),
     ("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon", True),
-    ("sport/#", "sport", True),               # [MQTT-4.7.1-2]: # includes the parent
+    ("sport/#", "sport", True),               # §4.7.1.2: # includes the parent
     ("sport/tennis/+", "sport/tennis/player1", True),
     ("sport/tennis/+", "sport/tennis/player1/tournament", False),
     ("sport/+", "sport", False),
@@ -34,6 +34,8 @@ MATCH_CASES = [
 
 class WildcardTest(harness.HubTestCase):
 
+    # [MQTT-4.7.3-4] [v3.1.1 MQTT-4.7.3-4] names and filters are matched as
+    # written (case sensitive, no normalisation).
     def test_match_table(self):
         pub = self.paho()
         subs = []
@@ -72,8 +74,9 @@ class WildcardTest(harness.HubTestCase):
             self.assertEqual(leaked, [])
 
     def test_invalid_filters_rejected(self):
-        # [MQTT-4.7.1-1] '#' last and alone in its level; '+' alone in its
-        # level.  v5: SUBACK 0x8F Topic Filter invalid, or a DISCONNECT 0x81
+        # [MQTT-4.7.1-1] '#' last and alone in its level; [MQTT-4.7.1-2] '+'
+        # alone in its level; [MQTT-4.7.3-1] not empty.  Likewise 3.1.1
+        # [v3.1.1 MQTT-4.7.1-2] [v3.1.1 MQTT-4.7.1-3] [v3.1.1 MQTT-4.7.3-1].  v5: SUBACK 0x8F Topic Filter invalid, or a DISCONNECT 0x81
         # (malformed) and close; 3.1.1: SUBACK 0x80 or close.
         for bad in ("a/#/b", "a/b#", "a+/b", "+a", "#/", ""):
             for version in (mp.V5, mp.V311):
@@ -95,7 +98,7 @@ class WildcardTest(harness.HubTestCase):
         self.assertTrue(self.raw_connected().is_open())
 
     def test_wildcard_in_publish_topic_rejected(self):
-        # [MQTT-3.3.2-2] a Topic Name MUST NOT contain wildcards.
+        # [MQTT-3.3.2-2] [MQTT-4.7.0-1] a Topic Name MUST NOT contain wildcards.
         watcher = self.paho()
         watcher.subscribe(self.topic("#"), 0)
         for bad in (self.topic("+"), self.topic("#"), self.topic("a/+/b")):
@@ -205,6 +208,7 @@ class SharedSubscriptionTest(harness.HubTestCase):
             pub.publish(self.topic(), b"%d" % i, 1)
         self.assertEqual(sorted(int(m.payload) for m in a.collect(10)), list(range(10)))
 
+    # [MQTT-4.8.2-3] the member's granted QoS is respected.
     def test_shared_with_wildcards_and_qos(self):
         a = self.paho()
         self.assertEqual(a.subscribe("$share/gw/" + self.topic("+/#"), 2), [2])

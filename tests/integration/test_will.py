@@ -32,11 +32,12 @@ class WillTest(harness.HubTestCase):
         c = self.will_client()
         time.sleep(0.1)
         c.kill()
-        # [MQTT-3.1.2-8] the will is published when the connection is closed
-        # without a DISCONNECT.
+        # [MQTT-3.1.2-7] [MQTT-3.1.2-8] the will is published when the
+        # connection is closed without a DISCONNECT.
         m = w.expect(timeout=5)
         self.assertEqual((m.topic, m.payload, m.qos), (self.topic("will/x"), b"gone", 1))
 
+    # [v3.1.1 MQTT-3.1.2-8]
     def test_will_on_abnormal_disconnect_v311(self):
         w = self.watcher()
         c = self.will_client(version=mp.V311)
@@ -51,7 +52,8 @@ class WillTest(harness.HubTestCase):
         self.assertEqual(w.expect(timeout=5).payload, b"rst")
 
     def test_no_will_on_normal_disconnect(self):
-        # [MQTT-3.1.2-10] DISCONNECT 0x00 removes the will.
+        # [MQTT-3.1.2-10] [MQTT-3.14.4-3] [v3.1.1 MQTT-3.1.2-10]
+        # [v3.1.1 MQTT-3.14.4-3] DISCONNECT 0x00 removes the will.
         for version in (mp.V5, mp.V311):
             w = self.watcher()
             c = self.will_client(version=version)
@@ -66,7 +68,8 @@ class WillTest(harness.HubTestCase):
         self.assertEqual(w.expect(timeout=5).payload, b"gone")
 
     def test_will_delay(self):
-        # §3.1.3.2.2: the will is delayed by the Will Delay Interval.
+        # §3.1.3.2.2 [MQTT-3.1.2-8]: the will is delayed by the Will Delay
+        # Interval.
         w = self.watcher()
         c = self.will_client(will_props=make_props(PacketTypes.WILLMESSAGE, WillDelayInterval=2),
                              session_expiry=30)
@@ -93,7 +96,7 @@ class WillTest(harness.HubTestCase):
         self.assertEqual(w.quiet(3.0), [])
 
     def test_will_sent_at_session_end_before_delay(self):
-        # §3.1.3.2.2: the will is published when the delay passes "or the
+        # §3.1.3.2.2 [MQTT-3.1.2-8]: the will is published when the delay passes "or the
         # Session ends, whichever happens first".
         w = self.watcher()
         c = self.will_client(will_props=make_props(PacketTypes.WILLMESSAGE, WillDelayInterval=30),
@@ -112,6 +115,7 @@ class WillTest(harness.HubTestCase):
         self.assertEqual(w.expect(timeout=5).payload, b"gone")
         self.assertLess(time.monotonic() - t0, 3)
 
+    # [MQTT-3.1.2-15] Will Retain 1: published as a retained message.
     def test_will_retained(self):
         c = self.will_client(retain=True)
         c.kill()
@@ -123,7 +127,8 @@ class WillTest(harness.HubTestCase):
         self.paho().publish(self.topic("will/x"), b"", 1, retain=True)
 
     def test_will_properties_passed_through(self):
-        # [MQTT-3.1.3-?] §3.1.3.2: will properties are sent with the will.
+        # §3.1.3.2: will properties are sent with the will, user properties
+        # in order [MQTT-3.1.3-10].
         w = self.watcher()
         props = make_props(PacketTypes.WILLMESSAGE, ContentType="application/json",
                            PayloadFormatIndicator=1, ResponseTopic=self.topic("resp"),
@@ -160,7 +165,7 @@ class WillTest(harness.HubTestCase):
         self.assertEqual(w.expect(timeout=5).payload, b"pe")
 
     def test_takeover_resuming_session_respects_will_delay(self):
-        # [MQTT-3.1.4-3] + §3.1.3.2.2: on takeover the old connection's will
+        # [MQTT-3.1.4-3] [MQTT-3.1.3-9] + §3.1.3.2.2: on takeover the old connection's will
         # follows the Will Delay Interval; the new connection continues the
         # session before the delay passes, so the will is not sent.
         w = self.watcher()
@@ -186,7 +191,7 @@ class WillTest(harness.HubTestCase):
         self.assertEqual(w.expect(timeout=4).payload, b"gone")
 
     def test_will_topic_with_wildcard_rejected(self):
-        # [MQTT-3.1.3-11]/§3.1.3.3: the Will Topic is a Topic Name, so no
+        # [MQTT-4.7.0-1]/§3.1.3.3: the Will Topic is a Topic Name, so no
         # wildcards; the server refuses the CONNECT (CONNACK >= 0x80) and
         # closes.
         c = self.raw()
@@ -196,6 +201,7 @@ class WillTest(harness.HubTestCase):
             self.assertEqual(p.type, mp.CONNACK, p)
             self.assertGreaterEqual(p.reason, 0x80, p)
 
+    # [v3.1.1 MQTT-3.1.2-14] Will QoS 2 is accepted and used.
     def test_will_qos2_v311(self):
         w = self.paho(version=mp.V311)
         w.subscribe(self.topic("will/#"), 2)
@@ -205,7 +211,7 @@ class WillTest(harness.HubTestCase):
         self.assertEqual((m.payload, m.qos), (b"gone", 2))
 
     def test_will_on_takeover_v311(self):
-        # 3.1.1 §3.1.4: the existing client is disconnected as on a network
+        # [v3.1.1 MQTT-3.1.4-2] the existing client is disconnected as on a network
         # failure, so its will is published.
         w = self.watcher()
         client_id = "willto-" + uuid.uuid4().hex[:8]

@@ -7,6 +7,7 @@ namespace {
 
 using mqtt::ReasonCode;
 
+// [MQTT-3.1.4-5] an accepted CONNECT gets CONNACK 0x00.
 TEST_F(BrokerTest, ConnackCarriesServerLimits_3_2_2_3) {
   auto c = connect(0, "dev1");
   auto acks = only<mqtt::Connack>(c->take());
@@ -17,6 +18,7 @@ TEST_F(BrokerTest, ConnackCarriesServerLimits_3_2_2_3) {
   EXPECT_EQ(acks[0].properties.maximum_packet_size, limits_.max_packet_size);
 }
 
+// [MQTT-4.5.0-1] [MQTT-4.3.2-4]
 TEST_F(BrokerTest, PublishCrossesShards) {
   auto sub = connect(0, "sub");
   auto pub = connect(1, "pub");
@@ -32,6 +34,7 @@ TEST_F(BrokerTest, PublishCrossesShards) {
   EXPECT_EQ(only<mqtt::PubAck>(pub->take()).size(), 1u);
 }
 
+// [MQTT-3.3.4-2] [MQTT-3.3.4-3] [MQTT-3.3.4-4]
 TEST_F(BrokerTest, OverlappingSubscriptionsGiveOneMessageWithAllIds_3_3_4) {
   auto c = connect(0, "c");
   subscribe(*c, "a/+", 0, 1);
@@ -47,6 +50,7 @@ TEST_F(BrokerTest, OverlappingSubscriptionsGiveOneMessageWithAllIds_3_3_4) {
   EXPECT_EQ(ids, (std::vector<std::uint32_t>{1, 2}));
 }
 
+// [MQTT-3.1.4-3] [MQTT-3.1.2-5] [MQTT-3.2.2-3]
 TEST_F(BrokerTest, TakeoverAcrossShardsSendsDisconnect8E_3_1_4) {
   auto first = connect(0, "same", mqtt::Version::v5, false, 300);
   first->take();
@@ -67,6 +71,7 @@ TEST_F(BrokerTest, TakeoverAcrossShardsSendsDisconnect8E_3_1_4) {
   EXPECT_TRUE(only<mqtt::Publish>(first->take()).empty());
 }
 
+// [v3.1.1 MQTT-3.1.2-5] [v3.1.1 MQTT-3.2.2-2]
 TEST_F(BrokerTest, OfflineQueueDeliveredOnResume_4_1) {
   {
     auto c = connect(1, "persist", mqtt::Version::v311, false);
@@ -87,6 +92,7 @@ TEST_F(BrokerTest, OfflineQueueDeliveredOnResume_4_1) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(got[i].payload, std::to_string(i));
 }
 
+// [MQTT-4.4.0-1] [MQTT-3.3.1-1]
 TEST_F(BrokerTest, UnackedQos1ResentWithDupOnReconnect_4_4) {
   {
     auto c = connect(0, "r", mqtt::Version::v5, false, 60);
@@ -106,6 +112,7 @@ TEST_F(BrokerTest, UnackedQos1ResentWithDupOnReconnect_4_4) {
   EXPECT_EQ(got[0].payload, "m");
 }
 
+// [MQTT-4.3.3-10] [MQTT-4.3.3-11]
 TEST_F(BrokerTest, Qos2InboundExactlyOnce_4_3_3) {
   auto sub = connect(0, "s");
   subscribe(*sub, "x", 2);
@@ -148,6 +155,7 @@ TEST_F(BrokerTest, SharedSubscriptionSpreadsAcrossShards_4_8_2) {
   EXPECT_EQ(na, 5u);
 }
 
+// [MQTT-3.3.1-9] Retain Handling 0: retained messages are sent on subscribe.
 TEST_F(BrokerTest, RetainedSentOnSubscribeWithRetainFlag_3_3_1_3) {
   auto p = connect(1, "p");
   publish(*p, "r/1", "kept", 1, true);
@@ -162,6 +170,7 @@ TEST_F(BrokerTest, RetainedSentOnSubscribeWithRetainFlag_3_3_1_3) {
   EXPECT_EQ(got.payload, "kept");
 }
 
+// [MQTT-3.1.2-8] [MQTT-3.1.2-10]
 TEST_F(BrokerTest, WillPublishedOnAbnormalCloseNotOnDisconnect_3_1_2_5) {
   auto watcher = connect(0, "w");
   subscribe(*watcher, "wills/#", 0);
@@ -187,6 +196,7 @@ TEST_F(BrokerTest, WillPublishedOnAbnormalCloseNotOnDisconnect_3_1_2_5) {
   EXPECT_EQ(got[0].topic, "wills/rude");
 }
 
+// [MQTT-3.3.4-9] [MQTT-4.9.0-2]
 TEST_F(BrokerTest, ReceiveMaximumLimitsInflight_3_3_4) {
   auto c = std::make_unique<FakeClient>(broker().shard(0), mqtt::Version::v5);
   mqtt::Connect conn;
@@ -207,6 +217,7 @@ TEST_F(BrokerTest, ReceiveMaximumLimitsInflight_3_3_4) {
   EXPECT_EQ(more[0].payload, "2");
 }
 
+// [MQTT-3.1.0-2]
 TEST_F(BrokerTest, SecondConnectIsProtocolError_3_1_0_2) {
   auto c = connect(0, "twice");
   c->take();
@@ -219,6 +230,7 @@ TEST_F(BrokerTest, SecondConnectIsProtocolError_3_1_0_2) {
   EXPECT_TRUE(c->closed);
 }
 
+// [MQTT-3.1.2-22]
 TEST_F(BrokerTest, KeepAliveTimeoutAfterOneAndAHalfTimes_3_1_2_10) {
   auto c = std::make_unique<FakeClient>(broker().shard(0), mqtt::Version::v5);
   mqtt::Connect conn;
@@ -237,6 +249,7 @@ TEST_F(BrokerTest, KeepAliveTimeoutAfterOneAndAHalfTimes_3_1_2_10) {
   EXPECT_EQ(d[0].reason_code, ReasonCode::keep_alive_timeout);
 }
 
+// [MQTT-4.1.0-2]
 TEST_F(BrokerTest, SessionExpiresAfterInterval_3_1_2_11_2) {
   {
     auto c = connect(1, "exp", mqtt::Version::v5, false, 1);

@@ -41,6 +41,7 @@ class AccessTest : public BrokerTest {
   DenyTopics deny_;
 };
 
+// [MQTT-3.1.4-2] [MQTT-3.2.2-7]
 TEST_F(AccessTest, WrongCredentialsGetConnack86AndClose_3_2_2_2) {
   auto c = connect_as("bad", mqtt::Version::v5);
   auto acks = only<mqtt::Connack>(c->take());
@@ -49,6 +50,7 @@ TEST_F(AccessTest, WrongCredentialsGetConnack86AndClose_3_2_2_2) {
   EXPECT_TRUE(c->closed);
 }
 
+// [MQTT-3.8.4-7] the SUBACK code shows the failure.
 TEST_F(AccessTest, DeniedPublishAndSubscribeGet87) {
   auto c = connect_as("alice", mqtt::Version::v5);
   c->take();
@@ -62,6 +64,7 @@ TEST_F(AccessTest, DeniedPublishAndSubscribeGet87) {
   EXPECT_EQ(deny_.last_identity, "alice");
 }
 
+// [v3.1.1 MQTT-3.3.5-2] an unauthorised PUBLISH is acknowledged normally.
 TEST_F(AccessTest, DeniedPublishUnder311IsAckedAndDiscarded) {
   auto watcher = connect_as("w", mqtt::Version::v311);
   // Subscribing with a filter the fake allows, to see nothing arrives.

@@ -41,6 +41,7 @@ TEST(SubscriptionIndex, WildcardsPerSection4_7) {
   EXPECT_EQ(matches(index, "sport"), (std::vector{fake(3)}));
 }
 
+// [MQTT-4.7.2-1] [v3.1.1 MQTT-4.7.2-1]
 TEST(SubscriptionIndex, DollarTopicsNotMatchedByLeadingWildcards_4_7_2) {
   SubscriptionIndex index;
   index.insert("#", sub(1));
@@ -51,6 +52,7 @@ TEST(SubscriptionIndex, DollarTopicsNotMatchedByLeadingWildcards_4_7_2) {
   EXPECT_EQ(matches(index, "x/monitor/Clients"), (std::vector{fake(1), fake(2)}));
 }
 
+// [MQTT-3.8.4-3] an identical filter replaces the subscription.
 TEST(SubscriptionIndex, InsertReplacesAndErasePrunes) {
   SubscriptionIndex index;
   EXPECT_TRUE(index.insert("a/b", {fake(1), nullptr, {1, false, false, 0}, 0}));
@@ -67,6 +69,7 @@ TEST(SubscriptionIndex, InsertReplacesAndErasePrunes) {
   EXPECT_TRUE(matches(index, "a/b").empty());
 }
 
+// [MQTT-3.3.1-6] [MQTT-3.3.1-7] [MQTT-4.7.2-1]
 TEST(RetainedStore, MatchesFiltersAndEmptyPayloadClears) {
   RetainedStore store;
   auto put = [&](std::string topic, std::string payload) {

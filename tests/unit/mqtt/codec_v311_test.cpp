@@ -8,6 +8,7 @@ namespace {
 constexpr Version v311 = Version::v311;
 
 // §3.1.2.1-§3.1.2.10: name "MQTT", level 4, flags, keep alive; no properties.
+// [v3.1.1 MQTT-3.1.3-3] [v3.1.1 MQTT-3.1.2-13] [v3.1.1 MQTT-3.1.2-18] [v3.1.1 MQTT-3.1.2-20]
 TEST(CodecV311, Connect_3_1_Minimal) {
   Connect c;
   c.version = v311;
@@ -19,6 +20,8 @@ TEST(CodecV311, Connect_3_1_Minimal) {
 }
 
 // §3.1.2.3 Connect Flags: user name, password, will QoS 2, will, clean session.
+// [v3.1.1 MQTT-3.1.3-1] [v3.1.1 MQTT-3.1.2-9] [v3.1.1 MQTT-3.1.2-19]
+// [v3.1.1 MQTT-3.1.2-21]
 TEST(CodecV311, Connect_3_1_2_3_WillUserPassword) {
   Connect c;
   c.version = v311;
@@ -87,6 +90,7 @@ TEST(CodecV311, Connack_3_2_2_3_ReturnCodes) {
 }
 
 // §3.3: QoS 1 with retain; no properties in 3.1.1.
+// [v3.1.1 MQTT-3.3.2-1] the topic is the first variable header field.
 TEST(CodecV311, Publish_3_3_QoS1) {
   Publish p;
   p.qos = 1;
@@ -101,6 +105,7 @@ TEST(CodecV311, Publish_3_3_QoS1) {
 }
 
 // §3.3.1.1-3 with QoS 0 and an empty payload.
+// [v3.1.1 MQTT-2.3.1-5] [v3.1.1 MQTT-3.3.1-2] [v3.1.1 MQTT-4.3.1-1]
 TEST(CodecV311, Publish_3_3_1_QoS0EmptyPayload) {
   Publish p;
   p.topic = "t";
@@ -145,6 +150,7 @@ TEST(CodecV311, Subscribe_3_8) {
 }
 
 // §3.9.3: granted QoS 0..2 or 0x80 for any failure.
+// [v3.1.1 MQTT-3.9.3-2]
 TEST(CodecV311, Suback_3_9_3) {
   Suback s;
   s.packet_id = 1;

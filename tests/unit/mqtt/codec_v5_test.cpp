@@ -9,6 +9,9 @@ namespace {
 constexpr Version v5 = Version::v5;
 
 // §3.1.2 variable header, §3.1.3 payload: the smallest CONNECT.
+// [MQTT-2.2.2-1] no properties: a Property Length of zero.
+// [MQTT-3.1.3-3] client id first; [MQTT-3.1.2-13] [MQTT-3.1.2-16] [MQTT-3.1.2-18] no will,
+// user name or password: flags 0 and no such fields.
 TEST(CodecV5, Connect_3_1_Minimal) {
   Connect c;
   c.version = v5;
@@ -26,6 +29,7 @@ TEST(CodecV5, Connect_3_1_Minimal) {
 
 // §3.1.2.3 Connect Flags, §3.1.2.11 CONNECT Properties, §3.1.3.2 Will
 // Properties, binary will payload and password.
+// [MQTT-3.1.3-1] [MQTT-3.1.2-9] [MQTT-3.1.2-17] [MQTT-3.1.2-19]
 TEST(CodecV5, Connect_3_1_2_3_AllFlagsAndProperties) {
   Connect c;
   c.version = v5;
@@ -73,6 +77,7 @@ TEST(CodecV5, Connect_3_1_2_9_PasswordWithoutUserName) {
 }
 
 // §3.2.2: acknowledge flags, reason code, properties in identifier order.
+// [MQTT-3.2.2-1] acknowledge flags bits 7-1 are 0.
 TEST(CodecV5, Connack_3_2_2_WithProperties) {
   Connack c;
   c.properties.assigned_client_identifier = "x";
@@ -102,6 +107,7 @@ TEST(CodecV5, Connack_3_2_2_3_UserPropertiesLast) {
 }
 
 // §3.2.2.2: an error reason code; the property length is always present.
+// [MQTT-2.2.2-1]
 TEST(CodecV5, Connack_3_2_2_2_ErrorReason) {
   Connack c;
   c.reason_code = ReasonCode::not_authorized;
@@ -110,6 +116,7 @@ TEST(CodecV5, Connack_3_2_2_2_ErrorReason) {
 
 // §3.3.1 fixed header flags, §3.3.2 topic, packet id and every PUBLISH
 // property, §3.3.3 payload.
+// [MQTT-3.3.2-1] the topic is the first variable header field.
 TEST(CodecV5, Publish_3_3_AllProperties) {
   Publish p;
   p.qos = 1;
@@ -143,6 +150,7 @@ TEST(CodecV5, Publish_3_3_AllProperties) {
 }
 
 // §3.3.1: QoS 0 carries no packet identifier.
+// [MQTT-2.2.1-2] [MQTT-4.3.1-1]
 TEST(CodecV5, Publish_3_3_1_QoS0) {
   Publish p;
   p.topic = "a/b";
@@ -197,6 +205,7 @@ TEST(CodecV5, Pubrec_3_5) {
   expect_wire(a, v5, {0x50, 0x03, 0x00, 0x01, 0x97});
 }
 
+// [MQTT-3.6.1-1]
 TEST(CodecV5, Pubrel_3_6_1_FlagsAndNotFound) {
   PubAck a{PacketType::pubrel, 0x0102, ReasonCode::packet_identifier_not_found, {}};
   expect_wire(a, v5, {0x62, 0x03, 0x01, 0x02, 0x92});
@@ -375,6 +384,7 @@ TEST(CodecV5, Encode_1_5_4_StringTooLongThrows) {
 }
 
 // §3.3.2.3: multi-byte remaining length on a large payload (§1.5.5).
+// [MQTT-1.5.5-1]
 TEST(CodecV5, Publish_1_5_5_FourByteRemainingLength) {
   Publish p;
   p.topic = "t";

@@ -39,6 +39,7 @@ TEST(Frame, RemainingLength_1_5_5_NotMinimalMalformed) {
 }
 
 // §1.5.5 table: boundaries of each length.
+// [MQTT-1.5.5-1] each value in the fewest bytes.
 TEST(Frame, RemainingLength_1_5_5_Boundaries) {
   const struct {
     std::uint32_t value;

@@ -7,6 +7,9 @@ namespace allscene::mqtt {
 namespace {
 
 // §4.7.3: at least one character; §4.7.1: no wildcards in names.
+// [MQTT-4.7.0-1] [MQTT-3.3.2-2] [MQTT-4.7.3-1] [MQTT-4.7.3-2] [MQTT-4.7.3-3]
+// [v3.1.1 MQTT-4.7.1-1] [v3.1.1 MQTT-3.3.2-2] [v3.1.1 MQTT-4.7.3-1]
+// [v3.1.1 MQTT-4.7.3-2] [v3.1.1 MQTT-4.7.3-3]
 TEST(Topic, Name_4_7) {
   EXPECT_TRUE(valid_topic_name("a"));
   EXPECT_TRUE(valid_topic_name("/"));
@@ -24,6 +27,7 @@ TEST(Topic, Name_4_7) {
 }
 
 // §4.7.1.2 multi-level wildcard, §4.7.1.3 single-level wildcard.
+// [MQTT-4.7.1-1] [MQTT-4.7.1-2] [v3.1.1 MQTT-4.7.1-2] [v3.1.1 MQTT-4.7.1-3]
 TEST(Topic, Filter_4_7_1) {
   for (const char* ok : {"#", "+", "/", "a", "a/#", "a/+", "+/+", "+/#", "/+", "+/", "a/+/b", "//",
                          "sport/tennis/#", "$SYS/#", "a/b/c/+"}) {
@@ -37,6 +41,7 @@ TEST(Topic, Filter_4_7_1) {
 }
 
 // §4.8.2: $share/{ShareName}/{filter}.
+// [MQTT-4.8.2-1] [MQTT-4.8.2-2]
 TEST(Topic, SharedFilter_4_8_2) {
   EXPECT_TRUE(valid_topic_filter("$share/g/a/b"));
   EXPECT_TRUE(valid_topic_filter("$share/g/#"));

@@ -53,6 +53,7 @@ TEST(ReasonCodes, ErrorCategory) {
 }
 
 // §1.5.4 directly.
+// [MQTT-1.5.4-1] [MQTT-1.5.4-2] [v3.1.1 MQTT-1.5.3-1] [v3.1.1 MQTT-1.5.3-2]
 TEST(Utf8, Valid_1_5_4) {
   EXPECT_TRUE(valid_utf8(""));
   EXPECT_TRUE(valid_utf8("plain ascii that is longer than eight bytes"));
