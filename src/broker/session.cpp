@@ -57,12 +57,12 @@ void Session::deliver(Outlet& out, Delivery&& d, TimePoint now) {
 void Session::enqueue(Outlet& out, Delivery&& d) {
   const std::uint64_t size = queued_size(d);
   auto full = [&] {
-    return queue_.size() >= server_.max_queued_messages ||
+    return queued_count() >= server_.max_queued_messages ||
            queued_bytes_ + size > server_.max_queued_bytes;
   };
   // A full queue drops the newest message, or with drop_oldest makes room by
   // dropping from the front; either way the drop is counted.
-  while (server_.drop_oldest && !queue_.empty() && full()) {
+  while (server_.drop_oldest && queued_count() > 0 && full()) {
     pop_queued(out);
     out.count_drop(DropReason::queue_full);
   }
@@ -72,12 +72,14 @@ void Session::enqueue(Outlet& out, Delivery&& d) {
   }
   queued_bytes_ += size;
   out.account_queued(static_cast<std::int64_t>(size));
-  queue_.push_back(std::move(d));
+  if (!queue_) queue_ = std::make_unique<std::deque<Delivery>>();
+  queue_->push_back(std::move(d));
 }
 
 Delivery Session::pop_queued(Outlet& out) {
-  Delivery d = std::move(queue_.front());
-  queue_.pop_front();
+  Delivery d = std::move(queue_->front());
+  queue_->pop_front();
+  if (queue_->empty()) queue_.reset();
   const std::uint64_t size = queued_size(d);
   queued_bytes_ -= size;
   out.account_queued(-static_cast<std::int64_t>(size));
@@ -86,7 +88,7 @@ Delivery Session::pop_queued(Outlet& out) {
 
 void Session::pump(Outlet& out, TimePoint now) {
   const std::size_t quota = std::min<std::size_t>(limits_.receive_maximum, server_.max_inflight);
-  while (online() && !queue_.empty() && inflight_.size() < quota) {
+  while (online() && queued_count() > 0 && inflight_.size() < quota) {
     Delivery d = pop_queued(out);
     const std::uint16_t id = next_packet_id();
     if (!send_publish(out, d, id, false, now)) continue;

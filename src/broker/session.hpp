@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,7 +104,7 @@ class Session {
   std::optional<TimePoint> expires_at;      // set while disconnected
 
   std::size_t inflight_count() const { return inflight_.size(); }
-  std::size_t queued_count() const { return queue_.size(); }
+  std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
   std::uint64_t queued_bytes() const { return queued_bytes_; }
 
  private:
@@ -132,7 +133,9 @@ class Session {
   std::uint64_t queued_bytes_ = 0;
   std::uint16_t next_id_ = 0;
   std::vector<Inflight> inflight_;  // in send order; at most max_inflight_
-  std::deque<Delivery> queue_;
+  // Created on first use and released when drained: libstdc++'s deque
+  // allocates ~600 bytes even when empty, a lot for an idle device.
+  std::unique_ptr<std::deque<Delivery>> queue_;
   std::unordered_set<std::uint16_t> awaiting_rel_;
   std::unordered_map<std::string, SubscriptionEntry> subscriptions_;
   std::unordered_map<std::string, std::uint16_t> out_aliases_;  // per connection

@@ -63,10 +63,14 @@ void Server::accept(Listener& listener) {
           const auto remote = socket.remote_endpoint(ignored);
           broker::PeerInfo peer{fmt::format("{}:{}", remote.address().to_string(), remote.port()),
                                 remote.address().is_loopback(), listener.config.name};
-          auto conn = std::make_shared<TcpConnection>(std::move(socket), broker_->shard(i),
-                                                      std::move(peer));
-          // Start on the connection's own loop.
-          asio::post(loops_[i]->io, [conn] { conn->start(); });
+          // Created and started on its own loop: the connection registers
+          // with that loop's shard, which only that loop may touch.
+          asio::post(loops_[i]->io,
+                     [this, i, socket = std::move(socket), peer = std::move(peer)]() mutable {
+                       std::make_shared<TcpConnection>(std::move(socket), broker_->shard(i),
+                                                       std::move(peer))
+                           ->start();
+                     });
         } else {
           spdlog::warn("accept failed on {}: {}", listener.config.name, ec.message());
         }

@@ -15,7 +15,13 @@ namespace asio = boost::asio;
 using broker::Clock;
 
 namespace {
-constexpr std::size_t kInitialReadBuffer = 16 * 1024;
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+// One read buffer per event loop thread, shared by all its connections.
+std::vector<std::uint8_t>& loop_read_buffer() {
+  thread_local std::vector<std::uint8_t> buffer(kReadChunk);
+  return buffer;
+}
 // Payloads up to this size are copied into the output buffer; larger ones
 // are written from the shared message without a copy.
 constexpr std::size_t kCopyLimit = 2048;
@@ -32,7 +38,9 @@ void TcpConnection::Output::append(std::span<const std::uint8_t> data) {
 
 TcpConnection::TcpConnection(asio::ip::tcp::socket socket, broker::Shard& shard,
                              broker::PeerInfo peer)
-    : socket_(std::move(socket)), shard_(shard), read_buffer_(kInitialReadBuffer) {
+    : socket_(std::move(socket)), shard_(shard) {
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
   connection_.emplace(shard_, *this, std::move(peer), Clock::now());
 }
 
@@ -57,30 +65,48 @@ void TcpConnection::read() {
     });
     return;
   }
-  if (read_size_ == read_buffer_.size()) {
-    // A packet larger than the buffer: grow up to the packet size limit
-    // (frame() already rejected anything larger).
-    read_buffer_.resize(read_buffer_.size() * 2);
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       if (ec) {
+                         self->connection_->on_closed(Clock::now());
+                         self->shutdown();
+                         return;
+                       }
+                       self->on_readable();
+                     });
+}
+
+void TcpConnection::on_readable() {
+  // A partial packet keeps growing in its own buffer; otherwise read into
+  // the loop's buffer and keep only what is left of an incomplete packet.
+  const bool continuing = !partial_.empty();
+  std::vector<std::uint8_t>& buf = continuing ? partial_ : loop_read_buffer();
+  const std::size_t have = continuing ? partial_.size() : 0;
+  buf.resize(std::max(buf.size(), have + kReadChunk));
+  boost::system::error_code ec;
+  const std::size_t n = socket_.read_some(asio::buffer(buf.data() + have, buf.size() - have), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    if (continuing) partial_.resize(have);
+    read();
+    return;
   }
-  socket_.async_read_some(
-      asio::buffer(read_buffer_.data() + read_size_, read_buffer_.size() - read_size_),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-        if (ec) {
-          self->connection_->on_closed(Clock::now());
-          self->shutdown();
-          return;
-        }
-        self->read_size_ += n;
-        const std::size_t used = self->connection_->on_data(
-            std::span<const std::uint8_t>(self->read_buffer_.data(), self->read_size_),
-            Clock::now());
-        if (used > 0) {
-          std::memmove(self->read_buffer_.data(), self->read_buffer_.data() + used,
-                       self->read_size_ - used);
-          self->read_size_ -= used;
-        }
-        if (!self->closing_ && !self->connection_->closed()) self->read();
-      });
+  if (ec) {
+    connection_->on_closed(Clock::now());
+    shutdown();
+    return;
+  }
+  const std::size_t total = have + n;
+  const std::size_t used =
+      connection_->on_data(std::span<const std::uint8_t>(buf.data(), total), Clock::now());
+  if (continuing) {
+    partial_.erase(partial_.begin(), partial_.begin() + static_cast<std::ptrdiff_t>(used));
+    partial_.resize(total - used);
+    if (partial_.empty()) partial_.shrink_to_fit();
+  } else if (used < total) {
+    partial_.assign(buf.begin() + static_cast<std::ptrdiff_t>(used),
+                    buf.begin() + static_cast<std::ptrdiff_t>(total));
+  }
+  if (!closing_ && !connection_->closed()) read();
 }
 
 void TcpConnection::send(std::span<const std::uint8_t> bytes) {

@@ -49,6 +49,7 @@ class TcpConnection final : public broker::Transport,
   void account(std::size_t added);
 
   void read();
+  void on_readable();
   void schedule_write();
   void write();
   void shutdown();
@@ -56,8 +57,9 @@ class TcpConnection final : public broker::Transport,
   boost::asio::ip::tcp::socket socket_;
   broker::Shard& shard_;
   std::optional<broker::Connection> connection_;
-  std::vector<std::uint8_t> read_buffer_;
-  std::size_t read_size_ = 0;
+  // Bytes of a packet not yet complete. Idle connections hold no read
+  // buffer: data is read into one buffer per event loop (see on_readable).
+  std::vector<std::uint8_t> partial_;
   Output pending_;
   Output writing_;
   bool write_scheduled_ = false;
