@@ -11,6 +11,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/connection.hpp"
+#include "broker/manual_executor.hpp"
 #include "mqtt/codec.hpp"
 
 namespace {
@@ -18,31 +19,7 @@ namespace {
 using namespace allscene;
 using broker::Clock;
 
-class ManualExecutor final : public broker::Executor {
- public:
-  explicit ManualExecutor(std::size_t shards) : queues_(shards) {}
-  std::size_t shard_count() const override { return queues_.size(); }
-  void post(std::size_t shard, std::function<void()> task) override {
-    queues_[shard].push_back(std::move(task));
-  }
-  void drain() {
-    for (int round = 0; round < 1000; ++round) {
-      bool ran = false;
-      for (auto& q : queues_) {
-        while (!q.empty()) {
-          auto task = std::move(q.front());
-          q.pop_front();
-          task();
-          ran = true;
-        }
-      }
-      if (!ran) return;
-    }
-  }
-
- private:
-  std::vector<std::deque<std::function<void()>>> queues_;
-};
+using broker::ManualExecutor;
 
 class SinkClient final : public broker::Transport {
  public:

@@ -49,6 +49,26 @@ std::string Broker::assign_client_id() {
 void Broker::tick(TimePoint now) {
   update_memory_pressure();
   sys_.tick(*this, *shards_[0], now);
+  log_drops(now);
+}
+
+// Drops are counted always and logged as one line per interval, so a
+// flood of them cannot flood the log.
+void Broker::log_drops(TimePoint now) {
+  constexpr auto kDropLogInterval = std::chrono::seconds(10);
+  if (now - last_drop_log_ < kDropLogInterval) return;
+  last_drop_log_ = now;
+  const BrokerTotals t = totals();
+  const auto& l = logged_drops_;
+  if (t.dropped() == l.dropped()) return;
+  spdlog::warn(
+      "dropped {} messages since the last report: queue_full {}, slow_consumer {}, expired {}, "
+      "too_large {}, qos0_offline {}, no_session {}",
+      t.dropped() - l.dropped(), t.dropped_queue_full - l.dropped_queue_full,
+      t.dropped_slow_consumer - l.dropped_slow_consumer, t.dropped_expired - l.dropped_expired,
+      t.dropped_too_large - l.dropped_too_large, t.dropped_qos0_offline - l.dropped_qos0_offline,
+      t.dropped_no_session - l.dropped_no_session);
+  logged_drops_ = t;
 }
 
 void Broker::update_memory_pressure() {

@@ -105,6 +105,10 @@ class Broker {
   std::atomic<bool> memory_high_{false};
   std::atomic<bool> stopping_{false};
   SysTopics sys_;  // used only from shard 0's loop
+  // Drop logging, at most once per kDropLogInterval; shard 0's loop only.
+  BrokerTotals logged_drops_;
+  TimePoint last_drop_log_{};
+  void log_drops(TimePoint now);
   std::uint64_t id_salt_;
 
   std::mutex directory_mutex_;

@@ -34,31 +34,33 @@ void SysTopics::tick(Broker& broker, Shard& shard, TimePoint now) {
   last_publish_ = now;
   const BrokerTotals t = broker.totals();
   const std::string b = "$SYS/broker/";
-  auto num = [](std::uint64_t v) { return std::to_string(v); };
   publish(shard, b + "version", "allscene " + version_, now);
   publish(shard, b + "uptime",
           fmt::format("{} seconds",
                       std::chrono::duration_cast<std::chrono::seconds>(now - started_).count()),
           now);
-  publish(shard, b + "clients/connected", num(t.connections_current), now);
-  publish(shard, b + "clients/total", num(t.sessions), now);
-  publish(shard, b + "connections/total", num(t.connections_total), now);
-  publish(shard, b + "messages/received", num(t.messages_received), now);
-  publish(shard, b + "messages/sent", num(t.messages_sent), now);
-  publish(shard, b + "bytes/received", num(t.bytes_received), now);
-  publish(shard, b + "bytes/sent", num(t.bytes_sent), now);
-  publish(shard, b + "subscriptions/count", num(t.subscriptions), now);
-  publish(shard, b + "retained messages/count", num(t.retained), now);
-  publish(shard, b + "messages/dropped", num(t.dropped()), now);
-  publish(shard, b + "messages/dropped/queue_full", num(t.dropped_queue_full), now);
-  publish(shard, b + "messages/dropped/expired", num(t.dropped_expired), now);
-  publish(shard, b + "messages/dropped/too_large", num(t.dropped_too_large), now);
-  publish(shard, b + "messages/dropped/qos0_offline", num(t.dropped_qos0_offline), now);
-  publish(shard, b + "messages/dropped/slow_consumer", num(t.dropped_slow_consumer), now);
-  publish(shard, b + "messages/dropped/no_session", num(t.dropped_no_session), now);
-  publish(shard, b + "protocol_errors", num(t.protocol_errors), now);
-  publish(shard, b + "memory/buffered_bytes", num(t.queued_bytes + t.outbound_bytes + t.crossing_bytes), now);
-  publish(shard, b + "memory/paused_reads", num(t.paused_reads), now);
+  const std::pair<const char*, std::uint64_t> counters[] = {
+      {"clients/connected", t.connections_current},
+      {"clients/total", t.sessions},
+      {"connections/total", t.connections_total},
+      {"messages/received", t.messages_received},
+      {"messages/sent", t.messages_sent},
+      {"bytes/received", t.bytes_received},
+      {"bytes/sent", t.bytes_sent},
+      {"subscriptions/count", t.subscriptions},
+      {"retained messages/count", t.retained},
+      {"messages/dropped", t.dropped()},
+      {"messages/dropped/queue_full", t.dropped_queue_full},
+      {"messages/dropped/expired", t.dropped_expired},
+      {"messages/dropped/too_large", t.dropped_too_large},
+      {"messages/dropped/qos0_offline", t.dropped_qos0_offline},
+      {"messages/dropped/slow_consumer", t.dropped_slow_consumer},
+      {"messages/dropped/no_session", t.dropped_no_session},
+      {"protocol_errors", t.protocol_errors},
+      {"memory/buffered_bytes", t.queued_bytes + t.outbound_bytes + t.crossing_bytes},
+      {"memory/paused_reads", t.paused_reads},
+  };
+  for (const auto& [name, value] : counters) publish(shard, b + name, std::to_string(value), now);
   struct Named {
     const char* name;
     Load& load;

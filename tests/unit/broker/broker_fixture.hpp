@@ -11,36 +11,22 @@
 
 #include "broker/broker.hpp"
 #include "broker/connection.hpp"
+#include "broker/manual_executor.hpp"
 #include "mqtt/codec.hpp"
 
 namespace allscene::broker::testing {
 
-class ManualExecutor final : public Executor {
+// Runs every shard's queued tasks; fails the test on a livelock.
+class TestExecutor {
  public:
-  explicit ManualExecutor(std::size_t shards) : queues_(shards) {}
-  std::size_t shard_count() const override { return queues_.size(); }
-  void post(std::size_t shard, std::function<void()> task) override {
-    queues_[shard].push_back(std::move(task));
-  }
-  // Runs queued tasks on every shard until none are left (bounded).
+  explicit TestExecutor(std::size_t shards) : executor_(shards) {}
+  operator Executor&() { return executor_; }
   void drain() {
-    for (int round = 0; round < 1000; ++round) {
-      bool ran = false;
-      for (auto& q : queues_) {
-        while (!q.empty()) {
-          auto task = std::move(q.front());
-          q.pop_front();
-          task();
-          ran = true;
-        }
-      }
-      if (!ran) return;
-    }
-    FAIL() << "executor did not settle";
+    if (!executor_.drain()) ADD_FAILURE() << "executor did not settle";
   }
 
  private:
-  std::vector<std::deque<std::function<void()>>> queues_;
+  ManualExecutor executor_;
 };
 
 class FakeClient final : public Transport {
@@ -144,7 +130,7 @@ class BrokerTest : public ::testing::Test {
   }
 
   Limits limits_;
-  ManualExecutor executor_;
+  TestExecutor executor_;
   AllowAll access_;
   std::unique_ptr<Broker> broker_;
   std::uint16_t next_id_ = 1;
