@@ -339,7 +339,7 @@ void Connection::on_unsubscribe(mqtt::Unsubscribe& unsub, TimePoint /*now*/) {
 void Connection::on_disconnect(const mqtt::Disconnect& d, TimePoint now) {
   std::optional<std::uint32_t> expiry = d.properties.session_expiry_interval;
   if (expiry) {
-    // [MQTT-3.14.2-2] zero at CONNECT cannot become non-zero at DISCONNECT.
+    // §3.14.2.2.2: zero at CONNECT cannot become non-zero at DISCONNECT.
     if (session_expiry_was_zero_ && *expiry != 0) return fail(ReasonCode::protocol_error, now);
     expiry = std::min(*expiry, shard_.broker().limits().max_session_expiry);
   }

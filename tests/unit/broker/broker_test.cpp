@@ -263,5 +263,57 @@ TEST_F(BrokerTest, SessionExpiresAfterInterval_3_1_2_11_2) {
   EXPECT_EQ(broker().shard(1).subscription_count(), 0u);
 }
 
+// [MQTT-4.12.0-1] an Authentication Method the server does not support:
+// CONNACK 0x8C and the connection is closed.
+TEST_F(BrokerTest, UnsupportedAuthenticationMethodGets8C) {
+  auto c = std::make_unique<FakeClient>(broker().shard(0), mqtt::Version::v5);
+  mqtt::Connect conn;
+  conn.client_id = "scram";
+  conn.properties.authentication_method = "SCRAM-SHA-1";
+  c->write(conn);
+  executor_.drain();
+  auto acks = only<mqtt::Connack>(c->take());
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].reason_code, ReasonCode::bad_authentication_method);
+  EXPECT_TRUE(c->closed);
+}
+
+// §3.14.2.2.2: a Session Expiry Interval of 0 at CONNECT cannot be raised at
+// DISCONNECT (Protocol Error). [MQTT-3.14.2-2] the server's own DISCONNECT
+// carries no Session Expiry Interval.
+TEST_F(BrokerTest, RaisingSessionExpiryAtDisconnectIsProtocolError) {
+  auto c = connect(0, "raise");
+  c->take();
+  mqtt::Disconnect d;
+  d.properties.session_expiry_interval = 60;
+  c->write(d);
+  executor_.drain();
+  auto out = only<mqtt::Disconnect>(c->take());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].reason_code, ReasonCode::protocol_error);
+  EXPECT_FALSE(out[0].properties.session_expiry_interval);
+  EXPECT_TRUE(c->closed);
+  EXPECT_EQ(broker().shard(0).session_count(), 0u);
+}
+
+// [MQTT-3.1.2-14] Will Retain 0: the will is published non-retained.
+TEST_F(BrokerTest, WillWithRetainZeroIsNotRetained) {
+  auto watcher = connect(0, "w");
+  subscribe(*watcher, "wills/#", 0);
+  watcher->take();
+  auto c = std::make_unique<FakeClient>(broker().shard(1), mqtt::Version::v5);
+  mqtt::Connect conn;
+  conn.client_id = "dies";
+  conn.will = mqtt::Will{"wills/dies", "gone", 0, false, {}};
+  c->write(conn);
+  executor_.drain();
+  c->connection->on_closed(Clock::now());
+  executor_.drain();
+  auto got = only<mqtt::Publish>(watcher->take());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FALSE(got[0].retain);
+  EXPECT_EQ(broker().retained().size(), 0u);
+}
+
 }  // namespace
 }  // namespace allscene::broker::testing
