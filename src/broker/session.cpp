@@ -161,17 +161,15 @@ void Session::send_ack(Outlet& out, PacketType type, std::uint16_t packet_id, Re
   out.write(conn_, buf);
 }
 
-void Session::finish_inflight(Outlet& out, std::uint16_t packet_id, TimePoint now) {
-  auto it = std::find_if(inflight_.begin(), inflight_.end(),
-                         [&](const Inflight& f) { return f.packet_id == packet_id; });
-  if (it != inflight_.end()) inflight_.erase(it);
+void Session::finish_inflight(Outlet& out, Inflight* entry, TimePoint now) {
+  inflight_.erase(inflight_.begin() + (entry - inflight_.data()));
   pump(out, now);
 }
 
 void Session::on_puback(Outlet& out, std::uint16_t packet_id, TimePoint now) {
   Inflight* f = find_inflight(packet_id);
   if (!f || f->state != State::awaiting_ack) return;  // unknown id: nothing to answer
-  finish_inflight(out, packet_id, now);
+  finish_inflight(out, f, now);
 }
 
 void Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason, TimePoint now) {
@@ -181,7 +179,7 @@ void Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason,
     return;
   }
   if (mqtt::is_error(reason)) {  // §4.3.3: an error PUBREC ends the flow
-    finish_inflight(out, packet_id, now);
+    finish_inflight(out, f, now);
     return;
   }
   f->state = State::awaiting_comp;
@@ -192,7 +190,7 @@ void Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason,
 void Session::on_pubcomp(Outlet& out, std::uint16_t packet_id, TimePoint now) {
   Inflight* f = find_inflight(packet_id);
   if (!f || f->state != State::awaiting_comp) return;
-  finish_inflight(out, packet_id, now);
+  finish_inflight(out, f, now);
 }
 
 }  // namespace allscene::broker

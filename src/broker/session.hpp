@@ -124,7 +124,8 @@ class Session {
   void pump(Outlet& out, TimePoint now);
   std::uint16_t next_packet_id();
   Inflight* find_inflight(std::uint16_t packet_id);
-  void finish_inflight(Outlet& out, std::uint16_t packet_id, TimePoint now);
+  // Removes `entry` (found by find_inflight) and sends what waits.
+  void finish_inflight(Outlet& out, Inflight* entry, TimePoint now);
 
   std::string client_id_;
   ConnRef conn_;

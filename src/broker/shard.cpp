@@ -355,10 +355,7 @@ void Shard::tick(TimePoint now) {
     }
     if (s.will_at && *s.will_at <= now) publish_will(s, now);
   }
-  std::vector<Connection*> conns;
-  conns.reserve(connections_.size());
-  for (auto& [id, c] : connections_) conns.push_back(c);
-  for (auto* c : conns) c->check_keep_alive(now);
+  for (auto* c : connections_snapshot()) c->check_keep_alive(now);
   if (index_ == 0) broker_.tick(now);
   if (!parked_.empty() && !broker_.memory_high()) {
     auto resume = std::move(parked_);
@@ -368,15 +365,21 @@ void Shard::tick(TimePoint now) {
   }
 }
 
+// A copy, because closing a connection may change the map.
+std::vector<Connection*> Shard::connections_snapshot() const {
+  std::vector<Connection*> conns;
+  conns.reserve(connections_.size());
+  for (const auto& [id, c] : connections_) conns.push_back(c);
+  return conns;
+}
+
 void Shard::park(std::function<void()> resume) {
   stats_.paused_reads.add();
   parked_.push_back(std::move(resume));
 }
 
 void Shard::kick_all(ReasonCode reason) {
-  std::vector<Connection*> conns;
-  for (auto& [id, c] : connections_) conns.push_back(c);
-  for (auto* c : conns) c->kick(reason, Clock::now());
+  for (auto* c : connections_snapshot()) c->kick(reason, Clock::now());
 }
 
 // ---- subscriptions -------------------------------------------------------------

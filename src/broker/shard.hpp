@@ -152,6 +152,7 @@ class Shard final : public Outlet {
   void set_shared_online(Session& session, bool online);
   std::uint32_t group_owner(std::string_view name) const;
   Connection* connection(std::uint64_t id);
+  std::vector<Connection*> connections_snapshot() const;
 
   // Shared-group membership changes, run on the group's owner shard.
   void group_join(const std::string& name, const std::string& filter, SharedMember member);
