@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 
 void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::string& config_file,
-                     std::vector<std::string>& listen) {
+                     std::vector<std::string>& listen, bool& check_data) {
   auto* hub = app.add_subcommand("hub", "Run the hub: the MQTT broker every device connects to");
   hub->add_option("-c,--config", config_file, "TOML configuration file (see docs/configuration.md)")
       ->check(CLI::ExistingFile);
@@ -19,6 +19,13 @@ void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::strin
                   "MQTT listener HOST:PORT; repeat for several (default 127.0.0.1:1883)");
   hub->add_option("--data-dir", config.data_dir, "Directory for the hub's data")
       ->default_str(config.data_dir);
+  hub->add_option("--durability", config.durability,
+                  "fsync (acknowledged survives power loss), batch (survives a crash; power loss "
+                  "may lose the last sync interval) or none (memory only); docs/durability.md")
+      ->check(CLI::IsMember({"fsync", "batch", "none"}))
+      ->default_str(config.durability);
+  hub->add_flag("--check-data", check_data,
+                "Verify the session store in the data directory and exit (0: healthy)");
   hub->add_option("--threads", config.threads, "Event loops; 0 means one per core")
       ->default_str("0");
   hub->add_option("--log-level", config.log_level, "trace, debug, info, warn, error or off")
@@ -93,7 +100,8 @@ int main(int argc, char** argv) {
     std::cerr << "allscene: " << e.what() << "\n";
     return 2;
   }
-  add_hub_command(app, config, config_file, listen);
+  bool check_data = false;
+  add_hub_command(app, config, config_file, listen, check_data);
   allscene::app::BenchCommand bench(app);
   CLI11_PARSE(app, argc, argv);
 
@@ -104,6 +112,7 @@ int main(int argc, char** argv) {
         config.listeners.push_back(allscene::hub::parse_listen(l));
       }
       allscene::hub::setup_logging(config.log_level, config.log_format);
+      if (check_data) return allscene::hub::check_data(config);
       return allscene::hub::run(std::move(config));
     }
     if (bench.chosen()) return bench.run();

@@ -34,6 +34,25 @@ void Broker::release_home(const std::string& client_id, std::uint32_t shard) {
   }
 }
 
+Broker::RestoreSummary Broker::restore(StoredState&& state, TimePoint now) {
+  RestoreSummary summary;
+  message_id_base_ = state.next_message_id;
+  for (auto& m : state.retained) {
+    retained_.put(m);
+    ++summary.retained;
+  }
+  for (auto& stored : state.sessions) {
+    ++summary.sessions;
+    summary.subscriptions += stored.subscriptions.size();
+    summary.deliveries += stored.deliveries.size();
+    const auto& id = stored.session.client_id;
+    const auto candidate =
+        static_cast<std::uint32_t>(std::hash<std::string>{}(id) % shards_.size());
+    shards_[home_of(id, candidate)]->restore(std::move(stored), now);
+  }
+  return summary;
+}
+
 TopicHandler* Broker::handler_for(std::string_view topic) const {
   for (auto* h : handlers_) {
     if (topic.starts_with(h->prefix())) return h;

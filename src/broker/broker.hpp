@@ -14,6 +14,7 @@
 #include "broker/interfaces.hpp"
 #include "broker/limits.hpp"
 #include "broker/retained_store.hpp"
+#include "broker/session_store.hpp"
 #include "broker/shard.hpp"
 #include "broker/sys_topics.hpp"
 
@@ -64,6 +65,30 @@ class Broker {
   AccessControl& access() { return access_; }
   RetainedStore& retained() { return retained_; }
 
+  // The session store (null: state is memory-only). Set it, and restore()
+  // what it recovered, before the loops start.
+  void set_store(SessionStore* store) { store_ = store; }
+  SessionStore* store() const { return store_; }
+  struct RestoreSummary {
+    std::size_t sessions = 0;
+    std::size_t subscriptions = 0;
+    std::size_t deliveries = 0;
+    std::size_t retained = 0;
+  };
+  RestoreSummary restore(StoredState&& state, TimePoint now);
+  // Test-only: acknowledge QoS 1/2 before the store has them, so the crash
+  // test can show that it detects loss.
+  void set_unsafe_early_ack(bool on) { unsafe_early_ack_ = on; }
+  bool acks_wait_for_store() const { return store_ && !unsafe_early_ack_; }
+  // Persistent sessions held by the store; while 0, PUBACKs need no disk.
+  std::int64_t durable_sessions() const {
+    return durable_sessions_.load(std::memory_order_relaxed);
+  }
+  void count_durable_session(int delta) {
+    durable_sessions_.fetch_add(delta, std::memory_order_relaxed);
+  }
+  std::uint64_t message_id_base() const { return message_id_base_; }
+
   // Returns the home shard of `client_id`, making `candidate` its home if
   // it has none. Thread-safe.
   std::uint32_t home_of(const std::string& client_id, std::uint32_t candidate);
@@ -98,6 +123,10 @@ class Broker {
   Limits limits_;
   Executor& executor_;
   AccessControl& access_;
+  SessionStore* store_ = nullptr;
+  bool unsafe_early_ack_ = false;
+  std::atomic<std::int64_t> durable_sessions_{0};
+  std::uint64_t message_id_base_ = 1;
   RetainedStore retained_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<TopicHandler*> handlers_;

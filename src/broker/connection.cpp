@@ -249,6 +249,12 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
     }
     return;
   }
+  if (p.qos > 0 && broker.store() && !broker.store()->healthy()) {
+    // The store cannot keep it (disk full, I/O error): refuse rather than
+    // acknowledge what could be lost. 3.1.1 has no code for it: close.
+    if (version_ == Version::v5) return ack_publish(ack_type, p.packet_id, ReasonCode::quota_exceeded);
+    return fail(ReasonCode::quota_exceeded, now);
+  }
   shard_.stats().messages_received.add();
   if (TopicHandler* handler = broker.handler_for(p.topic)) {
     // Handler topics carry QoS 0 and 1 only (as Azure IoT Hub does).
@@ -280,13 +286,18 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
   }
   m->properties = std::move(props);
   m->origin_client_id = client_id_;
+  if (p.qos > 0) m->id = shard_.new_message_id();
   switch (p.qos) {
     case 0:
       shard_.route(m, now);
       break;
     case 1:
-      shard_.route(m, now);
-      ack_publish(PacketType::puback, p.packet_id, ReasonCode::success);
+      if (auto ack = shard_.pending_ack(*m, false, ref(), version_, PacketType::puback, p.packet_id)) {
+        shard_.route(m, now, std::move(ack));  // PUBACK once it is durable
+      } else {
+        shard_.route(m, now);
+        ack_publish(PacketType::puback, p.packet_id, ReasonCode::success);
+      }
       break;
     default:
       inbound_qos2_.insert(p.packet_id);

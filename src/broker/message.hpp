@@ -25,6 +25,10 @@ struct Message {
   mqtt::Properties properties;
   std::optional<TimePoint> expires_at;
   std::string origin_client_id;  // for No Local (§3.8.3.1)
+  // Identity in the session store: the body is stored once under it and
+  // referenced by every persistent session the message is queued for.
+  // 0 when there is no store or the message is QoS 0.
+  std::uint64_t id = 0;
 
   bool expired(TimePoint now) const { return expires_at && now >= *expires_at; }
   // Remaining Message Expiry Interval to forward (§3.3.2.3.3), whole seconds.
@@ -32,5 +36,10 @@ struct Message {
 };
 
 using MessagePtr = std::shared_ptr<const Message>;
+
+// Stored deadlines are wall-clock milliseconds since the Unix epoch, so
+// they keep their meaning across a restart; in memory they are steady_clock.
+std::int64_t to_wall_ms(TimePoint t);
+TimePoint from_wall_ms(std::int64_t ms);
 
 }  // namespace allscene::broker

@@ -15,10 +15,26 @@ std::optional<std::uint32_t> Message::remaining_expiry(TimePoint now) const {
   return static_cast<std::uint32_t>(std::max<long long>(left, 0));
 }
 
+std::int64_t to_wall_ms(TimePoint t) {
+  const auto wall = std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(t - Clock::now());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
+}
+
+TimePoint from_wall_ms(std::int64_t ms) {
+  const auto wall = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                            wall - std::chrono::system_clock::now());
+}
+
 namespace {
 std::uint64_t queued_size(const Delivery& d) {
   return d.message->payload.size() + d.message->topic.size();
 }
+
+// A delivery's packet id follows from its number, so it is the same after
+// a restart (§4.4 resends "using their original Packet Identifiers").
+std::uint16_t packet_id_of(std::uint64_t seq) { return static_cast<std::uint16_t>(seq % 65535 + 1); }
 }  // namespace
 
 Session::Session(std::string client_id, const Limits& limits)
@@ -34,7 +50,7 @@ void Session::attach(Outlet& out, ConnRef conn, const ClientLimits& limits, Time
   for (auto& f : inflight_) {
     if (f.state == State::awaiting_comp) {
       send_ack(out, PacketType::pubrel, f.packet_id, ReasonCode::success);
-    } else {
+    } else if (f.state != State::releasing) {  // releasing: PUBREL follows the commit
       send_publish(out, f.delivery, f.packet_id, true, now);
     }
   }
@@ -63,13 +79,23 @@ void Session::enqueue(Outlet& out, Delivery&& d) {
   // A full queue drops the newest message, or with drop_oldest makes room by
   // dropping from the front; either way the drop is counted.
   while (server_.drop_oldest && queued_count() > 0 && full()) {
-    pop_queued(out);
+    forget(out, pop_queued(out));
     out.count_drop(DropReason::queue_full);
   }
   if (full()) {
     out.count_drop(DropReason::queue_full);
     return;
   }
+  d.seq = ++next_seq_;
+  if (durable_) {
+    out.persist(store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain,
+                                       d.subscription_ids});
+  }
+  push_queued(out, std::move(d));
+}
+
+void Session::push_queued(Outlet& out, Delivery&& d) {
+  const std::uint64_t size = queued_size(d);
   queued_bytes_ += size;
   out.account_queued(static_cast<std::int64_t>(size));
   if (!queue_) queue_ = std::make_unique<std::deque<Delivery>>();
@@ -89,18 +115,63 @@ Delivery Session::pop_queued(Outlet& out) {
 void Session::pump(Outlet& out, TimePoint now) {
   const std::size_t quota = std::min<std::size_t>(limits_.receive_maximum, server_.max_inflight);
   while (online() && queued_count() > 0 && inflight_.size() < quota) {
+    const std::uint16_t id = packet_id_of(queue_->front().seq);
+    // Its id is still in use 65535 deliveries later: wait for that ack.
+    if (find_inflight(id)) break;
     Delivery d = pop_queued(out);
-    const std::uint16_t id = next_packet_id();
-    if (!send_publish(out, d, id, false, now)) continue;
+    if (!send_publish(out, d, id, d.dup, now)) {
+      forget(out, d);
+      continue;
+    }
     inflight_.push_back({id, d.qos == 1 ? State::awaiting_ack : State::awaiting_rec, std::move(d)});
   }
 }
 
-std::uint16_t Session::next_packet_id() {
-  for (;;) {
-    next_id_ = static_cast<std::uint16_t>(next_id_ == 65535 ? 1 : next_id_ + 1);
-    if (!find_inflight(next_id_)) return next_id_;
+void Session::forget(Outlet& out, const Delivery& d) {
+  if (durable_) out.persist(store_op::DeleteDelivery{client_id_, d.seq});
+}
+
+bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id) {
+  if (!awaiting_rel_.insert(packet_id).second) return false;
+  if (durable_) out.persist(store_op::SaveInboundQos2{client_id_, packet_id});
+  return true;
+}
+
+bool Session::release_inbound_qos2(Outlet& out, std::uint16_t packet_id) {
+  if (awaiting_rel_.erase(packet_id) == 0) return false;
+  if (durable_) out.persist(store_op::DeleteInboundQos2{client_id_, packet_id});
+  return true;
+}
+
+void Session::persist_all(Outlet& out) {
+  auto save = [&](const Delivery& d) {
+    out.persist(store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain,
+                                       d.subscription_ids});
+  };
+  for (const auto& f : inflight_) {
+    save(f.delivery);
+    if (f.state == State::releasing || f.state == State::awaiting_comp) {
+      out.persist(store_op::ReleaseDelivery{client_id_, f.delivery.seq});
+    }
   }
+  if (queue_) {
+    for (const auto& d : *queue_) save(d);
+  }
+  for (const auto id : awaiting_rel_) out.persist(store_op::SaveInboundQos2{client_id_, id});
+}
+
+void Session::restore(Outlet& out, std::vector<StoredDelivery>&& deliveries,
+                      const std::vector<std::uint16_t>& inbound_qos2) {
+  for (auto& s : deliveries) {
+    next_seq_ = std::max(next_seq_, s.seq);
+    Delivery d{std::move(s.message), s.qos, s.retain, std::move(s.subscription_ids), s.seq, true};
+    if (s.released) {
+      inflight_.push_back({packet_id_of(d.seq), State::awaiting_comp, std::move(d)});
+    } else {
+      push_queued(out, std::move(d));
+    }
+  }
+  awaiting_rel_.insert(inbound_qos2.begin(), inbound_qos2.end());
 }
 
 Session::Inflight* Session::find_inflight(std::uint16_t packet_id) {
@@ -162,6 +233,7 @@ void Session::send_ack(Outlet& out, PacketType type, std::uint16_t packet_id, Re
 }
 
 void Session::finish_inflight(Outlet& out, Inflight* entry, TimePoint now) {
+  forget(out, entry->delivery);
   inflight_.erase(inflight_.begin() + (entry - inflight_.data()));
   pump(out, now);
 }
@@ -172,18 +244,33 @@ void Session::on_puback(Outlet& out, std::uint16_t packet_id, TimePoint now) {
   finish_inflight(out, f, now);
 }
 
-void Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason, TimePoint now) {
+bool Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason, TimePoint now) {
   Inflight* f = find_inflight(packet_id);
   if (!f || f->state == State::awaiting_ack) {
     send_ack(out, PacketType::pubrel, packet_id, ReasonCode::packet_identifier_not_found);
-    return;
+    return false;
   }
   if (mqtt::is_error(reason)) {  // §4.3.3: an error PUBREC ends the flow
     finish_inflight(out, f, now);
-    return;
+    return false;
+  }
+  if (f->state != State::awaiting_rec) return false;  // a repeated PUBREC
+  if (durable_) {
+    // After PUBREL the client forgets the packet id, so a restart must not
+    // resend the PUBLISH: the release is made durable first.
+    f->state = State::releasing;
+    out.persist(store_op::ReleaseDelivery{client_id_, f->delivery.seq});
+    return true;
   }
   f->state = State::awaiting_comp;
-  f->delivery = {};  // the message is no longer needed (§4.3.3)
+  send_ack(out, PacketType::pubrel, packet_id, ReasonCode::success);
+  return false;
+}
+
+void Session::release_committed(Outlet& out, std::uint16_t packet_id) {
+  Inflight* f = find_inflight(packet_id);
+  if (!f || f->state != State::releasing) return;
+  f->state = State::awaiting_comp;
   send_ack(out, PacketType::pubrel, packet_id, ReasonCode::success);
 }
 

@@ -16,6 +16,7 @@
 
 #include "broker/limits.hpp"
 #include "broker/message.hpp"
+#include "broker/session_store.hpp"
 #include "mqtt/packets.hpp"
 
 namespace allscene::broker {
@@ -43,6 +44,8 @@ class Outlet {
   virtual void count_drop(DropReason reason) = 0;
   // Bytes held in session queues changed by `delta` (for memory bounds).
   virtual void account_queued(std::int64_t delta) = 0;
+  // Hands a change of a persistent session to the session store.
+  virtual void persist(StoreOp op) = 0;
 };
 
 
@@ -52,6 +55,8 @@ struct Delivery {
   std::uint8_t qos = 0;
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
+  std::uint64_t seq = 0;  // QoS 1/2: the session's number for it; fixes its packet id
+  bool dup = false;       // recovered after a restart: it may have been sent
 };
 
 struct SubscriptionEntry {
@@ -86,15 +91,28 @@ class Session {
   void attach(Outlet& out, ConnRef conn, const ClientLimits& limits, TimePoint now);
   void detach() { conn_ = {}; }
 
+  // A durable session hands every change of its deliveries and inbound
+  // QoS 2 state to the store (Outlet::persist).
+  bool durable() const { return durable_; }
+  void set_durable(bool durable) { durable_ = durable; }
+  // Persists every delivery and inbound QoS 2 id (a session becoming durable).
+  void persist_all(Outlet& out);
+  // Rebuilds state recovered from the store; the session is offline.
+  void restore(Outlet& out, std::vector<StoredDelivery>&& deliveries,
+               const std::vector<std::uint16_t>& inbound_qos2);
+
   void deliver(Outlet& out, Delivery&& delivery, TimePoint now);
   // Client acknowledgements of our PUBLISHes.
   void on_puback(Outlet& out, std::uint16_t packet_id, TimePoint now);
-  void on_pubrec(Outlet& out, std::uint16_t packet_id, mqtt::ReasonCode reason, TimePoint now);
+  // Returns true when a durable session must wait for the store before
+  // it sends PUBREL: call release_committed once the release is durable.
+  bool on_pubrec(Outlet& out, std::uint16_t packet_id, mqtt::ReasonCode reason, TimePoint now);
+  void release_committed(Outlet& out, std::uint16_t packet_id);
   void on_pubcomp(Outlet& out, std::uint16_t packet_id, TimePoint now);
 
   // Inbound QoS 2: true if packet_id is new (the message must be routed).
-  bool begin_inbound_qos2(std::uint16_t packet_id) { return awaiting_rel_.insert(packet_id).second; }
-  bool release_inbound_qos2(std::uint16_t packet_id) { return awaiting_rel_.erase(packet_id) > 0; }
+  bool begin_inbound_qos2(Outlet& out, std::uint16_t packet_id);
+  bool release_inbound_qos2(Outlet& out, std::uint16_t packet_id);
 
   std::unordered_map<std::string, SubscriptionEntry>& subscriptions() { return subscriptions_; }
 
@@ -108,7 +126,8 @@ class Session {
   std::uint64_t queued_bytes() const { return queued_bytes_; }
 
  private:
-  enum class State : std::uint8_t { awaiting_ack, awaiting_rec, awaiting_comp };
+  // releasing: PUBREC received, PUBREL held until the store has the release.
+  enum class State : std::uint8_t { awaiting_ack, awaiting_rec, releasing, awaiting_comp };
   struct Inflight {
     std::uint16_t packet_id;
     State state;
@@ -120,9 +139,10 @@ class Session {
   void send_ack(Outlet& out, mqtt::PacketType type, std::uint16_t packet_id,
                 mqtt::ReasonCode reason);
   void enqueue(Outlet& out, Delivery&& delivery);
+  void push_queued(Outlet& out, Delivery&& delivery);
   Delivery pop_queued(Outlet& out);
   void pump(Outlet& out, TimePoint now);
-  std::uint16_t next_packet_id();
+  void forget(Outlet& out, const Delivery& d);  // a delivery ends: the store forgets it
   Inflight* find_inflight(std::uint16_t packet_id);
   // Removes `entry` (found by find_inflight) and sends what waits.
   void finish_inflight(Outlet& out, Inflight* entry, TimePoint now);
@@ -132,7 +152,8 @@ class Session {
   ClientLimits limits_;
   const Limits& server_;
   std::uint64_t queued_bytes_ = 0;
-  std::uint16_t next_id_ = 0;
+  std::uint64_t next_seq_ = 0;
+  bool durable_ = false;
   std::vector<Inflight> inflight_;  // in send order; at most max_inflight_
   // Created on first use and released when drained: libstdc++'s deque
   // allocates ~600 bytes even when empty, a lot for an idle device.

@@ -23,11 +23,15 @@ Shard::~Shard() = default;
 
 // ---- cross-shard plumbing -------------------------------------------------
 
-std::vector<Shard::Task>& Shard::outbox(std::uint32_t target) {
+void Shard::schedule_flush() {
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
     broker_.executor().post(index_, [this] { flush(); });
   }
+}
+
+std::vector<Shard::Task>& Shard::outbox(std::uint32_t target) {
+  schedule_flush();
   return outboxes_[target];
 }
 
@@ -41,6 +45,7 @@ void Shard::on_shard(std::uint32_t target, std::function<void(Shard&)> fn) {
 
 void Shard::flush() {
   flush_scheduled_ = false;
+  submit_to_store();
   broker_.update_memory_pressure();
   for (std::uint32_t i = 0; i < outboxes_.size(); ++i) {
     if (outboxes_[i].empty()) continue;
@@ -57,7 +62,8 @@ void Shard::run_batch(std::vector<Task>& batch) {
   for (auto& task : batch) {
     if (auto* r = std::get_if<RouteTask>(&task)) {
       stats_.crossing_in.add(crossing_size(*r->message));
-      route_local(r->message, now);
+      route_local(r->message, now, r->ack);
+      if (r->ack) arrive(r->ack);
     } else if (auto* w = std::get_if<WriteTask>(&task)) {
       if (Connection* c = connection(w->conn); c && deliverable(*c, w->qos0_publish)) {
         c->transport().send(w->bytes);
@@ -139,6 +145,77 @@ void Shard::count_drop(DropReason reason) {
   }
 }
 
+// ---- session store ---------------------------------------------------------
+
+void Shard::persist(StoreOp op) {
+  store_ops_.push_back(std::move(op));
+  schedule_flush();
+}
+
+void Shard::after_commit(std::function<void(Shard&, bool)> fn) {
+  if (store_ops_.empty() && committing_.empty()) {
+    fn(*this, true);
+    return;
+  }
+  store_waiters_.push_back(std::move(fn));
+  schedule_flush();
+}
+
+// One batch per loop turn: everything this shard changed since the last
+// flush commits together, and the store groups batches of all shards.
+void Shard::submit_to_store() {
+  if (store_ops_.empty() && store_waiters_.empty()) return;
+  committing_.push_back(std::move(store_waiters_));
+  store_waiters_.clear();
+  std::vector<StoreOp> ops;
+  ops.swap(store_ops_);
+  broker_.store()->submit(std::move(ops), [this](bool ok) {
+    broker_.executor().post(index_, [this, ok] { on_committed(ok); });
+  });
+}
+
+void Shard::on_committed(bool ok) {
+  auto waiters = std::move(committing_.front());
+  committing_.pop_front();
+  for (auto& w : waiters) w(*this, ok);
+}
+
+PendingAckPtr Shard::pending_ack(const Message& m, bool durable_origin, ConnRef conn,
+                                 mqtt::Version version, mqtt::PacketType type,
+                                 std::uint16_t packet_id) {
+  if (!broker_.acks_wait_for_store()) return nullptr;
+  const bool retained = m.retain && !m.topic.starts_with("$SYS/");
+  if (!durable_origin && !retained && broker_.durable_sessions() == 0) return nullptr;
+  return std::make_shared<PendingAck>(static_cast<std::uint32_t>(outboxes_.size()), conn, version,
+                                      type, packet_id);
+}
+
+void Shard::arrive(const PendingAckPtr& ack) {
+  after_commit([ack](Shard& s, bool ok) {
+    if (!ok) ack->failed.store(true, std::memory_order_relaxed);
+    if (ack->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (!ack->failed.load(std::memory_order_relaxed)) {
+      s.send_ack(ack->conn, ack->version, ack->type, ack->packet_id, ReasonCode::success);
+    } else if (ack->version == mqtt::Version::v5) {
+      s.send_ack(ack->conn, ack->version, ack->type, ack->packet_id, ReasonCode::quota_exceeded);
+    } else {
+      s.close(ack->conn, ReasonCode::quota_exceeded);  // 3.1.1 cannot say "not kept"
+    }
+  });
+}
+
+void Shard::send_ack(ConnRef conn, mqtt::Version version, mqtt::PacketType type,
+                     std::uint16_t packet_id, ReasonCode reason) {
+  scratch_.clear();
+  mqtt::encode(mqtt::PubAck{type, packet_id, reason, {}}, version, scratch_);
+  write(conn, scratch_);
+}
+
+std::uint64_t Shard::new_message_id() {
+  if (!broker_.store()) return 0;
+  return broker_.message_id_base() + (next_message_++) * outboxes_.size() + index_;
+}
+
 // ---- connections -------------------------------------------------------------
 
 std::uint64_t Shard::new_connection_id() { return ++next_connection_; }
@@ -155,17 +232,23 @@ void Shard::remove_connection(std::uint64_t id) {
 
 // ---- routing -------------------------------------------------------------------
 
-void Shard::route(const MessagePtr& message, TimePoint now) {
-  if (message->retain) broker_.retained().put(message);
-  route_local(message, now);
+void Shard::route(const MessagePtr& message, TimePoint now, PendingAckPtr ack) {
+  if (message->retain) {
+    broker_.retained().put(message);
+    if (broker_.store() && !message->topic.starts_with("$SYS/")) {
+      persist(store_op::SaveRetained{message});
+    }
+  }
+  route_local(message, now, ack);
   for (std::uint32_t i = 0; i < outboxes_.size(); ++i) {
     if (i == index_) continue;
-    outbox(i).emplace_back(std::in_place_type<RouteTask>, message);
+    outbox(i).emplace_back(std::in_place_type<RouteTask>, message, ack);
     stats_.crossing_out.add(crossing_size(*message));
   }
+  if (ack) arrive(ack);
 }
 
-void Shard::route_local(const MessagePtr& message, TimePoint now) {
+void Shard::route_local(const MessagePtr& message, TimePoint now, const PendingAckPtr& ack) {
   matches_.clear();
   index_tree_.match(message->topic, matches_);
   if (matches_.empty()) return;
@@ -178,7 +261,7 @@ void Shard::route_local(const MessagePtr& message, TimePoint now) {
   for (std::size_t i = 0; i < matches_.size();) {
     const Subscriber& first = matches_[i];
     if (first.group) {
-      deliver_to_group(*first.group, message, now);
+      deliver_to_group(*first.group, message, now, ack);
       ++i;
       continue;
     }
@@ -201,7 +284,8 @@ void Shard::route_local(const MessagePtr& message, TimePoint now) {
   }
 }
 
-void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now) {
+void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now,
+                             const PendingAckPtr& ack) {
   const std::size_t n = group.members.size();
   if (n == 0) return;
   // Round robin over connected members; an offline member's session queues
@@ -222,8 +306,11 @@ void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, Time
   if (m.shard == index_) {
     deliver_shared(m.client_id, std::move(d), now);
   } else {
-    on_shard(m.shard, [client_id = m.client_id, d = std::move(d)](Shard& s) mutable {
+    // The member's shard is one more part the acknowledgement waits for.
+    if (ack) ack->pending.fetch_add(1, std::memory_order_relaxed);
+    on_shard(m.shard, [client_id = m.client_id, d = std::move(d), ack](Shard& s) mutable {
       s.deliver_shared(client_id, std::move(d), Clock::now());
+      if (ack) s.arrive(ack);
     });
   }
 }
@@ -283,6 +370,7 @@ void Shard::attach(AttachRequest&& req, TimePoint now) {
   mqtt::encode(req.connack, req.limits.version, scratch_);
   write(req.conn, scratch_);
   s->attach(*this, req.conn, req.limits, now);
+  set_durable(*s, broker_.store() && s->expiry_interval > 0, now);
   set_shared_online(*s, true);
 }
 
@@ -308,7 +396,69 @@ void Shard::detach(const std::string& client_id, ConnRef conn, bool publish_will
   if (s->expiry_interval != 0xFFFFFFFF) {
     s->expires_at = now + std::chrono::seconds(s->expiry_interval);
   }
+  save_session(*s, now);
   schedule(*s);
+}
+
+void Shard::set_durable(Session& s, bool durable, TimePoint now) {
+  if (durable != s.durable()) {
+    s.set_durable(durable);
+    broker_.count_durable_session(durable ? 1 : -1);
+    if (!durable) {
+      persist(store_op::DeleteSession{s.client_id()});
+      return;
+    }
+    // It may hold state from before (a takeover): the store gets all of it.
+    for (const auto& [filter, entry] : s.subscriptions()) {
+      persist(store_op::SaveSubscription{s.client_id(), filter, entry.options,
+                                         entry.subscription_id});
+    }
+    s.persist_all(*this);
+  }
+  save_session(s, now);
+}
+
+void Shard::save_session(Session& s, TimePoint /*now*/) {
+  if (!s.durable()) return;
+  store_op::SaveSession op{s.client_id(), s.expiry_interval, std::nullopt, nullptr, 0,
+                           std::nullopt};
+  if (s.expires_at) op.expires_at = to_wall_ms(*s.expires_at);
+  if (s.will) {
+    op.will = s.will->message;
+    op.will_delay = s.will->delay;
+  }
+  if (s.will_at) op.will_at = to_wall_ms(*s.will_at);
+  persist(std::move(op));
+}
+
+void Shard::restore(StoredSession&& stored, TimePoint now) {
+  auto& rec = stored.session;
+  auto owned = std::make_unique<Session>(rec.client_id, broker_.limits());
+  Session& s = *owned;
+  sessions_.emplace(rec.client_id, std::move(owned));
+  stats_.sessions.add();
+  s.expiry_interval = rec.expiry_interval;
+  if (rec.will) s.will = PendingWill{rec.will, rec.will_delay};
+  for (const auto& sub : stored.subscriptions) {
+    add_subscription(s, mqtt::TopicSubscription{sub.filter, sub.options}, sub.subscription_id);
+  }
+  s.restore(*this, std::move(stored.deliveries), stored.inbound_qos2);
+  s.set_durable(true);
+  broker_.count_durable_session(1);
+  // A session that was connected when the hub stopped lost its connection
+  // then: its expiry and will delay start now.
+  if (rec.expires_at) {
+    s.expires_at = from_wall_ms(*rec.expires_at);
+  } else if (s.expiry_interval != 0xFFFFFFFF) {
+    s.expires_at = now + std::chrono::seconds(s.expiry_interval);
+  }
+  if (rec.will_at) {
+    s.will_at = from_wall_ms(*rec.will_at);
+  } else if (s.will) {
+    s.will_at = now + std::chrono::seconds(s.will->delay);
+  }
+  save_session(s, now);
+  schedule(s);
 }
 
 void Shard::schedule(Session& s) {
@@ -320,6 +470,7 @@ void Shard::schedule(Session& s) {
 void Shard::publish_will(Session& s, TimePoint now) {
   if (!s.will) return;
   auto m = std::make_shared<Message>(*s.will->message);
+  m->id = m->qos > 0 ? new_message_id() : 0;
   if (m->properties.message_expiry_interval) {
     m->expires_at = now + std::chrono::seconds(*m->properties.message_expiry_interval);
     m->properties.message_expiry_interval.reset();
@@ -334,7 +485,8 @@ void Shard::end_session(Session& s, TimePoint now, bool keep_home) {
   std::vector<std::string> filters;
   filters.reserve(s.subscriptions().size());
   for (const auto& [filter, entry] : s.subscriptions()) filters.push_back(filter);
-  for (const auto& f : filters) remove_subscription(s, f);
+  for (const auto& f : filters) remove_subscription(s, f, /*persist=*/false);
+  set_durable(s, false, now);
   const std::string client_id = s.client_id();
   if (!keep_home) broker_.release_home(client_id, index_);
   account_queued(-static_cast<std::int64_t>(s.queued_bytes()));
@@ -353,7 +505,10 @@ void Shard::tick(TimePoint now) {
       end_session(s, now, false);
       continue;
     }
-    if (s.will_at && *s.will_at <= now) publish_will(s, now);
+    if (s.will_at && *s.will_at <= now) {
+      publish_will(s, now);
+      save_session(s, now);
+    }
   }
   for (auto* c : connections_snapshot()) c->check_keep_alive(now);
   if (index_ == 0) broker_.tick(now);
@@ -394,6 +549,9 @@ void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
           .second) {
     stats_.subscriptions.add();
   }
+  if (s.durable()) {
+    persist(store_op::SaveSubscription{s.client_id(), sub.filter, sub.options, subscription_id});
+  }
   if (auto shared = mqtt::parse_shared(sub.filter)) {
     SharedMember m{index_, s.client_id(), sub.options, subscription_id, s.online()};
     on_shard(group_owner(sub.filter),
@@ -405,8 +563,9 @@ void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
   index_tree_.insert(sub.filter, Subscriber{&s, nullptr, sub.options, subscription_id});
 }
 
-void Shard::remove_subscription(Session& s, const std::string& filter) {
+void Shard::remove_subscription(Session& s, const std::string& filter, bool persist_change) {
   if (s.subscriptions().erase(filter)) stats_.subscriptions.sub();
+  if (persist_change && s.durable()) persist(store_op::DeleteSubscription{s.client_id(), filter});
   if (mqtt::parse_shared(filter)) {
     on_shard(group_owner(filter), [name = filter, shard = index_, cid = s.client_id()](Shard& o) {
       o.group_leave(name, shard, cid);
@@ -474,11 +633,7 @@ void Shard::subscribe(SubscribeRequest&& req, TimePoint now) {
       props.subscription_identifiers.empty() ? 0 : props.subscription_identifiers.front();
   mqtt::Suback ack;
   ack.packet_id = req.packet.packet_id;
-  struct RetainedRequest {
-    const mqtt::TopicSubscription* sub;
-    bool is_new;
-  };
-  std::vector<RetainedRequest> retained;
+  std::vector<std::size_t> retained;  // subscriptions that get retained messages
   for (std::size_t i = 0; i < req.packet.subscriptions.size(); ++i) {
     const auto& sub = req.packet.subscriptions[i];
     ReasonCode rc = req.verdicts[i];
@@ -488,20 +643,42 @@ void Shard::subscribe(SubscribeRequest&& req, TimePoint now) {
         rc = ReasonCode::quota_exceeded;
       } else {
         add_subscription(*s, sub, sub_id);
-        // Retained messages are not sent for shared subscriptions (§4.8.2).
-        if (!mqtt::parse_shared(sub.filter)) retained.push_back({&sub, is_new});
+        // Retained messages are not sent for shared subscriptions (§4.8.2);
+        // Retain Handling (§3.8.3.1): 0 always, 1 only when new, 2 never.
+        const auto rh = sub.options.retain_handling;
+        if (!mqtt::parse_shared(sub.filter) && (rh == 0 || (rh == 1 && is_new))) {
+          retained.push_back(i);
+        }
       }
     }
     ack.reason_codes.push_back(rc);
   }
+  if (!s->durable()) return finish_subscribe(req, ack, retained, true, now);
+  // SUBACK only once the subscription is durable.
+  after_commit([req = std::move(req), ack = std::move(ack), retained = std::move(retained)](
+                   Shard& shard, bool ok) mutable {
+    shard.finish_subscribe(req, ack, retained, ok, Clock::now());
+  });
+}
+
+void Shard::finish_subscribe(const SubscribeRequest& req, mqtt::Suback& ack,
+                             const std::vector<std::size_t>& retained, bool ok, TimePoint now) {
+  Session* s = session_for(req.client_id, req.conn);
+  if (!s) return;
+  if (!ok) {  // not kept: say so (the subscription still works until a restart)
+    for (auto& rc : ack.reason_codes) {
+      if (!mqtt::is_error(rc)) rc = ReasonCode::quota_exceeded;
+    }
+  }
   scratch_.clear();
   mqtt::encode(ack, s->version(), scratch_);
   write(req.conn, scratch_);
-  for (const auto& r : retained) {
-    const auto& opts = r.sub->options;
-    // Retain Handling (§3.8.3.1): 0 always, 1 only for a new subscription, 2 never.
-    if (opts.retain_handling == 2 || (opts.retain_handling == 1 && !r.is_new)) continue;
-    send_retained(*s, r.sub->filter, opts, sub_id, now);
+  const auto& props = req.packet.properties;
+  const std::uint32_t sub_id =
+      props.subscription_identifiers.empty() ? 0 : props.subscription_identifiers.front();
+  for (const std::size_t i : retained) {
+    const auto& sub = req.packet.subscriptions[i];
+    send_retained(*s, sub.filter, sub.options, sub_id, now);
   }
 }
 
@@ -543,7 +720,15 @@ void Shard::on_client_ack(const std::string& client_id, ConnRef conn, const mqtt
   if (!s) return;
   switch (ack.type) {
     case mqtt::PacketType::puback: s->on_puback(*this, ack.packet_id, now); break;
-    case mqtt::PacketType::pubrec: s->on_pubrec(*this, ack.packet_id, ack.reason_code, now); break;
+    case mqtt::PacketType::pubrec:
+      if (s->on_pubrec(*this, ack.packet_id, ack.reason_code, now)) {
+        after_commit([client_id, id = ack.packet_id](Shard& shard, bool) {
+          if (auto it = shard.sessions_.find(client_id); it != shard.sessions_.end()) {
+            it->second->release_committed(shard, id);
+          }
+        });
+      }
+      break;
     case mqtt::PacketType::pubcomp: s->on_pubcomp(*this, ack.packet_id, now); break;
     default: break;
   }
@@ -553,24 +738,28 @@ void Shard::inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16
                          const MessagePtr& message, TimePoint now) {
   Session* s = session_for(client_id, conn);
   if (!s) return;
+  auto ack = pending_ack(*message, s->durable(), conn, s->version(), mqtt::PacketType::pubrec,
+                         packet_id);
   // A resent PUBLISH (DUP) with a packet id still awaiting PUBREL is not
   // routed again: exactly once (§4.3.3).
-  if (s->begin_inbound_qos2(packet_id)) route(message, now);
-  reply(*s, mqtt::PacketType::pubrec, packet_id, ReasonCode::success);
+  if (s->begin_inbound_qos2(*this, packet_id)) {
+    route(message, now, ack);
+  } else if (ack) {
+    ack->pending.store(1);
+    arrive(ack);
+  }
+  if (!ack) send_ack(conn, s->version(), mqtt::PacketType::pubrec, packet_id, ReasonCode::success);
 }
 
 void Shard::pubrel(const std::string& client_id, ConnRef conn, std::uint16_t packet_id) {
   Session* s = session_for(client_id, conn);
   if (!s) return;
-  const bool known = s->release_inbound_qos2(packet_id);
-  reply(*s, mqtt::PacketType::pubcomp, packet_id,
-        known ? ReasonCode::success : ReasonCode::packet_identifier_not_found);
-}
-
-void Shard::reply(Session& s, mqtt::PacketType type, std::uint16_t packet_id, ReasonCode reason) {
-  scratch_.clear();
-  mqtt::encode(mqtt::PubAck{type, packet_id, reason, {}}, s.version(), scratch_);
-  write(s.connection(), scratch_);
+  const bool known = s->release_inbound_qos2(*this, packet_id);
+  const ReasonCode rc = known ? ReasonCode::success : ReasonCode::packet_identifier_not_found;
+  // After PUBCOMP the client may reuse the id: the release must be durable.
+  after_commit([conn, version = s->version(), packet_id, rc](Shard& shard, bool) {
+    shard.send_ack(conn, version, mqtt::PacketType::pubcomp, packet_id, rc);
+  });
 }
 
 }  // namespace allscene::broker

@@ -4,7 +4,9 @@
 // reach it through batched tasks (one post per batch, in order).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "broker/session.hpp"
+#include "broker/session_store.hpp"
 #include "broker/stats.hpp"
 #include "broker/subscription_index.hpp"
 
@@ -56,6 +59,23 @@ struct SubscribeRequest {
   std::vector<mqtt::ReasonCode> verdicts;  // per filter, from the connection's checks
 };
 
+// A QoS 1/2 PUBLISH waiting to be acknowledged until it is durable for
+// every persistent session it was routed to: each shard that routed it
+// arrives once its store commit is done; the last one sends the PUBACK or
+// PUBREC (0x97 Quota exceeded if the store failed).
+struct PendingAck {
+  PendingAck(std::uint32_t parts, ConnRef conn, mqtt::Version version, mqtt::PacketType type,
+             std::uint16_t packet_id)
+      : pending(parts), conn(conn), version(version), type(type), packet_id(packet_id) {}
+  std::atomic<std::uint32_t> pending;
+  std::atomic<bool> failed{false};
+  ConnRef conn;
+  mqtt::Version version;
+  mqtt::PacketType type;
+  std::uint16_t packet_id;
+};
+using PendingAckPtr = std::shared_ptr<PendingAck>;
+
 class Shard final : public Outlet {
  public:
   Shard(Broker& broker, std::uint32_t index);
@@ -72,7 +92,21 @@ class Shard final : public Outlet {
   void on_shard(std::uint32_t target, std::function<void(Shard&)> fn);
 
   // Publishes a message: delivered here and sent to every other shard.
-  void route(const MessagePtr& message, TimePoint now);
+  // With `ack`, every shard arrives at it once its part is durable.
+  void route(const MessagePtr& message, TimePoint now, PendingAckPtr ack = nullptr);
+  // The acknowledgement of a QoS 1/2 PUBLISH, if it must wait for the
+  // store (null: acknowledge now). `durable_origin`: the publisher's own
+  // session keeps state for it (inbound QoS 2).
+  PendingAckPtr pending_ack(const Message& message, bool durable_origin, ConnRef conn,
+                            mqtt::Version version, mqtt::PacketType type,
+                            std::uint16_t packet_id);
+  // A fresh store id for a QoS 1/2 message published on this shard.
+  std::uint64_t new_message_id();
+  // Runs `fn` on this loop once everything this shard handed the store so
+  // far is durable (now, if nothing is pending); `ok` false if it failed.
+  void after_commit(std::function<void(Shard&, bool ok)> fn);
+  // Rebuilds a session from the store at start-up, before the loops run.
+  void restore(StoredSession&& stored, TimePoint now);
 
   // Session operations; run on the session's home shard.
   void attach(AttachRequest&& request, TimePoint now);
@@ -84,6 +118,9 @@ class Shard final : public Outlet {
                      TimePoint now);
   void inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16_t packet_id,
                     const MessagePtr& message, TimePoint now);
+  // Sends a PUBACK/PUBREC/PUBREL/PUBCOMP to `conn` (on any shard).
+  void send_ack(ConnRef conn, mqtt::Version version, mqtt::PacketType type,
+                std::uint16_t packet_id, mqtt::ReasonCode reason);
   void pubrel(const std::string& client_id, ConnRef conn, std::uint16_t packet_id);
 
   // Connections served by this shard's loop.
@@ -113,10 +150,12 @@ class Shard final : public Outlet {
   std::vector<std::uint8_t>& scratch() override { return scratch_; }
   void count_drop(DropReason reason) override;
   void account_queued(std::int64_t delta) override;
+  void persist(StoreOp op) override;
 
  private:
   struct RouteTask {
     MessagePtr message;
+    PendingAckPtr ack;
   };
   struct WriteTask {
     std::uint64_t conn;
@@ -134,13 +173,21 @@ class Shard final : public Outlet {
 
   void run_batch(std::vector<Task>& batch);
   std::vector<Task>& outbox(std::uint32_t target);
-  void route_local(const MessagePtr& message, TimePoint now);
-  void deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now);
+  void schedule_flush();
+  void submit_to_store();
+  void on_committed(bool ok);
+  void arrive(const PendingAckPtr& ack);
+  void route_local(const MessagePtr& message, TimePoint now, const PendingAckPtr& ack);
+  void deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now,
+                        const PendingAckPtr& ack);
   void deliver_shared(const std::string& client_id, Delivery&& delivery, TimePoint now);
   Session* session_for(const std::string& client_id, ConnRef conn);
   void end_session(Session& session, TimePoint now, bool keep_home);
-  void reply(Session& session, mqtt::PacketType type, std::uint16_t packet_id,
-             mqtt::ReasonCode reason);
+  // Makes `session` durable or not, saving or deleting it in the store.
+  void set_durable(Session& session, bool durable, TimePoint now);
+  void save_session(Session& session, TimePoint now);
+  void finish_subscribe(const SubscribeRequest& req, mqtt::Suback& ack,
+                        const std::vector<std::size_t>& retained, bool ok, TimePoint now);
   void publish_will(Session& session, TimePoint now);
   void schedule(Session& session);
   void send_retained(Session& session, const std::string& filter,
@@ -148,7 +195,7 @@ class Shard final : public Outlet {
                      TimePoint now);
   void add_subscription(Session& session, const mqtt::TopicSubscription& sub,
                         std::uint32_t subscription_id);
-  void remove_subscription(Session& session, const std::string& filter);
+  void remove_subscription(Session& session, const std::string& filter, bool persist_change = true);
   void set_shared_online(Session& session, bool online);
   std::uint32_t group_owner(std::string_view name) const;
   Connection* connection(std::uint64_t id);
@@ -171,6 +218,12 @@ class Shard final : public Outlet {
   std::vector<std::vector<Task>> outboxes_;
   std::vector<std::function<void()>> parked_;
   bool flush_scheduled_ = false;
+  // Store changes not yet submitted, and what waits for them.
+  std::vector<StoreOp> store_ops_;
+  std::vector<std::function<void(Shard&, bool)>> store_waiters_;
+  // Waiters of submitted batches, oldest first (the store completes in order).
+  std::deque<std::vector<std::function<void(Shard&, bool)>>> committing_;
+  std::uint64_t next_message_ = 0;
   std::uint64_t next_connection_ = 0;
   std::vector<Subscriber> matches_;  // reused per routed message
   std::vector<std::uint8_t> scratch_;

@@ -83,6 +83,10 @@ void load_config_file(const std::string& path, HubConfig& config) {
   read_string(root, "data_dir", config.data_dir, path);
   read_uint(root, "threads", config.threads, path);
   read_uint(root, "sys_interval", config.limits.sys_interval, path);
+  if (const auto* store = root["store"].as_table()) {
+    read_string(*store, "durability", config.durability, path + " [store]");
+    read_uint(*store, "sync_interval_ms", config.sync_interval_ms, path + " [store]");
+  }
   if (const auto* log = root["log"].as_table()) {
     read_string(*log, "level", config.log_level, path + " [log]");
     read_string(*log, "format", config.log_format, path + " [log]");
@@ -147,6 +151,13 @@ void validate(HubConfig& config) {
   if (lim.max_topic_length == 0 || lim.max_topic_levels == 0) {
     throw std::invalid_argument("max_topic_length and max_topic_levels must be at least 1");
   }
+  if (config.durability != "fsync" && config.durability != "batch" &&
+      config.durability != "none") {
+    throw std::invalid_argument(fmt::format(
+        "durability '{}' must be 'fsync', 'batch' or 'none' (see docs/durability.md)",
+        config.durability));
+  }
+  if (config.sync_interval_ms == 0) throw std::invalid_argument("sync_interval_ms must be at least 1");
   if (config.log_format != "text" && config.log_format != "json") {
     throw std::invalid_argument("log format must be 'text' or 'json'");
   }

@@ -16,6 +16,9 @@ struct HubConfig {
   unsigned threads = 0;  // event loops; 0: one per core
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
+  // Session store (docs/durability.md): fsync | batch | none.
+  std::string durability = "fsync";
+  unsigned sync_interval_ms = 100;  // batch: longest time before an fsync
   broker::Limits limits;
 };
 

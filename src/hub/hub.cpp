@@ -15,6 +15,10 @@
 
 #include "broker/broker.hpp"
 #include "net/server.hpp"
+#include "store/sqlite_store.hpp"
+#ifdef ALLSCENE_TEST_HOOKS
+#include "store/fault_vfs.hpp"
+#endif
 
 namespace allscene::hub {
 namespace {
@@ -45,7 +49,74 @@ class DataDirLock {
   int fd_ = -1;
 };
 
+std::filesystem::path store_path(const HubConfig& config) {
+  return std::filesystem::path(config.data_dir) / "allscene.db";
+}
+
+store::StoreOptions store_options(const HubConfig& config) {
+  store::StoreOptions o;
+  o.path = store_path(config);
+  o.durability = config.durability == "batch" ? store::Durability::batch : store::Durability::fsync;
+  o.sync_interval = std::chrono::milliseconds(config.sync_interval_ms);
+#ifdef ALLSCENE_TEST_HOOKS
+  // Test builds only: faults injected through a SQLite VFS (tests/integration).
+  const char* vfs = std::getenv("ALLSCENE_TEST_VFS");
+  const char* control = std::getenv("ALLSCENE_TEST_FAULT_FILE");
+  if ((vfs && std::string_view(vfs) == "powerloss") || control) {
+    auto& fault = store::FaultVfs::install();
+    fault.set_power_loss_mode(vfs && std::string_view(vfs) == "powerloss");
+    if (control) fault.set_control_file(control);
+    o.vfs = fault.name();
+    spdlog::warn("test hooks: session store through the fault-injecting VFS");
+  }
+#endif
+  return o;
+}
+
+// Opens the store and rebuilds the broker's state from it.
+std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Broker& broker) {
+  const auto started = std::chrono::steady_clock::now();
+  auto store = std::make_unique<store::SqliteStore>(store_options(config));
+  store::LoadReport report;
+  auto state = store->load(report);
+  broker.set_store(store.get());
+  const auto r = broker.restore(std::move(state), broker::Clock::now());
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  spdlog::info(
+      "session store {} (durability {}): recovered {} sessions, {} subscriptions, {} queued "
+      "messages and {} retained messages in {} ms",
+      store->path().string(), config.durability, r.sessions, r.subscriptions, r.deliveries,
+      r.retained, ms);
+  if (report.expired_sessions || report.expired_messages) {
+    spdlog::info("removed what expired while the hub was down: {} sessions, {} queued messages",
+                 report.expired_sessions, report.expired_messages);
+  }
+  if (report.unreadable) {
+    spdlog::warn("{} stored records could not be read and were skipped; run `allscene hub "
+                 "--check-data` to inspect the store",
+                 report.unreadable);
+  }
+  return store;
+}
+
 }  // namespace
+
+int check_data(const HubConfig& config) {
+  const auto path = store_path(config);
+  const auto problems = store::SqliteStore::check(path);
+  for (const auto& p : problems) fmt::print(stderr, "{}: {}\n", path.string(), p);
+  if (!problems.empty()) {
+    fmt::print(stderr,
+               "{} problem(s) found. Restore a backup, or move {} (and its -wal file) away to "
+               "start with an empty store.\n",
+               problems.size(), path.string());
+    return 1;
+  }
+  fmt::print("{}: ok\n", path.string());
+  return 0;
+}
 
 void setup_logging(const std::string& level, const std::string& format) {
   const auto lvl = spdlog::level::from_str(level);
@@ -74,6 +145,15 @@ int run(HubConfig config) {
   std::optional<net::Server> server_holder(std::in_place, loops);
   net::Server& server = *server_holder;
   broker::Broker broker(config.limits, server, anonymous, ALLSCENE_VERSION);
+  std::unique_ptr<store::SqliteStore> store;
+  if (config.durability != "none") store = recover(config, broker);
+#ifdef ALLSCENE_TEST_HOOKS
+  if (std::getenv("ALLSCENE_TEST_EARLY_ACK")) {
+    spdlog::warn("test hooks: acknowledging before the store commits (loses data on a crash)");
+    broker.set_unsafe_early_ack(true);
+  }
+#endif
+  if (store) store->start();
   server.set_broker(broker);
   for (const auto& l : config.listeners) server.listen(l);
 
@@ -90,6 +170,7 @@ int run(HubConfig config) {
   server.run();
   signal_io.stop();
   signal_thread.join();
+  if (store) store->stop();  // commits what the loops handed it
   server_holder.reset();
   const auto t = broker.totals();
   spdlog::info("hub stopped: {} connections served, {} messages in, {} out", t.connections_total,

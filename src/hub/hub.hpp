@@ -8,6 +8,10 @@ namespace allscene::hub {
 // Runs until SIGINT or SIGTERM; returns the process exit code.
 int run(HubConfig config);
 
+// Verifies the session store in the data directory (`hub --check-data`);
+// prints what it found and returns the process exit code.
+int check_data(const HubConfig& config);
+
 // Configures spdlog from level and format names; throws on a bad level.
 void setup_logging(const std::string& level, const std::string& format);
 

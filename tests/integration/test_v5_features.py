@@ -277,8 +277,10 @@ class V5FeatureTest(harness.HubTestCase):
         data = b"".join(mp.publish(self.topic(), b"x", qos=2, pid=i + 1) for i in range(rmax + 1))
         c.send(data)
         pkts = self.assertClosedAfter(c, reasons=[mp.RC_RECEIVE_MAXIMUM_EXCEEDED])
+        # With the session store on, a PUBREC waits for its commit, so the
+        # DISCONNECT may overtake some of them; none beyond the maximum.
         recs = [p for p in pkts if p.type == mp.PUBREC]
-        self.assertEqual(len(recs), rmax)
+        self.assertLessEqual(len(recs), rmax)
 
     # ---------------------------------------------------------- packet size
     def test_client_maximum_packet_size(self):
