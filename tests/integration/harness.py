@@ -88,8 +88,9 @@ def track(proc):
 class Hub:
     """One running `allscene hub` process."""
 
-    def __init__(self, *extra_args, data_dir=None, port=None):
+    def __init__(self, *extra_args, data_dir=None, port=None, env=None):
         self.extra_args = [str(a) for a in extra_args]
+        self.env = dict(os.environ, **(env or {}))
         self.port = port or free_port()
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="allscene-it-")
@@ -107,7 +108,7 @@ class Hub:
         self._log.flush()
         self.proc = track(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                            stdout=self._log, stderr=self._log,
-                                           start_new_session=True))
+                                           env=self.env, start_new_session=True))
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -251,10 +251,7 @@ class SessionTest(harness.HubTestCase):
         self.assertEqual([m.payload for m in msgs], [b"m%d" % i for i in range(51)])
 
 
-# Needs the durable store (issue #6: src/store, SQLite). Until it lands the
-# broker keeps sessions in memory and these fail by design; remove the skip
-# with the store.
-@unittest.skip("durable session store not built yet (issue #6)")
+# Restarts on the same data directory: the session store (src/store).
 class DurabilityTest(unittest.TestCase):
     def test_graceful_restart_keeps_sessions_and_retained(self):
         hub = harness.Hub()
