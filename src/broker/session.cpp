@@ -128,7 +128,7 @@ void Session::pump(Outlet& out, TimePoint now) {
 }
 
 void Session::forget(Outlet& out, const Delivery& d) {
-  if (durable_) out.persist(store_op::DeleteDelivery{client_id_, d.seq});
+  if (durable_) out.persist(store_op::DeleteDelivery{client_id_, d.seq, d.message->id});
 }
 
 bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id) {

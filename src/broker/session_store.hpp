@@ -65,6 +65,7 @@ struct ReleaseDelivery {
 struct DeleteDelivery {
   std::string client_id;
   std::uint64_t seq = 0;
+  std::uint64_t message_id = 0;
 };
 struct SaveInboundQos2 {
   std::string client_id;

@@ -157,7 +157,7 @@ void Shard::after_commit(std::function<void(Shard&, bool)> fn) {
     fn(*this, true);
     return;
   }
-  store_waiters_.push_back(std::move(fn));
+  store_waiters_.calls.push_back(std::move(fn));
   schedule_flush();
 }
 
@@ -166,7 +166,7 @@ void Shard::after_commit(std::function<void(Shard&, bool)> fn) {
 void Shard::submit_to_store() {
   if (store_ops_.empty() && store_waiters_.empty()) return;
   committing_.push_back(std::move(store_waiters_));
-  store_waiters_.clear();
+  store_waiters_ = {};
   std::vector<StoreOp> ops;
   ops.swap(store_ops_);
   broker_.store()->submit(std::move(ops), [this](bool ok) {
@@ -175,9 +175,10 @@ void Shard::submit_to_store() {
 }
 
 void Shard::on_committed(bool ok) {
-  auto waiters = std::move(committing_.front());
+  Waiters waiters = std::move(committing_.front());
   committing_.pop_front();
-  for (auto& w : waiters) w(*this, ok);
+  for (const auto& ack : waiters.acks) arrived(*ack, ok);
+  for (auto& w : waiters.calls) w(*this, ok);
 }
 
 PendingAckPtr Shard::pending_ack(const Message& m, bool durable_origin, ConnRef conn,
@@ -191,17 +192,21 @@ PendingAckPtr Shard::pending_ack(const Message& m, bool durable_origin, ConnRef 
 }
 
 void Shard::arrive(const PendingAckPtr& ack) {
-  after_commit([ack](Shard& s, bool ok) {
-    if (!ok) ack->failed.store(true, std::memory_order_relaxed);
-    if (ack->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    if (!ack->failed.load(std::memory_order_relaxed)) {
-      s.send_ack(ack->conn, ack->version, ack->type, ack->packet_id, ReasonCode::success);
-    } else if (ack->version == mqtt::Version::v5) {
-      s.send_ack(ack->conn, ack->version, ack->type, ack->packet_id, ReasonCode::quota_exceeded);
-    } else {
-      s.close(ack->conn, ReasonCode::quota_exceeded);  // 3.1.1 cannot say "not kept"
-    }
-  });
+  if (store_ops_.empty() && committing_.empty()) return arrived(*ack, true);
+  store_waiters_.acks.push_back(ack);
+  schedule_flush();
+}
+
+void Shard::arrived(PendingAck& a, bool ok) {
+  if (!ok) a.failed.store(true, std::memory_order_relaxed);
+  if (a.pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (!a.failed.load(std::memory_order_relaxed)) {
+    send_ack(a.conn, a.version, a.type, a.packet_id, ReasonCode::success);
+  } else if (a.version == mqtt::Version::v5) {
+    send_ack(a.conn, a.version, a.type, a.packet_id, ReasonCode::quota_exceeded);
+  } else {
+    close(a.conn, ReasonCode::quota_exceeded);  // 3.1.1 cannot say "not kept"
+  }
 }
 
 void Shard::send_ack(ConnRef conn, mqtt::Version version, mqtt::PacketType type,

@@ -177,6 +177,7 @@ class Shard final : public Outlet {
   void submit_to_store();
   void on_committed(bool ok);
   void arrive(const PendingAckPtr& ack);
+  void arrived(PendingAck& ack, bool ok);
   void route_local(const MessagePtr& message, TimePoint now, const PendingAckPtr& ack);
   void deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now,
                         const PendingAckPtr& ack);
@@ -219,10 +220,17 @@ class Shard final : public Outlet {
   std::vector<std::function<void()>> parked_;
   bool flush_scheduled_ = false;
   // Store changes not yet submitted, and what waits for them.
+  // Acknowledgements (the common case, kept apart to avoid a std::function
+  // per message) and other follow-ups waiting for a commit.
+  struct Waiters {
+    std::vector<PendingAckPtr> acks;
+    std::vector<std::function<void(Shard&, bool)>> calls;
+    bool empty() const { return acks.empty() && calls.empty(); }
+  };
   std::vector<StoreOp> store_ops_;
-  std::vector<std::function<void(Shard&, bool)>> store_waiters_;
+  Waiters store_waiters_;
   // Waiters of submitted batches, oldest first (the store completes in order).
-  std::deque<std::vector<std::function<void(Shard&, bool)>>> committing_;
+  std::deque<Waiters> committing_;
   std::uint64_t next_message_ = 0;
   std::uint64_t next_connection_ = 0;
   std::vector<Subscriber> matches_;  // reused per routed message

@@ -148,26 +148,34 @@ class SqliteStore::Writer {
  public:
   explicit Writer(sqlite3* db)
       : db_(db),
-        save_session_(db, "INSERT OR REPLACE INTO sessions VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
+        save_session_(db,
+                      "INSERT OR REPLACE INTO sessions(client_id, expiry_interval, expires_at, "
+                      "will, will_delay, will_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
         delete_session_(db, "DELETE FROM sessions WHERE client_id = ?1"),
         session_messages_(db, "SELECT DISTINCT message_id FROM deliveries WHERE client_id = ?1"),
         delete_session_deliveries_(db, "DELETE FROM deliveries WHERE client_id = ?1"),
         delete_session_subs_(db, "DELETE FROM subscriptions WHERE client_id = ?1"),
         delete_session_qos2_(db, "DELETE FROM inbound_qos2 WHERE client_id = ?1"),
-        save_sub_(db, "INSERT OR REPLACE INTO subscriptions VALUES(?1, ?2, ?3, ?4)"),
+        save_sub_(db,
+                  "INSERT OR REPLACE INTO subscriptions(client_id, filter, options, "
+                  "subscription_id) VALUES(?1, ?2, ?3, ?4)"),
         delete_sub_(db, "DELETE FROM subscriptions WHERE client_id = ?1 AND filter = ?2"),
-        save_message_(db, "INSERT OR IGNORE INTO messages VALUES(?1, ?2, ?3, ?4)"),
-        save_delivery_(db, "INSERT OR REPLACE INTO deliveries VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0)"),
+        save_message_(db,
+                      "INSERT OR IGNORE INTO messages(id, expires_at, origin, body) "
+                      "VALUES(?1, ?2, ?3, ?4)"),
+        save_delivery_(db,
+                       "INSERT OR REPLACE INTO deliveries(client_id, seq, message_id, qos, "
+                       "retain, subscription_ids, released) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0)"),
         release_(db, "UPDATE deliveries SET released = 1 WHERE client_id = ?1 AND seq = ?2"),
-        delivery_message_(db,
-                          "SELECT message_id FROM deliveries WHERE client_id = ?1 AND seq = ?2"),
         delete_delivery_(db, "DELETE FROM deliveries WHERE client_id = ?1 AND seq = ?2"),
         delete_orphan_(db,
                        "DELETE FROM messages WHERE id = ?1 AND NOT EXISTS "
                        "(SELECT 1 FROM deliveries WHERE message_id = ?1)"),
-        save_qos2_(db, "INSERT OR IGNORE INTO inbound_qos2 VALUES(?1, ?2)"),
+        save_qos2_(db, "INSERT OR IGNORE INTO inbound_qos2(client_id, packet_id) VALUES(?1, ?2)"),
         delete_qos2_(db, "DELETE FROM inbound_qos2 WHERE client_id = ?1 AND packet_id = ?2"),
-        save_retained_(db, "INSERT OR REPLACE INTO retained VALUES(?1, ?2, ?3, ?4, ?5)"),
+        save_retained_(db,
+                       "INSERT OR REPLACE INTO retained(topic, id, expires_at, origin, body) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5)"),
         delete_retained_(db, "DELETE FROM retained WHERE topic = ?1") {}
 
   // Applies one op; throws SqliteError on failure (the transaction rolls back).
@@ -186,6 +194,9 @@ class SqliteStore::Writer {
     }
     for (const auto id : messages) drop_if_orphan(id);
   }
+
+  // After a rollback the body written last may not be stored after all.
+  void rolled_back() { last_message_ = 0; }
 
  private:
   void apply_one(const op::SaveSession& o) {
@@ -238,16 +249,10 @@ class SqliteStore::Writer {
     release_.run();
   }
   void apply_one(const op::DeleteDelivery& o) {
-    delivery_message_.bind(1, o.client_id);
-    delivery_message_.bind(2, static_cast<std::int64_t>(o.seq));
-    std::optional<std::int64_t> message;
-    if (delivery_message_.row()) message = delivery_message_.int64(0);
-    delivery_message_.reset();
-    if (!message) return;
     delete_delivery_.bind(1, o.client_id);
     delete_delivery_.bind(2, static_cast<std::int64_t>(o.seq));
     delete_delivery_.run();
-    drop_if_orphan(*message);
+    drop_if_orphan(static_cast<std::int64_t>(o.message_id));
   }
   void apply_one(const op::SaveInboundQos2& o) {
     save_qos2_.bind(1, o.client_id);
@@ -284,7 +289,7 @@ class SqliteStore::Writer {
   std::int64_t last_message_ = 0;
   Statement save_session_, delete_session_, session_messages_, delete_session_deliveries_,
       delete_session_subs_, delete_session_qos2_, save_sub_, delete_sub_, save_message_,
-      save_delivery_, release_, delivery_message_, delete_delivery_, delete_orphan_, save_qos2_,
+      save_delivery_, release_, delete_delivery_, delete_orphan_, save_qos2_,
       delete_qos2_, save_retained_, delete_retained_;
 };
 
@@ -318,6 +323,10 @@ SqliteStore::SqliteStore(StoreOptions options) : options_(std::move(options)) {
       throw StoreError(damaged(path, e.what()));
     }
     throw StoreError(fmt::format("session store {}: {}", path.string(), e.what()));
+  } catch (...) {  // a StoreError from migrate(): the file is refused
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
   }
 }
 
@@ -557,17 +566,60 @@ void SqliteStore::writer_loop() {
   }
 }
 
+// A delivery saved and completed within one group commit (the subscriber
+// acknowledged it before the commit) never needs the disk: both ops, and
+// a release between them, are skipped. Returns a flag per op, in order.
+std::vector<bool> SqliteStore::settled_within(const std::vector<Batch>& batches) {
+  struct Key {
+    std::string_view client_id;
+    std::uint64_t seq;
+    bool operator==(const Key&) const = default;
+  };
+  struct Hash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<std::string_view>{}(k.client_id) ^ (k.seq * 0x9e3779b97f4a7c15ull);
+    }
+  };
+  std::vector<bool> skip;
+  std::unordered_map<Key, std::vector<std::size_t>, Hash> open;  // save, then releases
+  for (const auto& b : batches) {
+    for (const auto& o : b.ops) {
+      const std::size_t i = skip.size();
+      skip.push_back(false);
+      if (const auto* save = std::get_if<op::SaveDelivery>(&o)) {
+        open[Key{save->client_id, save->seq}] = {i};
+      } else if (const auto* rel = std::get_if<op::ReleaseDelivery>(&o)) {
+        if (auto it = open.find(Key{rel->client_id, rel->seq}); it != open.end()) {
+          it->second.push_back(i);
+        }
+      } else if (const auto* del = std::get_if<op::DeleteDelivery>(&o)) {
+        auto it = open.find(Key{del->client_id, del->seq});
+        if (it == open.end()) continue;
+        for (const auto j : it->second) skip[j] = true;
+        skip[i] = true;
+        open.erase(it);
+      }
+    }
+  }
+  return skip;
+}
+
 bool SqliteStore::commit(std::vector<Batch>& batches) {
   try {
     exec(db_, "BEGIN IMMEDIATE");
     // Nothing to write: a probe that the disk takes writes again.
     if (batches.empty()) exec(db_, "INSERT OR REPLACE INTO meta VALUES('probe', julianday('now'))");
+    const auto skip = settled_within(batches);
+    std::size_t n = 0;
     for (const auto& b : batches) {
-      for (const auto& o : b.ops) writer_->apply(o);
+      for (const auto& o : b.ops) {
+        if (!skip[n++]) writer_->apply(o);
+      }
     }
     exec(db_, "COMMIT");
   } catch (const SqliteError& e) {
     exec_noexcept(db_, "ROLLBACK");
+    writer_->rolled_back();
     if (healthy_.exchange(false)) {
       spdlog::error(
           "session store {}: cannot write ({}){}; QoS 1/2 publishes are refused with 0x97 "

@@ -110,6 +110,7 @@ class SqliteStore final : public broker::SessionStore {
   LoadReport remove_expired(std::int64_t now_ms);
   void writer_loop();
   bool commit(std::vector<Batch>& batches);
+  static std::vector<bool> settled_within(const std::vector<Batch>& batches);
   void probe_and_sync(bool idle);
 
   StoreOptions options_;
