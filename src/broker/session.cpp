@@ -70,6 +70,20 @@ void Session::deliver(Outlet& out, Delivery&& d, TimePoint now) {
   if (online()) pump(out, now);
 }
 
+void Session::drop_expired(Outlet& out, TimePoint now) {
+  if (!queue_) return;
+  std::erase_if(*queue_, [&](const Delivery& d) {
+    if (!d.message->expired(now)) return false;
+    const std::uint64_t size = queued_size(d);
+    queued_bytes_ -= size;
+    out.account_queued(-static_cast<std::int64_t>(size));
+    out.count_drop(DropReason::expired);
+    forget(out, d);
+    return true;
+  });
+  if (queue_->empty()) queue_.reset();
+}
+
 void Session::enqueue(Outlet& out, Delivery&& d) {
   const std::uint64_t size = queued_size(d);
   auto full = [&] {

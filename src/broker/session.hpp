@@ -102,6 +102,9 @@ class Session {
                const std::vector<std::uint16_t>& inbound_qos2);
 
   void deliver(Outlet& out, Delivery&& delivery, TimePoint now);
+  // Removes queued messages whose expiry passed (counted as drops), so an
+  // offline session does not keep them until it reconnects.
+  void drop_expired(Outlet& out, TimePoint now);
   // Client acknowledgements of our PUBLISHes.
   void on_puback(Outlet& out, std::uint16_t packet_id, TimePoint now);
   // Returns true when a durable session must wait for the store before

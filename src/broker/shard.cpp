@@ -516,6 +516,13 @@ void Shard::tick(TimePoint now) {
     }
   }
   for (auto* c : connections_snapshot()) c->check_keep_alive(now);
+  constexpr auto kExpirySweep = std::chrono::seconds(10);
+  if (now - last_sweep_ >= kExpirySweep) {
+    last_sweep_ = now;
+    for (auto& [id, session] : sessions_) {
+      if (!session->online() && session->queued_count()) session->drop_expired(*this, now);
+    }
+  }
   if (index_ == 0) broker_.tick(now);
   if (!parked_.empty() && !broker_.memory_high()) {
     auto resume = std::move(parked_);

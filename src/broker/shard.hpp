@@ -232,6 +232,7 @@ class Shard final : public Outlet {
   // Waiters of submitted batches, oldest first (the store completes in order).
   std::deque<Waiters> committing_;
   std::uint64_t next_message_ = 0;
+  TimePoint last_sweep_{};  // expired messages in offline sessions' queues
   std::uint64_t next_connection_ = 0;
   std::vector<Subscriber> matches_;  // reused per routed message
   std::vector<std::uint8_t> scratch_;

@@ -223,6 +223,27 @@ TEST_F(StoreContractTest, AnEndingSessionIsDeletedAndACleanSessionNeverStored) {
   EXPECT_EQ(broker().durable_sessions(), 0);
 }
 
+TEST_F(StoreContractTest, ExpiredMessagesLeaveAnOfflineSessionsQueueAndTheStore) {
+  auto sub = persistent(1, "sub");
+  subscribe(*sub, "t", 1);
+  commit();
+  sub->write(mqtt::Disconnect{});
+  executor_.drain();
+  auto pub = connect(0, "pub");
+  mqtt::Publish p{false, 1, false, "t", 3, "short-lived", {}};
+  p.properties.message_expiry_interval = 1;
+  pub->write(p);
+  executor_.drain();
+  commit();
+  ASSERT_EQ(store_.ops<store_op::SaveDelivery>().size(), 1u);
+  broker().shard(1).tick(Clock::now() + std::chrono::seconds(20));
+  executor_.drain();
+  const auto deleted = store_.ops<store_op::DeleteDelivery>();
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_EQ(deleted[0].client_id, "sub");
+  EXPECT_EQ(broker().totals().dropped_expired, 1u);
+}
+
 // §4.4: after a restart the recovered session resends unacknowledged
 // PUBLISHes with DUP and their original packet ids, and PUBREL for
 // released ones; a QoS 2 id awaiting PUBREL still deduplicates.
