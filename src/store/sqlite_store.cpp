@@ -307,14 +307,14 @@ SqliteStore::SqliteStore(StoreOptions options) : options_(std::move(options)) {
     throw StoreError(fmt::format("cannot open session store {}: {}", path.string(), msg));
   }
   try {
-    exec(db_, "PRAGMA journal_mode = WAL");
     exec(db_, options_.durability == Durability::fsync ? "PRAGMA synchronous = FULL"
                                                        : "PRAGMA synchronous = NORMAL");
     // Checkpoints: SQLite's automatic one every 1000 WAL pages (run by the
     // writer after a commit), and the WAL is cut back to 64 MiB after it.
     exec(db_, "PRAGMA wal_autocheckpoint = 1000");
     exec(db_, "PRAGMA journal_size_limit = 67108864");
-    migrate();
+    migrate();  // before WAL: a file that is refused is left as it was
+    exec(db_, "PRAGMA journal_mode = WAL");
     writer_ = std::make_unique<Writer>(db_);
   } catch (const SqliteError& e) {
     sqlite3_close(db_);
@@ -567,8 +567,8 @@ void SqliteStore::writer_loop() {
 }
 
 // A delivery saved and completed within one group commit (the subscriber
-// acknowledged it before the commit) never needs the disk: both ops, and
-// a release between them, are skipped. Returns a flag per op, in order.
+// acknowledged it before the commit) is never written: its save, and a
+// release between them, are skipped. Returns a flag per op, in order.
 std::vector<bool> SqliteStore::settled_within(const std::vector<Batch>& batches) {
   struct Key {
     std::string_view client_id;
@@ -595,8 +595,9 @@ std::vector<bool> SqliteStore::settled_within(const std::vector<Batch>& batches)
       } else if (const auto* del = std::get_if<op::DeleteDelivery>(&o)) {
         auto it = open.find(Key{del->client_id, del->seq});
         if (it == open.end()) continue;
+        // The delete itself still runs: a row from an earlier commit (a
+        // session re-saved after a failed delete) must not survive.
         for (const auto j : it->second) skip[j] = true;
-        skip[i] = true;
         open.erase(it);
       }
     }
