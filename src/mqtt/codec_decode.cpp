@@ -172,9 +172,9 @@ class Decoder {
     switch (type) {
       case PacketType::connack: connack(); return;
       case PacketType::puback:
-      case PacketType::pubrec:
-      case PacketType::pubcomp: puback(type, kPubackCodes); return;
-      case PacketType::pubrel: puback(type, kPubrelCodes); return;
+      case PacketType::pubrec: puback(type, kPubackCodes); return;
+      case PacketType::pubrel:
+      case PacketType::pubcomp: puback(type, kPubrelCodes); return;
       case PacketType::subscribe: subscribe(); return;
       case PacketType::suback: suback(); return;
       case PacketType::unsubscribe: unsubscribe(); return;

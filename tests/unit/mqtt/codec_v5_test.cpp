@@ -217,6 +217,16 @@ TEST(CodecV5, Pubcomp_3_7) {
   expect_wire(a, v5, {0x70, 0x09, 0x00, 0x09, 0x00, 0x05, 0x26, 0x00, 0x00, 0x00, 0x00});
 }
 
+// §3.7.2.1: 0x92 Packet Identifier not found is a PUBCOMP reason code (a
+// client answers a PUBREL it already completed, e.g. after a hub restart);
+// PUBACK's codes such as 0x10 are not.
+TEST(CodecV5, Pubcomp_3_7_2_1_ReasonCodes) {
+  PubAck a{PacketType::pubcomp, 9, ReasonCode::packet_identifier_not_found, {}};
+  expect_wire(a, v5, {0x70, 0x03, 0x00, 0x09, 0x92});
+  const std::vector<std::uint8_t> no_subscribers{0x70, 0x03, 0x00, 0x09, 0x10};
+  EXPECT_FALSE(decode(no_subscribers, v5).ok());
+}
+
 // §3.8.2 properties, §3.8.3.1 subscription options.
 TEST(CodecV5, Subscribe_3_8_3_1_Options) {
   Subscribe s;
