@@ -104,6 +104,9 @@ void Session::enqueue(Outlet& out, Delivery&& d) {
   if (durable_) {
     out.persist(store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain,
                                        d.subscription_ids});
+    if (d.qos == 2) out.on_durable(client_id_, d.seq);
+  } else {
+    committed_seq_ = d.seq;
   }
   push_queued(out, std::move(d));
 }
@@ -129,7 +132,9 @@ Delivery Session::pop_queued(Outlet& out) {
 void Session::pump(Outlet& out, TimePoint now) {
   const std::size_t quota = std::min<std::size_t>(limits_.receive_maximum, server_.max_inflight);
   while (online() && queued_count() > 0 && inflight_.size() < quota) {
-    const std::uint16_t id = packet_id_of(queue_->front().seq);
+    const Delivery& next = queue_->front();
+    if (next.qos == 2 && next.seq > committed_seq_) break;  // not durable yet
+    const std::uint16_t id = packet_id_of(next.seq);
     // Its id is still in use 65535 deliveries later: wait for that ack.
     if (find_inflight(id)) break;
     Delivery d = pop_queued(out);
@@ -186,6 +191,7 @@ void Session::restore(Outlet& out, std::vector<StoredDelivery>&& deliveries,
     }
   }
   awaiting_rel_.insert(inbound_qos2.begin(), inbound_qos2.end());
+  committed_seq_ = next_seq_;
 }
 
 Session::Inflight* Session::find_inflight(std::uint16_t packet_id) {
@@ -279,6 +285,11 @@ bool Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason,
   f->state = State::awaiting_comp;
   send_ack(out, PacketType::pubrel, packet_id, ReasonCode::success);
   return false;
+}
+
+void Session::committed(Outlet& out, std::uint64_t seq, TimePoint now) {
+  committed_seq_ = std::max(committed_seq_, seq);
+  if (online()) pump(out, now);
 }
 
 void Session::release_committed(Outlet& out, std::uint16_t packet_id) {

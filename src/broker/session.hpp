@@ -46,6 +46,9 @@ class Outlet {
   virtual void account_queued(std::int64_t delta) = 0;
   // Hands a change of a persistent session to the session store.
   virtual void persist(StoreOp op) = 0;
+  // Calls `session.committed(seq)` (if it still exists) once everything
+  // persisted so far is durable.
+  virtual void on_durable(const std::string& client_id, std::uint64_t seq) = 0;
 };
 
 
@@ -111,6 +114,8 @@ class Session {
   // it sends PUBREL: call release_committed once the release is durable.
   bool on_pubrec(Outlet& out, std::uint16_t packet_id, mqtt::ReasonCode reason, TimePoint now);
   void release_committed(Outlet& out, std::uint16_t packet_id);
+  // Deliveries up to `seq` are durable: QoS 2 ones may now be sent.
+  void committed(Outlet& out, std::uint64_t seq, TimePoint now);
   void on_pubcomp(Outlet& out, std::uint16_t packet_id, TimePoint now);
 
   // Inbound QoS 2: true if packet_id is new (the message must be routed).
@@ -156,6 +161,10 @@ class Session {
   const Limits& server_;
   std::uint64_t queued_bytes_ = 0;
   std::uint64_t next_seq_ = 0;
+  // A QoS 2 PUBLISH to a durable session is sent only once its delivery is
+  // durable: its packet id must never be reused after a crash while the
+  // client may still hold it awaiting PUBREL (§4.3.3).
+  std::uint64_t committed_seq_ = 0;
   bool durable_ = false;
   std::vector<Inflight> inflight_;  // in send order; at most max_inflight_
   // Created on first use and released when drained: libstdc++'s deque

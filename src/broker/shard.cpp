@@ -152,6 +152,14 @@ void Shard::persist(StoreOp op) {
   schedule_flush();
 }
 
+void Shard::on_durable(const std::string& client_id, std::uint64_t seq) {
+  after_commit([client_id, seq](Shard& shard, bool) {
+    if (auto it = shard.sessions_.find(client_id); it != shard.sessions_.end()) {
+      it->second->committed(shard, seq, Clock::now());
+    }
+  });
+}
+
 void Shard::after_commit(std::function<void(Shard&, bool)> fn) {
   if (store_ops_.empty() && committing_.empty()) {
     fn(*this, true);

@@ -151,6 +151,7 @@ class Shard final : public Outlet {
   void count_drop(DropReason reason) override;
   void account_queued(std::int64_t delta) override;
   void persist(StoreOp op) override;
+  void on_durable(const std::string& client_id, std::uint64_t seq) override;
 
  private:
   struct RouteTask {
