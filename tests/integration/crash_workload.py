@@ -40,7 +40,7 @@ payload: *phantom*).
 It relies on the broker, beyond the letter of the spec, for: sessions,
 subscriptions and in-flight state that survive a kill (else sessions_lost);
 an outgoing QoS 2 PUBLISH resent after a restart with the packet id it was
-first sent with [MQTT-4.4.0-1] (a new id is a new message to the receiver);
+first sent with §4.4 (a new id is a new message to the receiver);
 incoming QoS 2 packet ids awaiting PUBREL kept across a kill, so a resent
 PUBLISH is not routed twice.
 
@@ -510,12 +510,12 @@ class Publisher(Client):
         if self.version == mp.V5:
             self.receive_maximum = self.connack.prop(mp.RECEIVE_MAXIMUM, 65535)
         if not session_present:
-            # [MQTT-3.2.2-5]: without a session our state goes too; the
+            # §3.2.2.1.1: without a session our state goes too; the
             # unacknowledged messages stay "published", never acknowledged.
             self.abandoned += sum(1 for _, st in self.inflight.values() if st == "publish")
             self.inflight.clear()
             return
-        # [MQTT-4.4.0-1] resend in the original order, original packet ids.
+        # §4.4 resend in the original order, original packet ids.
         for pid, (seq, st) in self.inflight.items():
             if st == "publish":
                 self.link.send(self._publish_packet(pid, seq, dup=True))
@@ -617,7 +617,7 @@ class Subscriber(Client):
 
     def on_up(self, session_present):
         if not session_present or self.from_seq is None:
-            # [MQTT-3.2.2-5] our session state goes with the server's; the
+            # §3.2.2.1.1 our session state goes with the server's; the
             # subscription is renewed, the first SUBACK still counts.
             self.awaiting_pubrel.clear()
             self.sub_pid = 1
@@ -662,7 +662,7 @@ class Subscriber(Client):
                     self.retransmissions += 1
                     if self.awaiting_pubrel[pkt.pid] != pkt.payload:
                         # Still a retransmission for §4.3.3; the server broke
-                        # [MQTT-2.2.1-3] (an id in use) and may lose this one.
+                        # §2.2.1 (an id in use) and may lose this one.
                         self.ids_reused += 1
                         self.wl.example("packet id reused", "%s id %d: %s"
                                         % (self.name, pkt.pid, pkt.payload[:10].decode()))
