@@ -111,6 +111,7 @@ RC_PACKET_ID_NOT_FOUND = {mp.V5: mp.RC_PACKET_ID_NOT_FOUND, mp.V311: 0}  # 3.1.1
 class Config:
     broker: str = "allscene"          # allscene | mosquitto
     durability: str = "fsync"         # allscene --durability
+    threads: int = 0                  # allscene --threads (0: one per core)
     cycles: int = 20                  # kill/restart cycles
     seed: int = 1
     early_ack: bool = False           # hub test hook: ack before the commit
@@ -199,7 +200,7 @@ class AllsceneBroker:
     name = "allscene"
 
     def __init__(self, cfg):
-        self.args = ["--durability", cfg.durability]
+        self.args = ["--durability", cfg.durability, "--threads", str(cfg.threads)]
         self.env = {}
         if cfg.early_ack:
             self.env["ALLSCENE_TEST_EARLY_ACK"] = "1"
@@ -982,6 +983,7 @@ def main(argv=None):
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--seed", type=int, default=None, help="default: from the clock")
     ap.add_argument("--durability", choices=["fsync", "batch", "none"], default="fsync")
+    ap.add_argument("--threads", type=int, default=0, help="allscene event loops (0: per core)")
     ap.add_argument("--early-ack", action="store_true",
                     help="hub test hook ALLSCENE_TEST_EARLY_ACK=1 (losses expected)")
     ap.add_argument("--powerloss", action="store_true",
@@ -1003,7 +1005,8 @@ def main(argv=None):
     if a.burst < 1 or a.window < 1 or a.rate <= 0:
         ap.error("need --burst, --window >= 1 and --rate > 0")
     seed = a.seed if a.seed is not None else int(time.time()) % 100000
-    cfg = Config(broker=a.broker, durability=a.durability, cycles=a.cycles, seed=seed,
+    cfg = Config(broker=a.broker, durability=a.durability, threads=a.threads, cycles=a.cycles,
+                 seed=seed,
                  early_ack=a.early_ack, powerloss=a.powerloss, up_min=a.up_min,
                  up_max=a.up_max, after_ack_share=a.after_ack_share, rate=a.rate,
                  window=a.window, burst=a.burst, payload_size=a.payload_size,
