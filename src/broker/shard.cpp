@@ -12,6 +12,9 @@ namespace allscene::broker {
 using mqtt::ReasonCode;
 
 namespace {
+// Retained messages are kept in the store, except the hub's own $SYS ones.
+bool stored_retained(const Message& m) { return m.retain && !m.topic.starts_with("$SYS/"); }
+
 // What a message routed to another shard holds in memory, roughly.
 std::uint64_t crossing_size(const Message& m) { return m.payload.size() + m.topic.size() + 128; }
 }  // namespace
@@ -193,8 +196,7 @@ PendingAckPtr Shard::pending_ack(const Message& m, bool durable_origin, ConnRef 
                                  mqtt::Version version, mqtt::PacketType type,
                                  std::uint16_t packet_id) {
   if (!broker_.acks_wait_for_store()) return nullptr;
-  const bool retained = m.retain && !m.topic.starts_with("$SYS/");
-  if (!durable_origin && !retained && broker_.durable_sessions() == 0) return nullptr;
+  if (!durable_origin && !stored_retained(m) && broker_.durable_sessions() == 0) return nullptr;
   return std::make_shared<PendingAck>(static_cast<std::uint32_t>(outboxes_.size()), conn, version,
                                       type, packet_id);
 }
@@ -248,9 +250,7 @@ void Shard::remove_connection(std::uint64_t id) {
 void Shard::route(const MessagePtr& message, TimePoint now, PendingAckPtr ack) {
   if (message->retain) {
     broker_.retained().put(message);
-    if (broker_.store() && !message->topic.starts_with("$SYS/")) {
-      persist(store_op::SaveRetained{message});
-    }
+    if (broker_.store() && stored_retained(*message)) persist(store_op::SaveRetained{message});
   }
   route_local(message, now, ack);
   for (std::uint32_t i = 0; i < outboxes_.size(); ++i) {

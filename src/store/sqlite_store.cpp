@@ -541,7 +541,7 @@ void SqliteStore::writer_loop() {
       const bool woken = wake_.wait_for(lock, wait, [&] { return !pending_.empty() || stopping_; });
       if (!woken) {
         lock.unlock();
-        probe_and_sync(true);
+        probe_and_sync();
         continue;
       }
       if (pending_.empty()) return;  // stopping, and everything is committed
@@ -639,7 +639,7 @@ bool SqliteStore::commit(std::vector<Batch>& batches) {
 // When idle: in batch mode make recent commits durable (a passive
 // checkpoint fsyncs the WAL); after a failure, try a small write to learn
 // when the disk works again.
-void SqliteStore::probe_and_sync(bool /*idle*/) {
+void SqliteStore::probe_and_sync() {
   if (!healthy()) {
     std::vector<Batch> none;
     commit(none);

@@ -111,7 +111,7 @@ class SqliteStore final : public broker::SessionStore {
   void writer_loop();
   bool commit(std::vector<Batch>& batches);
   static std::vector<bool> settled_within(const std::vector<Batch>& batches);
-  void probe_and_sync(bool idle);
+  void probe_and_sync();
 
   StoreOptions options_;
   sqlite3* db_ = nullptr;

@@ -1,4 +1,5 @@
 #include "store/fault_vfs.hpp"
+#include "store_test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -24,29 +25,9 @@ namespace fs = std::filesystem;
 using Fault = FaultVfs::Fault;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/allscene-fault-vfs-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const char* name) const { return (path_ / name).string(); }
 
- private:
-  fs::path path_;
-};
-
-struct CloseDb {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using Db = std::unique_ptr<sqlite3, CloseDb>;
+using testing::Db;
+using testing::TempDir;
 
 // `vfs` null means SQLite's default VFS.
 Db open_db(const std::string& path, const char* vfs) {
@@ -102,7 +83,7 @@ class FaultVfsTest : public ::testing::Test {
   }
 
   FaultVfs& vfs_ = FaultVfs::install();
-  TempDir dir_;
+  TempDir dir_{"allscene-fault-vfs"};
   std::string db_path_ = dir_.file("test.db");
 };
 

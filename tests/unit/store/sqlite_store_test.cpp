@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "store/fault_vfs.hpp"
+#include "store_test_util.hpp"
 
 namespace allscene::store {
 namespace {
@@ -37,31 +38,11 @@ using broker::StoredState;
 using broker::StoreOp;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/allscene-sqlite-store-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path file(const char* name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 // ---- raw SQLite access, to look at what the store wrote ----------------------
 
-struct CloseDb {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using Db = std::unique_ptr<sqlite3, CloseDb>;
+using testing::Db;
+using testing::TempDir;
 
 Db open_raw(const fs::path& path) {
   sqlite3* db = nullptr;
@@ -245,7 +226,7 @@ class SqliteStoreTest : public ::testing::Test {
   }
   std::int64_t count(const std::string& sql) const { return raw_int(db_path_, sql); }
 
-  TempDir dir_;
+  TempDir dir_{"allscene-sqlite-store"};
   fs::path db_path_ = dir_.file("sessions.db");
 };
 
