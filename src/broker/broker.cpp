@@ -1,15 +1,16 @@
 #include "broker/broker.hpp"
 
-#include <chrono>
-#include <random>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
 namespace allscene::broker {
 
-Broker::Broker(const Limits& limits, Executor& executor, AccessControl& access,
-               std::string version)
+Broker::Broker(const Limits& limits, Executor& executor, AccessControl& access, std::string version)
     : limits_(limits),
       executor_(executor),
       access_(access),
@@ -41,6 +42,17 @@ Broker::RestoreSummary Broker::restore(StoredState&& state, TimePoint now) {
     retained_.put(m);
     ++summary.retained;
   }
+  // Who has had each message whose routing may be unfinished.
+  std::unordered_map<std::uint64_t, std::unordered_set<std::string>> reached;
+  for (const auto& m : state.unfinished_routes) reached[m->id];
+  for (const auto& stored : state.sessions) {
+    auto mark = [&](std::uint64_t id) {
+      if (auto it = reached.find(id); it != reached.end())
+        it->second.insert(stored.session.client_id);
+    };
+    for (const auto& d : stored.deliveries) mark(d.message->id);
+    for (const auto id : stored.done) mark(id);
+  }
   for (auto& stored : state.sessions) {
     ++summary.sessions;
     summary.subscriptions += stored.subscriptions.size();
@@ -50,6 +62,11 @@ Broker::RestoreSummary Broker::restore(StoredState&& state, TimePoint now) {
         static_cast<std::uint32_t>(std::hash<std::string>{}(id) % shards_.size());
     shards_[home_of(id, candidate)]->restore(std::move(stored), now);
   }
+  for (const auto& m : state.unfinished_routes) {
+    if (m->expired(now)) continue;
+    for (auto& shard : shards_) shard->resume_route(m, reached[m->id], now);
+  }
+  summary.unfinished_routes = state.unfinished_routes.size();
   return summary;
 }
 
@@ -105,8 +122,9 @@ void Broker::update_memory_pressure() {
   bool high = memory_high();
   if (!high && buffered > limits_.memory_high_water &&
       memory_high_.compare_exchange_strong(high, true, std::memory_order_relaxed)) {
-    spdlog::warn("memory high-water mark reached ({} MiB buffered): pausing reads until below {} MiB",
-                 buffered >> 20, limits_.memory_low_water >> 20);
+    spdlog::warn(
+        "memory high-water mark reached ({} MiB buffered): pausing reads until below {} MiB",
+        buffered >> 20, limits_.memory_low_water >> 20);
   } else if (high && buffered < limits_.memory_low_water &&
              memory_high_.compare_exchange_strong(high, false, std::memory_order_relaxed)) {
     spdlog::info("buffered memory back to {} MiB: resuming reads", buffered >> 20);

@@ -74,6 +74,7 @@ class Broker {
     std::size_t subscriptions = 0;
     std::size_t deliveries = 0;
     std::size_t retained = 0;
+    std::size_t unfinished_routes = 0;  // QoS 2 messages routed again (see resume_route)
   };
   RestoreSummary restore(StoredState&& state, TimePoint now);
   // Test-only: acknowledge QoS 1/2 before the store has them, so the crash

@@ -129,7 +129,8 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   mqtt::Connack ack;
   if (c.client_id.empty()) {
     // [MQTT-3.1.3-8] 3.1.1 allows an empty id only with a clean session.
-    if (!v5 && !c.clean_start) return refuse_connect(ReasonCode::client_identifier_not_valid, version_);
+    if (!v5 && !c.clean_start)
+      return refuse_connect(ReasonCode::client_identifier_not_valid, version_);
     c.client_id = broker.assign_client_id();
     if (v5) ack.properties.assigned_client_identifier = c.client_id;
   } else if (c.client_id.size() > limits.max_client_id_length) {
@@ -171,8 +172,8 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
     keep_alive_ = limits.max_keep_alive;  // §3.2.2.3.14 Server Keep Alive
     ack.properties.server_keep_alive = keep_alive_;
   }
-  std::uint32_t expiry = v5 ? c.properties.session_expiry_interval.value_or(0)
-                            : (c.clean_start ? 0 : 0xFFFFFFFF);
+  std::uint32_t expiry =
+      v5 ? c.properties.session_expiry_interval.value_or(0) : (c.clean_start ? 0 : 0xFFFFFFFF);
   session_expiry_was_zero_ = expiry == 0;
   if (expiry > limits.max_session_expiry) {
     expiry = limits.max_session_expiry;
@@ -192,10 +193,10 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   client_id_ = c.client_id;
   state_ = State::connected;
   home_ = broker.home_of(client_id_, shard_.index());
-  AttachRequest req{ref(), client_id_, c.clean_start, expiry, std::move(will), client, std::move(ack)};
-  shard_.on_shard(home_, [req = std::move(req), now](Shard& s) mutable {
-    s.attach(std::move(req), now);
-  });
+  AttachRequest req{ref(),           client_id_, c.clean_start, expiry,
+                    std::move(will), client,     std::move(ack)};
+  shard_.on_shard(home_,
+                  [req = std::move(req), now](Shard& s) mutable { s.attach(std::move(req), now); });
 }
 
 bool Connection::valid_topic_name(std::string_view topic) const {
@@ -252,7 +253,8 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
   if (p.qos > 0 && broker.store() && !broker.store()->healthy()) {
     // The store cannot keep it (disk full, I/O error): refuse rather than
     // acknowledge what could be lost. 3.1.1 has no code for it: close.
-    if (version_ == Version::v5) return ack_publish(ack_type, p.packet_id, ReasonCode::quota_exceeded);
+    if (version_ == Version::v5)
+      return ack_publish(ack_type, p.packet_id, ReasonCode::quota_exceeded);
     return fail(ReasonCode::quota_exceeded, now);
   }
   shard_.stats().messages_received.add();
@@ -292,7 +294,8 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
       shard_.route(m, now);
       break;
     case 1:
-      if (auto ack = shard_.pending_ack(*m, false, ref(), version_, PacketType::puback, p.packet_id)) {
+      if (auto ack =
+              shard_.pending_ack(*m, false, ref(), version_, PacketType::puback, p.packet_id)) {
         shard_.route(m, now, std::move(ack));  // PUBACK once it is durable
       } else {
         shard_.route(m, now);
@@ -336,9 +339,8 @@ void Connection::on_subscribe(mqtt::Subscribe& sub, TimePoint now) {
     req.verdicts.push_back(rc);
   }
   req.packet = std::move(sub);
-  shard_.on_shard(home_, [req = std::move(req), now](Shard& s) mutable {
-    s.subscribe(std::move(req), now);
-  });
+  shard_.on_shard(
+      home_, [req = std::move(req), now](Shard& s) mutable { s.subscribe(std::move(req), now); });
 }
 
 void Connection::on_unsubscribe(mqtt::Unsubscribe& unsub, TimePoint /*now*/) {

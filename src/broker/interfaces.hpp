@@ -74,9 +74,7 @@ class AllowAll final : public AccessControl {
  public:
   AuthResult authenticate(const PeerInfo&, const mqtt::Connect&) override { return {}; }
   bool may_publish(std::string_view, std::string_view, std::string_view) override { return true; }
-  bool may_subscribe(std::string_view, std::string_view, std::string_view) override {
-    return true;
-  }
+  bool may_subscribe(std::string_view, std::string_view, std::string_view) override { return true; }
 };
 
 // Replies a topic handler may send on the connection that published.

@@ -29,6 +29,12 @@ struct Message {
   // referenced by every persistent session the message is queued for.
   // 0 when there is no store or the message is QoS 0.
   std::uint64_t id = 0;
+  // Inbound QoS 2 from a persistent session, routed by several event
+  // loops that each commit their own part: its deliveries leave "done"
+  // marks in the store until the publisher's PUBREL, so that start-up
+  // after a crash can finish routing it to exactly the sessions whose
+  // part never reached the disk (exactly once, §4.3.3).
+  bool recoverable = false;
 
   bool expired(TimePoint now) const { return expires_at && now >= *expires_at; }
   // Remaining Message Expiry Interval to forward (§3.3.2.3.3), whole seconds.

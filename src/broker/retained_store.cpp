@@ -57,8 +57,7 @@ std::size_t RetainedStore::size() const {
   return size_;
 }
 
-void RetainedStore::collect_all(const Node& node, bool skip_dollar,
-                                std::vector<MessagePtr>& out) {
+void RetainedStore::collect_all(const Node& node, bool skip_dollar, std::vector<MessagePtr>& out) {
   for (const auto& [level, child] : node.children) {
     if (skip_dollar && is_dollar(level)) continue;
     if (child->message) out.push_back(child->message);

@@ -16,15 +16,16 @@ std::optional<std::uint32_t> Message::remaining_expiry(TimePoint now) const {
 }
 
 std::int64_t to_wall_ms(TimePoint t) {
-  const auto wall = std::chrono::system_clock::now() +
-                    std::chrono::duration_cast<std::chrono::system_clock::duration>(t - Clock::now());
+  const auto wall =
+      std::chrono::system_clock::now() +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(t - Clock::now());
   return std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
 }
 
 TimePoint from_wall_ms(std::int64_t ms) {
   const auto wall = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                            wall - std::chrono::system_clock::now());
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(wall - std::chrono::system_clock::now());
 }
 
 namespace {
@@ -34,7 +35,9 @@ std::uint64_t queued_size(const Delivery& d) {
 
 // A delivery's packet id follows from its number, so it is the same after
 // a restart (§4.4 resends "using their original Packet Identifiers").
-std::uint16_t packet_id_of(std::uint64_t seq) { return static_cast<std::uint16_t>(seq % 65535 + 1); }
+std::uint16_t packet_id_of(std::uint64_t seq) {
+  return static_cast<std::uint16_t>(seq % 65535 + 1);
+}
 }  // namespace
 
 Session::Session(std::string client_id, const Limits& limits)
@@ -102,8 +105,8 @@ void Session::enqueue(Outlet& out, Delivery&& d) {
   }
   d.seq = ++next_seq_;
   if (durable_) {
-    out.persist(store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain,
-                                       d.subscription_ids});
+    out.persist(
+        store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain, d.subscription_ids});
     if (d.qos == 2) out.on_durable(client_id_, d.seq);
   } else {
     committed_seq_ = d.seq;
@@ -147,12 +150,17 @@ void Session::pump(Outlet& out, TimePoint now) {
 }
 
 void Session::forget(Outlet& out, const Delivery& d) {
-  if (durable_) out.persist(store_op::DeleteDelivery{client_id_, d.seq, d.message->id});
+  if (durable_) {
+    out.persist(store_op::DeleteDelivery{client_id_, d.seq, d.message->id, d.message->recoverable});
+  }
 }
 
-bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id) {
+bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const MessagePtr& message) {
   if (!awaiting_rel_.insert(packet_id).second) return false;
-  if (durable_) out.persist(store_op::SaveInboundQos2{client_id_, packet_id});
+  if (durable_) {
+    out.persist(
+        store_op::SaveInboundQos2{client_id_, packet_id, message->recoverable ? message : nullptr});
+  }
   return true;
 }
 
@@ -164,8 +172,8 @@ bool Session::release_inbound_qos2(Outlet& out, std::uint16_t packet_id) {
 
 void Session::persist_all(Outlet& out) {
   auto save = [&](const Delivery& d) {
-    out.persist(store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain,
-                                       d.subscription_ids});
+    out.persist(
+        store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain, d.subscription_ids});
   };
   for (const auto& f : inflight_) {
     save(f.delivery);

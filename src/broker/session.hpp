@@ -51,7 +51,6 @@ class Outlet {
   virtual void on_durable(const std::string& client_id, std::uint64_t seq) = 0;
 };
 
-
 // A message on its way to one session, with this subscriber's options.
 struct Delivery {
   MessagePtr message;
@@ -75,9 +74,9 @@ struct PendingWill {
 // What a connection negotiated that the session's output must respect.
 struct ClientLimits {
   mqtt::Version version = mqtt::Version::v5;
-  std::uint16_t receive_maximum = 65535;        // client's (§3.1.2.11.3)
-  std::uint32_t maximum_packet_size = 0;        // client's; 0: no limit
-  std::uint16_t topic_alias_maximum = 0;        // client's (§3.1.2.11.5)
+  std::uint16_t receive_maximum = 65535;  // client's (§3.1.2.11.3)
+  std::uint32_t maximum_packet_size = 0;  // client's; 0: no limit
+  std::uint16_t topic_alias_maximum = 0;  // client's (§3.1.2.11.5)
 };
 
 class Session {
@@ -119,15 +118,15 @@ class Session {
   void on_pubcomp(Outlet& out, std::uint16_t packet_id, TimePoint now);
 
   // Inbound QoS 2: true if packet_id is new (the message must be routed).
-  bool begin_inbound_qos2(Outlet& out, std::uint16_t packet_id);
+  bool begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const MessagePtr& message);
   bool release_inbound_qos2(Outlet& out, std::uint16_t packet_id);
 
   std::unordered_map<std::string, SubscriptionEntry>& subscriptions() { return subscriptions_; }
 
-  std::uint32_t expiry_interval = 0;        // seconds; 0xFFFFFFFF never
+  std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
   std::optional<PendingWill> will;
-  std::optional<TimePoint> will_at;         // will delay running
-  std::optional<TimePoint> expires_at;      // set while disconnected
+  std::optional<TimePoint> will_at;     // will delay running
+  std::optional<TimePoint> expires_at;  // set while disconnected
 
   std::size_t inflight_count() const { return inflight_.size(); }
   std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }

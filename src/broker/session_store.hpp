@@ -30,7 +30,7 @@ struct SaveSession {
   std::optional<std::int64_t> expires_at;  // set while the session is offline
   MessagePtr will;                         // null: none
   std::uint32_t will_delay = 0;
-  std::optional<std::int64_t> will_at;     // will delay running
+  std::optional<std::int64_t> will_at;  // will delay running
 };
 // Also removes the session's subscriptions, deliveries and QoS 2 ids.
 struct DeleteSession {
@@ -62,15 +62,24 @@ struct ReleaseDelivery {
   std::uint64_t seq = 0;
 };
 // The delivery is complete or dropped; a body no delivery references goes.
+// `leave_mark`: the message is recoverable (see SaveInboundQos2), so a
+// "done" mark stays until its publisher's release.
 struct DeleteDelivery {
   std::string client_id;
   std::uint64_t seq = 0;
   std::uint64_t message_id = 0;
+  bool leave_mark = false;
 };
+// An inbound QoS 2 packet id awaiting PUBREL. With `message` (a
+// recoverable message: routed by several event loops, each committing its
+// own part) the body is kept with it until the release, so that start-up
+// can finish a routing that a crash cut short (StoredState).
 struct SaveInboundQos2 {
   std::string client_id;
   std::uint16_t packet_id = 0;
+  MessagePtr message = nullptr;
 };
+// Also drops the "done" marks of the record's message.
 struct DeleteInboundQos2 {
   std::string client_id;
   std::uint16_t packet_id = 0;
@@ -102,11 +111,18 @@ struct StoredSession {
   std::vector<store_op::SaveSubscription> subscriptions;
   std::vector<StoredDelivery> deliveries;  // by seq
   std::vector<std::uint16_t> inbound_qos2;
+  // Recoverable messages this session has had (queued, in flight above, or
+  // completed: "done" marks).
+  std::vector<std::uint64_t> done;
 };
 
 struct StoredState {
   std::vector<StoredSession> sessions;
   std::vector<MessagePtr> retained;
+  // Recoverable messages not yet released by their publisher: a crash may
+  // have kept some event loops' parts of their routing from the disk, so
+  // start-up routes each again to the sessions that have not had it.
+  std::vector<MessagePtr> unfinished_routes;
   std::uint64_t next_message_id = 1;  // above every stored message id
 };
 

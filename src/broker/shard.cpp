@@ -89,8 +89,9 @@ Connection* Shard::connection(std::uint64_t id) {
 
 void Shard::write(ConnRef conn, std::span<const std::uint8_t> bytes) {
   if (conn.shard != index_) {
-    outbox(conn.shard).emplace_back(std::in_place_type<WriteTask>, conn.id,
-                                    std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+    outbox(conn.shard)
+        .emplace_back(std::in_place_type<WriteTask>, conn.id,
+                      std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
     return;
   }
   if (Connection* c = connection(conn.id)) {
@@ -141,10 +142,18 @@ void Shard::account_queued(std::int64_t delta) {
 
 void Shard::count_drop(DropReason reason) {
   switch (reason) {
-    case DropReason::queue_full: stats_.dropped_queue_full.add(); break;
-    case DropReason::expired: stats_.dropped_expired.add(); break;
-    case DropReason::too_large: stats_.dropped_too_large.add(); break;
-    case DropReason::qos0_offline: stats_.dropped_qos0_offline.add(); break;
+    case DropReason::queue_full:
+      stats_.dropped_queue_full.add();
+      break;
+    case DropReason::expired:
+      stats_.dropped_expired.add();
+      break;
+    case DropReason::too_large:
+      stats_.dropped_too_large.add();
+      break;
+    case DropReason::qos0_offline:
+      stats_.dropped_qos0_offline.add();
+      break;
   }
 }
 
@@ -261,7 +270,8 @@ void Shard::route(const MessagePtr& message, TimePoint now, PendingAckPtr ack) {
   if (ack) arrive(ack);
 }
 
-void Shard::route_local(const MessagePtr& message, TimePoint now, const PendingAckPtr& ack) {
+void Shard::route_local(const MessagePtr& message, TimePoint now, const PendingAckPtr& ack,
+                        const std::unordered_set<std::string>* reached) {
   matches_.clear();
   index_tree_.match(message->topic, matches_);
   if (matches_.empty()) return;
@@ -274,11 +284,18 @@ void Shard::route_local(const MessagePtr& message, TimePoint now, const PendingA
   for (std::size_t i = 0; i < matches_.size();) {
     const Subscriber& first = matches_[i];
     if (first.group) {
-      deliver_to_group(*first.group, message, now, ack);
+      if (!reached || !any_member_reached(*first.group, *reached)) {
+        deliver_to_group(*first.group, message, now, ack);
+      }
       ++i;
       continue;
     }
     Session* session = first.session;
+    if (reached && reached->contains(session->client_id())) {
+      for (; i < matches_.size() && matches_[i].session == session; ++i) {
+      }
+      continue;
+    }
     int qos = -1;
     bool retain = false;
     std::vector<std::uint32_t> ids;
@@ -297,6 +314,17 @@ void Shard::route_local(const MessagePtr& message, TimePoint now, const PendingA
   }
 }
 
+void Shard::resume_route(const MessagePtr& message, const std::unordered_set<std::string>& reached,
+                         TimePoint now) {
+  route_local(message, now, nullptr, &reached);
+}
+
+bool Shard::any_member_reached(const SharedGroup& group,
+                               const std::unordered_set<std::string>& reached) {
+  return std::any_of(group.members.begin(), group.members.end(),
+                     [&](const SharedMember& m) { return reached.contains(m.client_id); });
+}
+
 void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now,
                              const PendingAckPtr& ack) {
   const std::size_t n = group.members.size();
@@ -313,8 +341,10 @@ void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, Time
   }
   group.next = pick + 1;
   const SharedMember& m = group.members[pick];
-  Delivery d{message, std::min(message->qos, m.options.max_qos),
-             m.options.retain_as_published && message->retain, {}};
+  Delivery d{message,
+             std::min(message->qos, m.options.max_qos),
+             m.options.retain_as_published && message->retain,
+             {}};
   if (m.subscription_id) d.subscription_ids.push_back(m.subscription_id);
   if (m.shard == index_) {
     deliver_shared(m.client_id, std::move(d), now);
@@ -423,8 +453,8 @@ void Shard::set_durable(Session& s, bool durable, TimePoint now) {
     }
     // It may hold state from before (a takeover): the store gets all of it.
     for (const auto& [filter, entry] : s.subscriptions()) {
-      persist(store_op::SaveSubscription{s.client_id(), filter, entry.options,
-                                         entry.subscription_id});
+      persist(
+          store_op::SaveSubscription{s.client_id(), filter, entry.options, entry.subscription_id});
     }
     s.persist_all(*this);
   }
@@ -565,7 +595,8 @@ std::uint32_t Shard::group_owner(std::string_view name) const {
 
 void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
                              std::uint32_t subscription_id) {
-  if (s.subscriptions().insert_or_assign(sub.filter, SubscriptionEntry{sub.options, subscription_id})
+  if (s.subscriptions()
+          .insert_or_assign(sub.filter, SubscriptionEntry{sub.options, subscription_id})
           .second) {
     stats_.subscriptions.add();
   }
@@ -598,10 +629,8 @@ void Shard::remove_subscription(Session& s, const std::string& filter, bool pers
 void Shard::set_shared_online(Session& s, bool online) {
   for (const auto& [filter, entry] : s.subscriptions()) {
     if (!mqtt::parse_shared(filter)) continue;
-    on_shard(group_owner(filter),
-             [name = filter, shard = index_, cid = s.client_id(), online](Shard& o) {
-               o.group_online(name, shard, cid, online);
-             });
+    on_shard(group_owner(filter), [name = filter, shard = index_, cid = s.client_id(),
+                                   online](Shard& o) { o.group_online(name, shard, cid, online); });
   }
 }
 
@@ -627,17 +656,16 @@ void Shard::group_leave(const std::string& name, std::uint32_t shard,
   auto it = groups_.find(name);
   if (it == groups_.end()) return;
   auto& members = it->second->members;
-  std::erase_if(members, [&](const SharedMember& m) {
-    return m.shard == shard && m.client_id == client_id;
-  });
+  std::erase_if(
+      members, [&](const SharedMember& m) { return m.shard == shard && m.client_id == client_id; });
   if (members.empty()) {
     index_tree_.erase(it->second->filter, nullptr, it->second.get());
     groups_.erase(it);
   }
 }
 
-void Shard::group_online(const std::string& name, std::uint32_t shard,
-                         const std::string& client_id, bool online) {
+void Shard::group_online(const std::string& name, std::uint32_t shard, const std::string& client_id,
+                         bool online) {
   auto it = groups_.find(name);
   if (it == groups_.end()) return;
   for (auto& m : it->second->members) {
@@ -724,8 +752,7 @@ void Shard::unsubscribe(const std::string& client_id, ConnRef conn,
   for (const auto& filter : packet.filters) {
     const bool existed = s->subscriptions().contains(filter);
     if (existed) remove_subscription(*s, filter);
-    ack.reason_codes.push_back(existed ? ReasonCode::success
-                                       : ReasonCode::no_subscription_existed);
+    ack.reason_codes.push_back(existed ? ReasonCode::success : ReasonCode::no_subscription_existed);
   }
   scratch_.clear();
   mqtt::encode(ack, s->version(), scratch_);
@@ -739,7 +766,9 @@ void Shard::on_client_ack(const std::string& client_id, ConnRef conn, const mqtt
   Session* s = session_for(client_id, conn);
   if (!s) return;
   switch (ack.type) {
-    case mqtt::PacketType::puback: s->on_puback(*this, ack.packet_id, now); break;
+    case mqtt::PacketType::puback:
+      s->on_puback(*this, ack.packet_id, now);
+      break;
     case mqtt::PacketType::pubrec:
       if (s->on_pubrec(*this, ack.packet_id, ack.reason_code, now)) {
         after_commit([client_id, id = ack.packet_id](Shard& shard, bool) {
@@ -749,20 +778,28 @@ void Shard::on_client_ack(const std::string& client_id, ConnRef conn, const mqtt
         });
       }
       break;
-    case mqtt::PacketType::pubcomp: s->on_pubcomp(*this, ack.packet_id, now); break;
-    default: break;
+    case mqtt::PacketType::pubcomp:
+      s->on_pubcomp(*this, ack.packet_id, now);
+      break;
+    default:
+      break;
   }
 }
 
 void Shard::inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16_t packet_id,
-                         const MessagePtr& message, TimePoint now) {
+                         std::shared_ptr<Message> message, TimePoint now) {
   Session* s = session_for(client_id, conn);
   if (!s) return;
-  auto ack = pending_ack(*message, s->durable(), conn, s->version(), mqtt::PacketType::pubrec,
-                         packet_id);
+  auto ack =
+      pending_ack(*message, s->durable(), conn, s->version(), mqtt::PacketType::pubrec, packet_id);
+  // Every loop commits its own part of the routing; the packet id below is
+  // in this loop's. Should a crash keep another loop's part from the disk,
+  // the resent PUBLISH would not be routed again, so start-up finishes the
+  // routing instead (Message::recoverable).
+  message->recoverable = ack && s->durable() && outboxes_.size() > 1;
   // A resent PUBLISH (DUP) with a packet id still awaiting PUBREL is not
   // routed again: exactly once (§4.3.3).
-  if (s->begin_inbound_qos2(*this, packet_id)) {
+  if (s->begin_inbound_qos2(*this, packet_id, message)) {
     route(message, now, ack);
   } else if (ack) {
     ack->pending.store(1);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -98,8 +99,7 @@ class Shard final : public Outlet {
   // store (null: acknowledge now). `durable_origin`: the publisher's own
   // session keeps state for it (inbound QoS 2).
   PendingAckPtr pending_ack(const Message& message, bool durable_origin, ConnRef conn,
-                            mqtt::Version version, mqtt::PacketType type,
-                            std::uint16_t packet_id);
+                            mqtt::Version version, mqtt::PacketType type, std::uint16_t packet_id);
   // A fresh store id for a QoS 1/2 message published on this shard.
   std::uint64_t new_message_id();
   // Runs `fn` on this loop once everything this shard handed the store so
@@ -107,6 +107,11 @@ class Shard final : public Outlet {
   void after_commit(std::function<void(Shard&, bool ok)> fn);
   // Rebuilds a session from the store at start-up, before the loops run.
   void restore(StoredSession&& stored, TimePoint now);
+  // Start-up, after every session is restored: routes a message whose
+  // routing a crash cut short to this shard's matching sessions that are
+  // not in `reached` (shared groups: none of whose members is).
+  void resume_route(const MessagePtr& message, const std::unordered_set<std::string>& reached,
+                    TimePoint now);
 
   // Session operations; run on the session's home shard.
   void attach(AttachRequest&& request, TimePoint now);
@@ -116,11 +121,13 @@ class Shard final : public Outlet {
   void unsubscribe(const std::string& client_id, ConnRef conn, const mqtt::Unsubscribe& packet);
   void on_client_ack(const std::string& client_id, ConnRef conn, const mqtt::PubAck& ack,
                      TimePoint now);
+  // Routes an inbound QoS 2 message unless its packet id awaits PUBREL;
+  // marks it recoverable where that applies, so it is not yet shared.
   void inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16_t packet_id,
-                    const MessagePtr& message, TimePoint now);
+                    std::shared_ptr<Message> message, TimePoint now);
   // Sends a PUBACK/PUBREC/PUBREL/PUBCOMP to `conn` (on any shard).
-  void send_ack(ConnRef conn, mqtt::Version version, mqtt::PacketType type,
-                std::uint16_t packet_id, mqtt::ReasonCode reason);
+  void send_ack(ConnRef conn, mqtt::Version version, mqtt::PacketType type, std::uint16_t packet_id,
+                mqtt::ReasonCode reason);
   void pubrel(const std::string& client_id, ConnRef conn, std::uint16_t packet_id);
 
   // Connections served by this shard's loop.
@@ -179,7 +186,10 @@ class Shard final : public Outlet {
   void on_committed(bool ok);
   void arrive(const PendingAckPtr& ack);
   void arrived(PendingAck& ack, bool ok);
-  void route_local(const MessagePtr& message, TimePoint now, const PendingAckPtr& ack);
+  void route_local(const MessagePtr& message, TimePoint now, const PendingAckPtr& ack,
+                   const std::unordered_set<std::string>* reached = nullptr);
+  static bool any_member_reached(const SharedGroup& group,
+                                 const std::unordered_set<std::string>& reached);
   void deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now,
                         const PendingAckPtr& ack);
   void deliver_shared(const std::string& client_id, Delivery&& delivery, TimePoint now);

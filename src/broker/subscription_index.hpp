@@ -56,9 +56,7 @@ class SubscriptionIndex {
     std::unique_ptr<Node> plus;
     std::vector<Subscriber> exact;  // filters ending at this node
     std::vector<Subscriber> hash;   // "<this node>/#"
-    bool empty() const {
-      return children.empty() && !plus && exact.empty() && hash.empty();
-    }
+    bool empty() const { return children.empty() && !plus && exact.empty() && hash.empty(); }
   };
 
   void match_node(const Node& node, std::string_view rest, bool at_end, bool dollar_root,

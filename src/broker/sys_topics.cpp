@@ -1,8 +1,8 @@
 #include "broker/sys_topics.hpp"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "broker/broker.hpp"
 
@@ -29,8 +29,9 @@ void SysTopics::publish(Shard& shard, std::string topic, std::string value, Time
 void SysTopics::tick(Broker& broker, Shard& shard, TimePoint now) {
   const auto interval = broker.limits().sys_interval;
   if (interval == 0 || now - last_publish_ < std::chrono::seconds(interval)) return;
-  const double seconds =
-      last_publish_ == TimePoint{} ? interval : std::chrono::duration<double>(now - last_publish_).count();
+  const double seconds = last_publish_ == TimePoint{}
+                             ? interval
+                             : std::chrono::duration<double>(now - last_publish_).count();
   last_publish_ = now;
   const BrokerTotals t = broker.totals();
   const std::string b = "$SYS/broker/";

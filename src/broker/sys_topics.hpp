@@ -14,7 +14,8 @@ class Shard;
 
 class SysTopics {
  public:
-  SysTopics(std::string version, TimePoint started) : version_(std::move(version)), started_(started) {}
+  SysTopics(std::string version, TimePoint started)
+      : version_(std::move(version)), started_(started) {}
   // Publishes through `shard` when the interval has passed; call on tick.
   void tick(Broker& broker, Shard& shard, TimePoint now);
 

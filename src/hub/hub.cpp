@@ -89,6 +89,11 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
       "messages and {} retained messages in {} ms",
       store->path().string(), config.durability, r.sessions, r.subscriptions, r.deliveries,
       r.retained, ms);
+  if (r.unfinished_routes) {
+    spdlog::info("{} QoS 2 messages await their publishers' release; their routing is finished "
+                 "for any session a crash kept them from",
+                 r.unfinished_routes);
+  }
   if (report.expired_sessions || report.expired_messages) {
     spdlog::info("removed what expired while the hub was down: {} sessions, {} queued messages",
                  report.expired_sessions, report.expired_messages);

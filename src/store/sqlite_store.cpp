@@ -1,13 +1,12 @@
 #include "store/sqlite_store.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <charconv>
 #include <unordered_map>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <spdlog/spdlog.h>
 
 #include "mqtt/codec.hpp"
 #include "store/sqlite_util.hpp"
@@ -64,7 +63,16 @@ CREATE TABLE retained(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}};
+// Version 2: recoverable inbound QoS 2 messages (see broker::Message): the
+// packet id keeps the message, and completed deliveries of it stay as
+// "done" marks until the publisher releases it.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE deliveries ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inbound_qos2 ADD COLUMN message_id INTEGER;
+CREATE INDEX inbound_qos2_by_message ON inbound_qos2(message_id) WHERE message_id IS NOT NULL;
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}};
 
 std::int64_t wall_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -87,8 +95,9 @@ std::vector<std::uint8_t> encode_body(const Message& m) {
   return out;
 }
 
-MessagePtr decode_body(std::span<const std::uint8_t> body, std::optional<std::int64_t> expires_at,
-                       std::string origin, std::uint64_t id) {
+std::shared_ptr<Message> decode_body(std::span<const std::uint8_t> body,
+                                     std::optional<std::int64_t> expires_at, std::string origin,
+                                     std::uint64_t id) {
   auto r = mqtt::decode(body, mqtt::Version::v5);
   auto* p = std::get_if<mqtt::Publish>(&r.packet);
   if (!r.ok() || !p) return nullptr;
@@ -152,7 +161,13 @@ class SqliteStore::Writer {
                       "INSERT OR REPLACE INTO sessions(client_id, expiry_interval, expires_at, "
                       "will, will_delay, will_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
         delete_session_(db, "DELETE FROM sessions WHERE client_id = ?1"),
-        session_messages_(db, "SELECT DISTINCT message_id FROM deliveries WHERE client_id = ?1"),
+        session_messages_(db,
+                          "SELECT message_id FROM deliveries WHERE client_id = ?1 UNION "
+                          "SELECT message_id FROM inbound_qos2 WHERE client_id = ?1 AND "
+                          "message_id IS NOT NULL"),
+        session_releases_(db,
+                          "SELECT message_id FROM inbound_qos2 WHERE client_id = ?1 AND "
+                          "message_id IS NOT NULL"),
         delete_session_deliveries_(db, "DELETE FROM deliveries WHERE client_id = ?1"),
         delete_session_subs_(db, "DELETE FROM subscriptions WHERE client_id = ?1"),
         delete_session_qos2_(db, "DELETE FROM inbound_qos2 WHERE client_id = ?1"),
@@ -168,10 +183,18 @@ class SqliteStore::Writer {
                        "retain, subscription_ids, released) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0)"),
         release_(db, "UPDATE deliveries SET released = 1 WHERE client_id = ?1 AND seq = ?2"),
         delete_delivery_(db, "DELETE FROM deliveries WHERE client_id = ?1 AND seq = ?2"),
+        mark_done_(db, "UPDATE deliveries SET done = 1 WHERE client_id = ?1 AND seq = ?2"),
+        delete_marks_(db, "DELETE FROM deliveries WHERE message_id = ?1 AND done = 1"),
         delete_orphan_(db,
                        "DELETE FROM messages WHERE id = ?1 AND NOT EXISTS "
-                       "(SELECT 1 FROM deliveries WHERE message_id = ?1)"),
-        save_qos2_(db, "INSERT OR IGNORE INTO inbound_qos2(client_id, packet_id) VALUES(?1, ?2)"),
+                       "(SELECT 1 FROM deliveries WHERE message_id = ?1) AND NOT EXISTS "
+                       "(SELECT 1 FROM inbound_qos2 WHERE message_id = ?1)"),
+        save_qos2_(db,
+                   "INSERT OR IGNORE INTO inbound_qos2(client_id, packet_id, message_id) "
+                   "VALUES(?1, ?2, ?3)"),
+        qos2_message_(db,
+                      "SELECT message_id FROM inbound_qos2 WHERE client_id = ?1 AND "
+                      "packet_id = ?2 AND message_id IS NOT NULL"),
         delete_qos2_(db, "DELETE FROM inbound_qos2 WHERE client_id = ?1 AND packet_id = ?2"),
         save_retained_(db,
                        "INSERT OR REPLACE INTO retained(topic, id, expires_at, origin, body) "
@@ -184,11 +207,15 @@ class SqliteStore::Writer {
   }
 
   void delete_session(const std::string& client_id) {
+    // The session's unreleased messages will never be released: other
+    // sessions' marks of them go too.
+    session_releases_.bind(1, client_id);
+    while (session_releases_.row()) delete_marks(session_releases_.int64(0));
     std::vector<std::int64_t> messages;
     session_messages_.bind(1, client_id);
     while (session_messages_.row()) messages.push_back(session_messages_.int64(0));
-    for (Statement* s : {&delete_session_deliveries_, &delete_session_subs_,
-                         &delete_session_qos2_, &delete_session_}) {
+    for (Statement* s : {&delete_session_deliveries_, &delete_session_subs_, &delete_session_qos2_,
+                         &delete_session_}) {
       s->bind(1, client_id);
       s->run();
     }
@@ -226,15 +253,7 @@ class SqliteStore::Writer {
     delete_sub_.run();
   }
   void apply_one(const op::SaveDelivery& o) {
-    const auto id = static_cast<std::int64_t>(o.message->id);
-    if (id != last_message_) {  // a fan-out in one batch writes its body once
-      save_message_.bind(1, id);
-      save_message_.bind(2, optional_ms(o.message->expires_at));
-      save_message_.bind(3, o.message->origin_client_id);
-      save_message_.bind(4, encode_body(*o.message));
-      save_message_.run();
-      last_message_ = id;
-    }
+    const auto id = save_body(*o.message);
     save_delivery_.bind(1, o.client_id);
     save_delivery_.bind(2, static_cast<std::int64_t>(o.seq));
     save_delivery_.bind(3, id);
@@ -249,20 +268,35 @@ class SqliteStore::Writer {
     release_.run();
   }
   void apply_one(const op::DeleteDelivery& o) {
-    delete_delivery_.bind(1, o.client_id);
-    delete_delivery_.bind(2, static_cast<std::int64_t>(o.seq));
-    delete_delivery_.run();
-    drop_if_orphan(static_cast<std::int64_t>(o.message_id));
+    Statement& st = o.leave_mark ? mark_done_ : delete_delivery_;
+    st.bind(1, o.client_id);
+    st.bind(2, static_cast<std::int64_t>(o.seq));
+    st.run();
+    if (!o.leave_mark) drop_if_orphan(static_cast<std::int64_t>(o.message_id));
   }
   void apply_one(const op::SaveInboundQos2& o) {
     save_qos2_.bind(1, o.client_id);
     save_qos2_.bind(2, static_cast<std::int64_t>(o.packet_id));
+    if (o.message) {
+      save_qos2_.bind(3, save_body(*o.message));
+    } else {
+      save_qos2_.bind_null(3);
+    }
     save_qos2_.run();
   }
   void apply_one(const op::DeleteInboundQos2& o) {
+    std::optional<std::int64_t> message;
+    qos2_message_.bind(1, o.client_id);
+    qos2_message_.bind(2, static_cast<std::int64_t>(o.packet_id));
+    if (qos2_message_.row()) message = qos2_message_.int64(0);
+    qos2_message_.reset();
     delete_qos2_.bind(1, o.client_id);
     delete_qos2_.bind(2, static_cast<std::int64_t>(o.packet_id));
     delete_qos2_.run();
+    if (message) {
+      delete_marks(*message);
+      drop_if_orphan(*message);
+    }
   }
   void apply_one(const op::SaveRetained& o) {
     const Message& m = *o.message;
@@ -279,6 +313,25 @@ class SqliteStore::Writer {
     save_retained_.run();
   }
 
+  // Stores a message body unless it is stored already; returns its id.
+  std::int64_t save_body(const Message& m) {
+    const auto id = static_cast<std::int64_t>(m.id);
+    if (id != last_message_) {  // a fan-out in one batch writes its body once
+      save_message_.bind(1, id);
+      save_message_.bind(2, optional_ms(m.expires_at));
+      save_message_.bind(3, m.origin_client_id);
+      save_message_.bind(4, encode_body(m));
+      save_message_.run();
+      last_message_ = id;
+    }
+    return id;
+  }
+
+  void delete_marks(std::int64_t message) {
+    delete_marks_.bind(1, message);
+    delete_marks_.run();
+  }
+
   void drop_if_orphan(std::int64_t message) {
     delete_orphan_.bind(1, message);
     delete_orphan_.run();
@@ -287,10 +340,11 @@ class SqliteStore::Writer {
 
   sqlite3* db_;
   std::int64_t last_message_ = 0;
-  Statement save_session_, delete_session_, session_messages_, delete_session_deliveries_,
-      delete_session_subs_, delete_session_qos2_, save_sub_, delete_sub_, save_message_,
-      save_delivery_, release_, delete_delivery_, delete_orphan_, save_qos2_,
-      delete_qos2_, save_retained_, delete_retained_;
+  Statement save_session_, delete_session_, session_messages_, session_releases_,
+      delete_session_deliveries_, delete_session_subs_, delete_session_qos2_, save_sub_,
+      delete_sub_, save_message_, save_delivery_, release_, delete_delivery_, mark_done_,
+      delete_marks_, delete_orphan_, save_qos2_, qos2_message_, delete_qos2_, save_retained_,
+      delete_retained_;
 };
 
 // ---- opening and migrating ----------------------------------------------------
@@ -417,24 +471,41 @@ broker::StoredState SqliteStore::load(LoadReport& report) {
                                     static_cast<std::uint32_t>(subs.int64(3))});
       }
     }
-    std::unordered_map<std::int64_t, MessagePtr> bodies;  // each body decoded once
+    // Each body is decoded once; an unreleased one's deliveries keep marks.
+    std::unordered_map<std::int64_t, std::shared_ptr<Message>> bodies;
+    auto body_of = [&](Statement& row, int column) -> MessagePtr {
+      const std::int64_t id = row.int64(column);
+      auto& body = bodies[id];
+      if (!body) {
+        body = decode_body(row.blob(column + 3), row.optional_int64(column + 1),
+                           row.text(column + 2), static_cast<std::uint64_t>(id));
+      }
+      if (!body) ++report.unreadable;
+      return body;
+    };
+    Statement unreleased(db_,
+                         "SELECT DISTINCT m.id, m.expires_at, m.origin, m.body FROM inbound_qos2 q "
+                         "JOIN messages m ON m.id = q.message_id");
+    while (unreleased.row()) {
+      if (auto m = body_of(unreleased, 0)) {
+        bodies[m->id]->recoverable = true;
+        state.unfinished_routes.push_back(std::move(m));
+      }
+    }
     Statement deliveries(db_,
                          "SELECT d.client_id, d.seq, d.qos, d.retain, d.subscription_ids, "
-                         "d.released, m.id, m.expires_at, m.origin, m.body FROM deliveries d "
-                         "JOIN messages m ON m.id = d.message_id ORDER BY d.client_id, d.seq");
+                         "d.released, m.id, m.expires_at, m.origin, m.body, d.done FROM "
+                         "deliveries d JOIN messages m ON m.id = d.message_id "
+                         "ORDER BY d.client_id, d.seq");
     while (deliveries.row()) {
       auto* s = session_of(deliveries.text(0));
       if (!s) continue;
-      const std::int64_t id = deliveries.int64(6);
-      auto& body = bodies[id];
-      if (!body) {
-        body = decode_body(deliveries.blob(9), deliveries.optional_int64(7), deliveries.text(8),
-                           static_cast<std::uint64_t>(id));
-      }
-      if (!body) {
-        ++report.unreadable;
+      if (deliveries.int64(10) != 0) {
+        s->done.push_back(static_cast<std::uint64_t>(deliveries.int64(6)));
         continue;
       }
+      auto body = body_of(deliveries, 6);
+      if (!body) continue;
       s->deliveries.push_back({static_cast<std::uint64_t>(deliveries.int64(1)), body,
                                static_cast<std::uint8_t>(deliveries.int64(2)),
                                deliveries.int64(3) != 0, parse_ids(deliveries.text(4)),
@@ -467,8 +538,8 @@ broker::StoredState SqliteStore::load(LoadReport& report) {
     if (e.code() == SQLITE_CORRUPT || e.code() == SQLITE_NOTADB) {
       throw StoreError(damaged(options_.path, e.what()));
     }
-    throw StoreError(fmt::format("cannot read session store {}: {}", options_.path.string(),
-                                 e.what()));
+    throw StoreError(
+        fmt::format("cannot read session store {}: {}", options_.path.string(), e.what()));
   }
   return state;
 }
@@ -486,9 +557,10 @@ LoadReport SqliteStore::remove_expired(std::int64_t now) {
   sessions.reset();
   for (const auto& id : expired) writer_->delete_session(id);
   r.expired_sessions = expired.size();
-  Statement deliveries(db_,
-                       "DELETE FROM deliveries WHERE message_id IN (SELECT id FROM messages "
-                       "WHERE expires_at IS NOT NULL AND expires_at <= ?1)");
+  Statement deliveries(
+      db_,
+      "DELETE FROM deliveries WHERE done = 0 AND message_id IN (SELECT id FROM messages "
+      "WHERE expires_at IS NOT NULL AND expires_at <= ?1)");
   deliveries.bind(1, now);
   deliveries.run();
   r.expired_messages = static_cast<std::size_t>(sqlite3_changes(db_));
@@ -499,8 +571,11 @@ LoadReport SqliteStore::remove_expired(std::int64_t now) {
        "DELETE FROM deliveries WHERE client_id NOT IN (SELECT client_id FROM sessions);"
        "DELETE FROM subscriptions WHERE client_id NOT IN (SELECT client_id FROM sessions);"
        "DELETE FROM inbound_qos2 WHERE client_id NOT IN (SELECT client_id FROM sessions);"
+       "DELETE FROM deliveries WHERE done = 1 AND message_id NOT IN "
+       "(SELECT message_id FROM inbound_qos2 WHERE message_id IS NOT NULL);"
        "DELETE FROM messages WHERE NOT EXISTS "
-       "(SELECT 1 FROM deliveries WHERE message_id = messages.id);");
+       "(SELECT 1 FROM deliveries WHERE message_id = messages.id) AND NOT EXISTS "
+       "(SELECT 1 FROM inbound_qos2 WHERE message_id = messages.id);");
   return r;
 }
 
@@ -593,6 +668,7 @@ std::vector<bool> SqliteStore::settled_within(const std::vector<Batch>& batches)
           it->second.push_back(i);
         }
       } else if (const auto* del = std::get_if<op::DeleteDelivery>(&o)) {
+        if (del->leave_mark) continue;  // the save must reach the disk as a mark
         auto it = open.find(Key{del->client_id, del->seq});
         if (it == open.end()) continue;
         // The delete itself still runs: a row from an earlier commit (a
@@ -674,9 +750,9 @@ std::vector<std::string> SqliteStore::check(const std::filesystem::path& path) {
     if (query_int(db, "PRAGMA application_id") != kApplicationId) {
       problems.push_back("not an allscene session store (application_id)");
     } else if (version != current) {
-      problems.push_back(fmt::format("schema version {} (this allscene uses {}: {})", version,
-                                     current, version < current ? "it is migrated at start-up"
-                                                                : "written by a newer allscene"));
+      problems.push_back(fmt::format(
+          "schema version {} (this allscene uses {}: {})", version, current,
+          version < current ? "it is migrated at start-up" : "written by a newer allscene"));
     } else {
       Statement bodies(db, "SELECT id, body FROM messages UNION ALL SELECT id, body FROM retained");
       while (bodies.row()) {

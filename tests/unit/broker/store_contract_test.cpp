@@ -184,6 +184,76 @@ TEST_F(StoreContractTest, InboundQos2IsDurableBeforePubrecAndItsReleaseBeforePub
   EXPECT_EQ(acks[0].type, PacketType::pubcomp);
 }
 
+// With several loops each commits its own part of a routing; a crash
+// between the commits must not lose the message for one loop's sessions
+// while the packet id (in another loop's part) blocks the resend (§4.3.3).
+// So the message is stored with its packet id, and completed deliveries of
+// it leave "done" marks until the PUBREL.
+TEST_F(StoreContractTest, InboundQos2FromAPersistentSessionIsKeptUntilReleased) {
+  auto sub = persistent(1, "sub");
+  subscribe(*sub, "t", 2);
+  commit();
+  sub->take();
+  auto pub = persistent(0, "pub");
+  pub->write(mqtt::Publish{false, 2, false, "t", 9, "x", {}});
+  executor_.drain();
+  const auto saved = store_.ops<store_op::SaveInboundQos2>();
+  ASSERT_EQ(saved.size(), 1u);
+  ASSERT_NE(saved[0].message, nullptr);
+  EXPECT_TRUE(saved[0].message->recoverable);
+  commit();
+  commit();  // the delivery is durable: now it is sent
+  const auto pubs = only<mqtt::Publish>(sub->take());
+  ASSERT_EQ(pubs.size(), 1u);
+  sub->write(mqtt::PubAck{PacketType::pubrec, pubs[0].packet_id, ReasonCode::success, {}});
+  executor_.drain();
+  commit();
+  sub->write(mqtt::PubAck{PacketType::pubcomp, pubs[0].packet_id, ReasonCode::success, {}});
+  executor_.drain();
+  const auto deleted = store_.ops<store_op::DeleteDelivery>();
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_TRUE(deleted[0].leave_mark);
+}
+
+// Start-up routes an unreleased message again, to the matching sessions
+// that have had it neither as a delivery nor as a done mark.
+TEST_F(StoreContractTest, StartUpFinishesARoutingCutShortByACrash) {
+  Broker& b = durable_broker();
+  auto m = std::make_shared<Message>();
+  m->topic = "t";
+  m->payload = "x";
+  m->qos = 2;
+  m->id = 50;
+  m->origin_client_id = "pub";
+  m->recoverable = true;
+  auto stored = [&](const std::string& id, const std::string& filter) {
+    StoredSession s;
+    s.session.client_id = id;
+    s.session.expiry_interval = 3600;
+    s.subscriptions.push_back({id, filter, {2, false, false, 0}, 0});
+    return s;
+  };
+  StoredState state;
+  state.sessions.push_back(stored("pub", "other"));
+  state.sessions.back().inbound_qos2.push_back(9);
+  state.sessions.push_back(stored("queued", "t"));
+  state.sessions.back().deliveries.push_back({1, m, 2, false, {}, false});
+  state.sessions.push_back(stored("done", "t"));
+  state.sessions.back().done.push_back(50);
+  state.sessions.push_back(stored("lost", "t"));
+  state.sessions.push_back(stored("elsewhere", "u"));
+  state.unfinished_routes.push_back(m);
+  state.next_message_id = 51;
+  const auto summary = b.restore(std::move(state), Clock::now());
+  EXPECT_EQ(summary.unfinished_routes, 1u);
+  executor_.drain();
+  const auto saved = store_.ops<store_op::SaveDelivery>();
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].client_id, "lost");
+  EXPECT_EQ(saved[0].message->id, 50u);
+  EXPECT_EQ(saved[0].qos, 2);
+}
+
 TEST_F(StoreContractTest, OutboundPubrelWaitsUntilTheReleaseIsDurable) {
   auto sub = persistent(1, "sub");
   subscribe(*sub, "t", 2);

@@ -38,7 +38,6 @@ using broker::StoredState;
 using broker::StoreOp;
 using namespace std::chrono_literals;
 
-
 // ---- raw SQLite access, to look at what the store wrote ----------------------
 
 using testing::Db;
@@ -431,6 +430,73 @@ TEST_F(SqliteStoreTest, DeliverySavedAndDeletedInOneBatchLeavesNothing) {
   expect_same_message(*b->deliveries[0].message, *shared);
 }
 
+// A recoverable message (inbound QoS 2 routed by several loops) is kept
+// with its packet id; completed deliveries of it stay as "done" marks, even
+// within one commit, so start-up knows who has had it.
+TEST_F(SqliteStoreTest, RecoverableMessageKeepsDoneMarksUntilReleased) {
+  auto m = make_message(5, "t/q2", "x");
+  m->recoverable = true;
+  {
+    auto store = open_started();
+    ASSERT_EQ(
+        submit_and_wait(*store, {session("pub"), session("a"), session("b"), session("c"),
+                                 op::SaveInboundQos2{"pub", 7, m}, delivery("a", 1, m, 2),
+                                 delivery("b", 1, m, 2), op::DeleteDelivery{"b", 1, 5, true}}),
+        true);
+    ASSERT_EQ(submit_and_wait(*store, {op::DeleteDelivery{"a", 1, 5, true}}), true);
+  }
+  StoredState state = reload();
+  ASSERT_EQ(state.unfinished_routes.size(), 1u);
+  EXPECT_TRUE(state.unfinished_routes[0]->recoverable);
+  expect_same_message(*state.unfinished_routes[0], *m);
+  for (const char* id : {"a", "b"}) {
+    const auto* s = find_session(state, id);
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s->deliveries.empty()) << id;
+    EXPECT_EQ(s->done, (std::vector<std::uint64_t>{5})) << id;
+  }
+  EXPECT_TRUE(find_session(state, "c")->done.empty());
+  EXPECT_EQ(find_session(state, "pub")->inbound_qos2, (std::vector<std::uint16_t>{7}));
+
+  // The publisher's PUBREL: the marks and the body go.
+  {
+    auto store = open_started();
+    ASSERT_EQ(submit_and_wait(*store, {op::DeleteInboundQos2{"pub", 7}}), true);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM deliveries"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM messages"), 0);
+  state = reload();
+  EXPECT_TRUE(state.unfinished_routes.empty());
+}
+
+// A queued delivery of a recoverable message loads as a delivery marked
+// recoverable (its later completion leaves a mark); deleting the publisher's
+// session takes the marks of its unreleased messages along.
+TEST_F(SqliteStoreTest, RecoverableMessageGoesWithItsPublishersSession) {
+  auto m = make_message(6, "t/q2", "x");
+  m->recoverable = true;
+  {
+    auto store = open_started();
+    ASSERT_EQ(
+        submit_and_wait(*store, {session("pub"), session("a"), session("b"),
+                                 op::SaveInboundQos2{"pub", 1, m}, delivery("a", 1, m, 2),
+                                 delivery("b", 1, m, 2), op::DeleteDelivery{"b", 1, 6, true}}),
+        true);
+  }
+  StoredState state = reload();
+  const auto* a = find_session(state, "a");
+  ASSERT_EQ(seqs_of(*a), (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(a->deliveries[0].message->recoverable);
+  {
+    auto store = open_started();
+    ASSERT_EQ(submit_and_wait(*store, {op::DeleteSession{"pub"}}), true);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM deliveries WHERE done = 1"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM deliveries WHERE client_id = 'a'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM messages"), 1) << "a's delivery still uses the body";
+  EXPECT_TRUE(reload().unfinished_routes.empty());
+}
+
 TEST_F(SqliteStoreTest, DeleteSubscriptionAndInboundQos2RemoveOnlyTheirRow) {
   {
     auto store = open_started();
@@ -678,13 +744,14 @@ TEST_F(SqliteStoreTest, OlderSchemaIsBackedUpAndMigrated) {
         submit_and_wait(*store, {session("old"), delivery("old", 1, make_message(4, "t", "p"))}),
         true);
   }
-  ASSERT_EQ(count("PRAGMA user_version"), 1);
+  ASSERT_EQ(count("PRAGMA user_version"), 2);
 
-  const Migration two_steps[] = {schema_migrations()[0],
-                                 {2, "ALTER TABLE sessions ADD COLUMN note TEXT"}};
+  const Migration three_steps[] = {schema_migrations()[0],
+                                   schema_migrations()[1],
+                                   {3, "ALTER TABLE sessions ADD COLUMN note TEXT"}};
   StoreOptions o = options();
-  o.migrations = two_steps;
-  const fs::path backup = db_path_.string() + ".v1.bak";
+  o.migrations = three_steps;
+  const fs::path backup = db_path_.string() + ".v2.bak";
   {
     SqliteStore store(o);
     ASSERT_TRUE(fs::exists(backup));
@@ -694,14 +761,14 @@ TEST_F(SqliteStoreTest, OlderSchemaIsBackedUpAndMigrated) {
     EXPECT_EQ(state.sessions[0].session.client_id, "old");
     EXPECT_EQ(seqs_of(state.sessions[0]), (std::vector<std::uint64_t>{1}));
     store.start();
-    EXPECT_EQ(submit_and_wait(store, {session("new")}), true) << "the writer works on v2";
+    EXPECT_EQ(submit_and_wait(store, {session("new")}), true) << "the writer works on v3";
   }
-  EXPECT_EQ(count("PRAGMA user_version"), 2);
+  EXPECT_EQ(count("PRAGMA user_version"), 3);
   EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'note'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM sessions"), 2);
 
   Db old = open_raw(backup);
-  EXPECT_EQ(raw_int(old, "PRAGMA user_version"), 1);
+  EXPECT_EQ(raw_int(old, "PRAGMA user_version"), 2);
   EXPECT_EQ(raw_int(old, "SELECT count(*) FROM sessions WHERE client_id = 'old'"), 1);
   EXPECT_EQ(raw_int(old, "SELECT count(*) FROM deliveries"), 1);
   old.reset();
@@ -709,7 +776,33 @@ TEST_F(SqliteStoreTest, OlderSchemaIsBackedUpAndMigrated) {
 
   // Opening the migrated file again neither migrates nor backs up again.
   { SqliteStore store(o); }
-  EXPECT_FALSE(fs::exists(db_path_.string() + ".v2.bak"));
+  EXPECT_FALSE(fs::exists(db_path_.string() + ".v3.bak"));
+}
+
+// The real first migration: a version 1 file (before recoverable QoS 2
+// messages) keeps its sessions, deliveries and packet ids.
+TEST_F(SqliteStoreTest, VersionOneFileIsMigratedToTheCurrentSchema) {
+  {
+    Db raw = open_raw(db_path_);
+    raw_exec(raw, schema_migrations()[0].sql);
+    raw_exec(raw, "PRAGMA application_id = 1634495603; PRAGMA user_version = 1");
+    raw_exec(raw,
+             "INSERT INTO sessions VALUES('c', 60, NULL, NULL, 0, NULL);"
+             "INSERT INTO inbound_qos2 VALUES('c', 9)");
+  }
+  {
+    auto store = open_started();
+    ASSERT_EQ(submit_and_wait(*store, {delivery("c", 1, make_message(4, "t", "p"))}), true);
+  }
+  EXPECT_TRUE(fs::exists(db_path_.string() + ".v1.bak"));
+  EXPECT_EQ(count("PRAGMA user_version"), schema_migrations().back().to);
+  SqliteStore store(options());
+  LoadReport report;
+  const StoredState state = store.load(report);
+  ASSERT_EQ(state.sessions.size(), 1u);
+  EXPECT_EQ(seqs_of(state.sessions[0]), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(state.sessions[0].inbound_qos2, (std::vector<std::uint16_t>{9}));
+  EXPECT_TRUE(state.unfinished_routes.empty());
 }
 
 TEST_F(SqliteStoreTest, ForeignDatabaseIsRefused) {
