@@ -25,7 +25,9 @@ class SinkClient final : public broker::Transport {
  public:
   SinkClient(broker::Shard& shard, mqtt::Version v) : version_(v) {
     connection = std::make_unique<broker::Connection>(
-        shard, *this, broker::PeerInfo{"127.0.0.1:1", true, "bench"}, Clock::now());
+        shard, *this,
+        broker::PeerInfo{.address = "127.0.0.1:1", .loopback = true, .listener = "bench"},
+        Clock::now());
   }
   void send(std::span<const std::uint8_t> bytes) override { bytes_ += bytes.size(); }
   void send_publish(std::span<const std::uint8_t> header, const broker::MessagePtr& m) override {

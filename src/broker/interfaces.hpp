@@ -6,6 +6,7 @@
 // event loop that owns that connection.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -47,8 +48,17 @@ class Executor {
 // Who is connecting, as far as the network layer knows.
 struct PeerInfo {
   std::string address;  // "127.0.0.1:53422"
+  std::string ip;       // "127.0.0.1" (failure throttling counts per IP)
   bool loopback = false;
-  std::string listener;  // listener name from the config
+  std::string listener;         // listener name from the config
+  bool allow_anonymous = false;  // the listener lets clients in without credentials
+  bool tls = false;
+  // A TLS client certificate, if the client sent one: its SHA-256
+  // thumbprint (64 upper-case hex digits, over the DER encoding), its
+  // subject common name, and whether it chains to the listener's CA.
+  std::string cert_thumbprint;
+  std::string cert_common_name;
+  bool cert_verified = false;
 };
 
 struct AuthResult {
@@ -61,6 +71,9 @@ struct AuthResult {
 class AccessControl {
  public:
   virtual ~AccessControl() = default;
+  // How long the network layer waits before it reads a new connection
+  // from `peer` (slows down repeated failed sign-ins); zero: no wait.
+  virtual std::chrono::milliseconds connect_delay(const PeerInfo&) { return {}; }
   virtual AuthResult authenticate(const PeerInfo& peer, const mqtt::Connect& connect) = 0;
   virtual bool may_publish(std::string_view identity, std::string_view client_id,
                            std::string_view topic) = 0;

@@ -61,8 +61,12 @@ void Server::accept(Listener& listener) {
           boost::system::error_code ignored;
           socket.set_option(tcp::no_delay(true), ignored);
           const auto remote = socket.remote_endpoint(ignored);
-          broker::PeerInfo peer{fmt::format("{}:{}", remote.address().to_string(), remote.port()),
-                                remote.address().is_loopback(), listener.config.name};
+          broker::PeerInfo peer;
+          peer.ip = remote.address().to_string();
+          peer.address = fmt::format("{}:{}", peer.ip, remote.port());
+          peer.loopback = remote.address().is_loopback();
+          peer.listener = listener.config.name;
+          peer.allow_anonymous = peer.loopback;  // until listeners carry auth settings
           // Created and started on its own loop: the connection registers
           // with that loop's shard, which only that loop may touch.
           asio::post(loops_[i]->io,

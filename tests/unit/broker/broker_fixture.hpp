@@ -32,8 +32,12 @@ class TestExecutor {
 class FakeClient final : public Transport {
  public:
   FakeClient(Shard& shard, mqtt::Version version) : version_(version) {
-    connection = std::make_unique<Connection>(shard, *this, PeerInfo{"127.0.0.1:1", true, "t"},
-                                              Clock::now());
+    PeerInfo peer;
+    peer.address = "127.0.0.1:1";
+    peer.ip = "127.0.0.1";
+    peer.loopback = peer.allow_anonymous = true;
+    peer.listener = "t";
+    connection = std::make_unique<Connection>(shard, *this, std::move(peer), Clock::now());
   }
   void send(std::span<const std::uint8_t> bytes) override {
     received_.insert(received_.end(), bytes.begin(), bytes.end());
