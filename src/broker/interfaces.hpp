@@ -47,17 +47,17 @@ class Executor {
 
 // Who is connecting, as far as the network layer knows.
 struct PeerInfo {
-  std::string address;  // "127.0.0.1:53422"
-  std::string ip;       // "127.0.0.1" (failure throttling counts per IP)
+  std::string address{};  // "127.0.0.1:53422"
+  std::string ip{};       // "127.0.0.1" (failure throttling counts per IP)
   bool loopback = false;
-  std::string listener;         // listener name from the config
+  std::string listener{};        // listener name from the config
   bool allow_anonymous = false;  // the listener lets clients in without credentials
   bool tls = false;
   // A TLS client certificate, if the client sent one: its SHA-256
   // thumbprint (64 upper-case hex digits, over the DER encoding), its
   // subject common name, and whether it chains to the listener's CA.
-  std::string cert_thumbprint;
-  std::string cert_common_name;
+  std::string cert_thumbprint{};
+  std::string cert_common_name{};
   bool cert_verified = false;
 };
 
