@@ -72,7 +72,16 @@ ALTER TABLE inbound_qos2 ADD COLUMN message_id INTEGER;
 CREATE INDEX inbound_qos2_by_message ON inbound_qos2(message_id) WHERE message_id IS NOT NULL;
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}};
+// Version 3: documents (registry users and devices; see DocumentStore).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE documents(
+  collection TEXT NOT NULL,
+  key TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY(collection, key)) WITHOUT ROWID;
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
 
 std::int64_t wall_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -360,6 +369,9 @@ SqliteStore::SqliteStore(StoreOptions options) : options_(std::move(options)) {
     db_ = nullptr;
     throw StoreError(fmt::format("cannot open session store {}: {}", path.string(), msg));
   }
+  // The CLI may write documents (the registry) to this file while the hub
+  // runs: wait for its short transactions rather than fail a commit.
+  sqlite3_busy_timeout(db_, 5000);
   try {
     exec(db_, options_.durability == Durability::fsync ? "PRAGMA synchronous = FULL"
                                                        : "PRAGMA synchronous = NORMAL");

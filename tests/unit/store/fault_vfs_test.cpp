@@ -1,5 +1,4 @@
 #include "store/fault_vfs.hpp"
-#include "store_test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -18,13 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "store_test_util.hpp"
+
 namespace allscene::store {
 namespace {
 
 namespace fs = std::filesystem;
 using Fault = FaultVfs::Fault;
 using namespace std::chrono_literals;
-
 
 using testing::Db;
 using testing::TempDir;

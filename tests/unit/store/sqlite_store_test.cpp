@@ -744,14 +744,14 @@ TEST_F(SqliteStoreTest, OlderSchemaIsBackedUpAndMigrated) {
         submit_and_wait(*store, {session("old"), delivery("old", 1, make_message(4, "t", "p"))}),
         true);
   }
-  ASSERT_EQ(count("PRAGMA user_version"), 2);
+  const int current = schema_migrations().back().to;
+  ASSERT_EQ(count("PRAGMA user_version"), current);
 
-  const Migration three_steps[] = {schema_migrations()[0],
-                                   schema_migrations()[1],
-                                   {3, "ALTER TABLE sessions ADD COLUMN note TEXT"}};
+  std::vector<Migration> one_more(schema_migrations().begin(), schema_migrations().end());
+  one_more.push_back({current + 1, "ALTER TABLE sessions ADD COLUMN note TEXT"});
   StoreOptions o = options();
-  o.migrations = three_steps;
-  const fs::path backup = db_path_.string() + ".v2.bak";
+  o.migrations = one_more;
+  const fs::path backup = db_path_.string() + ".v" + std::to_string(current) + ".bak";
   {
     SqliteStore store(o);
     ASSERT_TRUE(fs::exists(backup));
@@ -761,14 +761,15 @@ TEST_F(SqliteStoreTest, OlderSchemaIsBackedUpAndMigrated) {
     EXPECT_EQ(state.sessions[0].session.client_id, "old");
     EXPECT_EQ(seqs_of(state.sessions[0]), (std::vector<std::uint64_t>{1}));
     store.start();
-    EXPECT_EQ(submit_and_wait(store, {session("new")}), true) << "the writer works on v3";
+    EXPECT_EQ(submit_and_wait(store, {session("new")}), true)
+        << "the writer works on the new version";
   }
-  EXPECT_EQ(count("PRAGMA user_version"), 3);
+  EXPECT_EQ(count("PRAGMA user_version"), current + 1);
   EXPECT_EQ(count("SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'note'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM sessions"), 2);
 
   Db old = open_raw(backup);
-  EXPECT_EQ(raw_int(old, "PRAGMA user_version"), 2);
+  EXPECT_EQ(raw_int(old, "PRAGMA user_version"), current);
   EXPECT_EQ(raw_int(old, "SELECT count(*) FROM sessions WHERE client_id = 'old'"), 1);
   EXPECT_EQ(raw_int(old, "SELECT count(*) FROM deliveries"), 1);
   old.reset();
@@ -776,7 +777,7 @@ TEST_F(SqliteStoreTest, OlderSchemaIsBackedUpAndMigrated) {
 
   // Opening the migrated file again neither migrates nor backs up again.
   { SqliteStore store(o); }
-  EXPECT_FALSE(fs::exists(db_path_.string() + ".v3.bak"));
+  EXPECT_FALSE(fs::exists(db_path_.string() + ".v" + std::to_string(current + 1) + ".bak"));
 }
 
 // The real first migration: a version 1 file (before recoverable QoS 2
