@@ -70,6 +70,17 @@ Broker::RestoreSummary Broker::restore(StoredState&& state, TimePoint now) {
   return summary;
 }
 
+void Broker::disconnect_identity(const std::string& identity, mqtt::ReasonCode reason) {
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    executor_.post(i, [shard = shards_[i].get(), identity, reason] {
+      if (const auto n = shard->kick_identity(identity, reason)) {
+        spdlog::info("disconnected {} connection(s) of {} ({})", n, identity,
+                     mqtt::reason_code_name(reason));
+      }
+    });
+  }
+}
+
 TopicHandler* Broker::handler_for(std::string_view topic) const {
   for (auto* h : handlers_) {
     if (topic.starts_with(h->prefix())) return h;

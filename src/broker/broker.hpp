@@ -110,6 +110,10 @@ class Broker {
   // low-water mark. Connections stop reading while it is set.
   bool memory_high() const { return memory_high_.load(std::memory_order_relaxed); }
 
+  // Disconnects every connection signed in as `identity` (a device that
+  // was disabled or removed), on every loop. Thread-safe.
+  void disconnect_identity(const std::string& identity, mqtt::ReasonCode reason);
+
   // Set once the hub is shutting down: connections torn down after this do
   // no session work (wills, detach), only unregister.
   void set_stopping() { stopping_.store(true, std::memory_order_relaxed); }

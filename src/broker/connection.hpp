@@ -41,6 +41,8 @@ class Connection {
   bool closed() const { return state_ == State::closed; }
   Transport& transport() { return transport_; }
   const std::string& client_id() const { return client_id_; }
+  // Who signed in (AccessControl::authenticate); empty: anonymous.
+  const std::string& identity() const { return identity_; }
 
  private:
   enum class State { awaiting_connect, connected, closed };

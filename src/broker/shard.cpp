@@ -587,6 +587,17 @@ void Shard::kick_all(ReasonCode reason) {
   for (auto* c : connections_snapshot()) c->kick(reason, Clock::now());
 }
 
+std::size_t Shard::kick_identity(const std::string& identity, ReasonCode reason) {
+  std::size_t n = 0;
+  for (auto* c : connections_snapshot()) {
+    if (c->identity() == identity) {
+      c->kick(reason, Clock::now());
+      ++n;
+    }
+  }
+  return n;
+}
+
 // ---- subscriptions -------------------------------------------------------------
 
 std::uint32_t Shard::group_owner(std::string_view name) const {

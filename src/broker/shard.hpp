@@ -140,6 +140,8 @@ class Shard final : public Outlet {
   void tick(TimePoint now);
   // Ends every connection on this loop with `reason` (e.g. shutdown).
   void kick_all(mqtt::ReasonCode reason);
+  // Ends this loop's connections signed in as `identity`; returns how many.
+  std::size_t kick_identity(const std::string& identity, mqtt::ReasonCode reason);
   // Holds `resume` until memory is below the low-water mark (checked on
   // tick); used by connections to stop reading under memory pressure.
   void park(std::function<void()> resume);

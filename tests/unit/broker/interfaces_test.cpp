@@ -64,6 +64,35 @@ TEST_F(AccessTest, DeniedPublishAndSubscribeGet87) {
   EXPECT_EQ(deny_.last_identity, "alice");
 }
 
+// A device that is disabled or removed loses its live connections: on every
+// loop, with DISCONNECT 0x98 (Administrative action) under v5; others stay.
+TEST_F(AccessTest, DisconnectIdentityEndsOnlyThatIdentitysConnections) {
+  auto a = connect_as("dev-a", mqtt::Version::v5);
+  auto b = std::make_unique<FakeClient>(broker_->shard(1), mqtt::Version::v5);
+  mqtt::Connect conn;
+  conn.client_id = "c-dev-a-2";
+  conn.username = "dev-a";
+  b->write(conn);
+  mqtt::Connect other;
+  other.client_id = "c-dev-b";
+  other.username = "dev-b";
+  auto c = std::make_unique<FakeClient>(broker_->shard(1), mqtt::Version::v5);
+  c->write(other);
+  executor_.drain();
+  a->take();
+  b->take();
+  c->take();
+  broker_->disconnect_identity("dev-a", ReasonCode::administrative_action);
+  executor_.drain();
+  for (auto* gone : {a.get(), b.get()}) {
+    const auto bye = only<mqtt::Disconnect>(gone->take());
+    ASSERT_EQ(bye.size(), 1u);
+    EXPECT_EQ(bye[0].reason_code, ReasonCode::administrative_action);
+    EXPECT_TRUE(gone->closed);
+  }
+  EXPECT_FALSE(c->closed);
+}
+
 // [v3.1.1 MQTT-3.3.5-2] an unauthorised PUBLISH is acknowledged normally.
 TEST_F(AccessTest, DeniedPublishUnder311IsAckedAndDiscarded) {
   auto watcher = connect_as("w", mqtt::Version::v311);
