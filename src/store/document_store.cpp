@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
-#include "store/sqlite_store.hpp"
 #include "store/sqlite_util.hpp"
 
 namespace allscene::store {
@@ -16,23 +15,20 @@ constexpr int kBusyTimeoutMs = 10000;
 
 }  // namespace
 
-DocumentStore::DocumentStore(const std::filesystem::path& path) : path_(path) {
-  {
-    StoreOptions o;
-    o.path = path;
-    SqliteStore create_or_migrate(o);
-  }
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+DocumentStore::DocumentStore(const StoreOptions& options) : path_(options.path) {
+  { SqliteStore create_or_migrate(options); }
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE,
+                      options.vfs.empty() ? nullptr : options.vfs.c_str()) != SQLITE_OK) {
     const std::string msg = sqlite3_errmsg(db_);
     sqlite3_close(db_);
-    throw StoreError(fmt::format("cannot open {}: {}", path.string(), msg));
+    throw StoreError(fmt::format("cannot open {}: {}", path_.string(), msg));
   }
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   try {
     exec(db_, "PRAGMA synchronous = FULL");
   } catch (const SqliteError& e) {
     sqlite3_close(db_);
-    throw StoreError(fmt::format("{}: {}", path.string(), e.what()));
+    throw StoreError(fmt::format("{}: {}", path_.string(), e.what()));
   }
 }
 

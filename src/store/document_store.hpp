@@ -15,15 +15,18 @@
 #include <string_view>
 #include <vector>
 
+#include "store/sqlite_store.hpp"
+
 struct sqlite3;
 
 namespace allscene::store {
 
 class DocumentStore {
  public:
-  // Opens the store file, creating or migrating it as the session store
-  // does; throws StoreError naming the file and what to do.
-  explicit DocumentStore(const std::filesystem::path& path);
+  // Opens the store file (options.path, through options.vfs: the same VFS
+  // as the session store in this process), creating or migrating it as the
+  // session store does; throws StoreError naming the file and what to do.
+  explicit DocumentStore(const StoreOptions& options);
   ~DocumentStore();
   DocumentStore(const DocumentStore&) = delete;
   DocumentStore& operator=(const DocumentStore&) = delete;

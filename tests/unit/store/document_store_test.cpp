@@ -18,12 +18,17 @@ namespace {
 
 class DocumentStoreTest : public ::testing::Test {
  protected:
+  StoreOptions options() const {
+    StoreOptions o;
+    o.path = path_;
+    return o;
+  }
   TempDir dir_{"allscene-documents"};
   std::filesystem::path path_ = dir_.file("allscene.db");
 };
 
 TEST_F(DocumentStoreTest, PutLoadRemoveByCollection) {
-  DocumentStore docs(path_);
+  DocumentStore docs(options());
   docs.put("devices", "b", R"({"id":"b"})");
   docs.put("devices", "a", R"({"id":"a"})");
   docs.put("users", "a", R"({"id":"user-a"})");
@@ -37,8 +42,8 @@ TEST_F(DocumentStoreTest, PutLoadRemoveByCollection) {
 }
 
 TEST_F(DocumentStoreTest, WritesAreDurableAndVisibleToAnotherConnection) {
-  DocumentStore writer(path_);
-  DocumentStore reader(path_);
+  DocumentStore writer(options());
+  DocumentStore reader(options());
   const auto before = reader.version();
   writer.put("users", "u1", "{}");
   const auto after_put = reader.version();
@@ -47,15 +52,13 @@ TEST_F(DocumentStoreTest, WritesAreDurableAndVisibleToAnotherConnection) {
   writer.remove("users", "u1");
   EXPECT_GT(reader.version(), after_put);
   writer.put("users", "u2", R"({"n":2})");
-  EXPECT_EQ(DocumentStore(path_).load("users"), (std::vector<std::string>{R"({"n":2})"}));
+  EXPECT_EQ(DocumentStore(options()).load("users"), (std::vector<std::string>{R"({"n":2})"}));
 }
 
 // The hub's writer commits all the time; a CLI writing the registry at the
 // same moment waits its turn instead of failing, and so does the hub.
 TEST_F(DocumentStoreTest, WritesBesideARunningSessionStore) {
-  StoreOptions o;
-  o.path = path_;
-  SqliteStore sessions(o);
+  SqliteStore sessions(options());
   broker::StoredState ignored_state;
   LoadReport ignored;
   ignored_state = sessions.load(ignored);
@@ -73,7 +76,7 @@ TEST_F(DocumentStoreTest, WritesBesideARunningSessionStore) {
       if (!f.get()) ++failed;
     }
   });
-  DocumentStore docs(path_);
+  DocumentStore docs(options());
   for (int i = 0; i < 50; ++i) docs.put("devices", std::to_string(i), "{}");
   stop = true;
   hub.join();
@@ -86,7 +89,7 @@ TEST_F(DocumentStoreTest, WritesBesideARunningSessionStore) {
 TEST_F(DocumentStoreTest, AFileThatIsNotAStoreIsRefusedWithItsName) {
   std::ofstream(path_) << "not a database, just text that is long enough to matter........";
   try {
-    DocumentStore docs(path_);
+    DocumentStore docs(options());
     FAIL() << "opened a file that is not a store";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find(path_.string()), std::string::npos) << e.what();
