@@ -27,13 +27,13 @@ namespace allscene::registry {
 // more than the defaults. A substituted value is always a literal level,
 // never a wildcard, whatever characters it holds.
 struct AccessRule {
-  std::string pattern;
+  std::string pattern{};
   bool publish = true;
   bool subscribe = true;
 };
 
 struct AuthConfig {
-  std::vector<AccessRule> rules;
+  std::vector<AccessRule> rules{};
   // Failures from one IP before connects from it are slowed down. Failures
   // count as one run while each comes within throttle_window of the one
   // before; the run ends throttle_window after its last failure.
@@ -42,7 +42,7 @@ struct AuthConfig {
   // The delay at throttle_after failures, doubling per further failure.
   std::chrono::milliseconds throttle_first{1000}, throttle_max{30000};
   std::size_t throttle_max_ips = 100'000;  // IPs remembered at most
-  std::string hub_host;  // non-empty: SAS tokens and Azure usernames must name this host
+  std::string hub_host{};  // non-empty: SAS tokens and Azure usernames must name this host
 };
 
 // True when every topic that `filter` can match is matched by `pattern`

@@ -1,6 +1,7 @@
 #include "registry/model.hpp"
 
 #include <array>
+#include <type_traits>
 #include <utility>
 
 namespace allscene::registry {
@@ -35,11 +36,18 @@ template <typename T>
 T field(const nlohmann::json& json, const char* name, std::string_view kind, T fallback) {
   const auto it = json.find(name);
   if (it == json.end() || it->is_null()) return fallback;
+  const auto wrong_type = [&] {
+    return RegistryError(std::string(kind) + " " + document_name(json) + ": field \"" + name +
+                         "\" has the wrong type; fix or remove the document");
+  };
+  // nlohmann converts between number kinds; a time must be an integer.
+  if constexpr (std::is_same_v<T, std::int64_t>) {
+    if (!it->is_number_integer()) throw wrong_type();
+  }
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw RegistryError(std::string(kind) + " " + document_name(json) + ": field \"" + name +
-                        "\" has the wrong type; fix or remove the document");
+    throw wrong_type();
   }
 }
 
