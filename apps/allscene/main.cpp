@@ -1,10 +1,10 @@
 // allscene: one binary, one subcommand per tool.
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "bench_command.hpp"
 #include "hub/hub.hpp"
+#include "registry_commands.hpp"
 
 namespace {
 
@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   bool check_data = false;
   add_hub_command(app, config, config_file, listen, check_data);
   allscene::app::BenchCommand bench(app);
+  allscene::app::RegistryCommands registry(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
       return allscene::hub::run(std::move(config));
     }
     if (bench.chosen()) return bench.run();
+    if (registry.chosen()) return registry.run();
   } catch (const std::exception& e) {
     std::cerr << "allscene: " << e.what() << "\n";
     return 1;

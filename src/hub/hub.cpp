@@ -1,20 +1,25 @@
 #include "hub/hub.hpp"
 
 #include <fcntl.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include "broker/broker.hpp"
+#include "hub/registry_storage.hpp"
 #include "net/server.hpp"
+#include "registry/access.hpp"
+#include "registry/registry.hpp"
+#include "store/document_store.hpp"
 #include "store/sqlite_store.hpp"
 #ifdef ALLSCENE_TEST_HOOKS
 #include "store/fault_vfs.hpp"
@@ -73,6 +78,59 @@ store::StoreOptions store_options(const HubConfig& config) {
   return o;
 }
 
+// Applies registry changes made by another process (the CLI) within a
+// second: reloads when the documents' version moves, and disconnects the
+// devices that were disabled or removed.
+class RegistryWatcher {
+ public:
+  RegistryWatcher(store::DocumentStore& documents, registry::Registry& registry,
+                  broker::Broker& broker)
+      : documents_(documents),
+        registry_(registry),
+        broker_(broker),
+        seen_(documents.version()),
+        thread_([this] { run(); }) {}
+  ~RegistryWatcher() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  RegistryWatcher(const RegistryWatcher&) = delete;
+  RegistryWatcher& operator=(const RegistryWatcher&) = delete;
+
+ private:
+  static constexpr auto kInterval = std::chrono::milliseconds(500);
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, kInterval, [this] { return stopping_; })) {
+      try {
+        const auto version = documents_.version();
+        if (version == seen_) continue;
+        seen_ = version;
+        for (const auto& id : registry_.reload()) {
+          spdlog::info("device {} was disabled or removed: disconnecting it", id);
+          broker_.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
+        }
+      } catch (const std::exception& e) {
+        spdlog::warn("registry: cannot apply changes from the store: {}", e.what());
+      }
+    }
+  }
+
+  store::DocumentStore& documents_;
+  registry::Registry& registry_;
+  broker::Broker& broker_;
+  std::int64_t seen_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 // Opens the store and rebuilds the broker's state from it.
 std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Broker& broker) {
   const auto started = std::chrono::steady_clock::now();
@@ -90,18 +148,20 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
       store->path().string(), config.durability, r.sessions, r.subscriptions, r.deliveries,
       r.retained, ms);
   if (r.unfinished_routes) {
-    spdlog::info("{} QoS 2 messages await their publishers' release; their routing is finished "
-                 "for any session a crash kept them from",
-                 r.unfinished_routes);
+    spdlog::info(
+        "{} QoS 2 messages await their publishers' release; their routing is finished "
+        "for any session a crash kept them from",
+        r.unfinished_routes);
   }
   if (report.expired_sessions || report.expired_messages) {
     spdlog::info("removed what expired while the hub was down: {} sessions, {} queued messages",
                  report.expired_sessions, report.expired_messages);
   }
   if (report.unreadable) {
-    spdlog::warn("{} stored records could not be read and were skipped; run `allscene hub "
-                 "--check-data` to inspect the store",
-                 report.unreadable);
+    spdlog::warn(
+        "{} stored records could not be read and were skipped; run `allscene hub "
+        "--check-data` to inspect the store",
+        report.unreadable);
   }
   return store;
 }
@@ -126,8 +186,8 @@ int check_data(const HubConfig& config) {
 void setup_logging(const std::string& level, const std::string& format) {
   const auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off") {
-    throw std::invalid_argument(fmt::format(
-        "unknown log level '{}': use trace, debug, info, warn, error or off", level));
+    throw std::invalid_argument(
+        fmt::format("unknown log level '{}': use trace, debug, info, warn, error or off", level));
   }
   auto logger = std::make_shared<spdlog::logger>("allscene",
                                                  std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -143,13 +203,24 @@ void setup_logging(const std::string& level, const std::string& format) {
 int run(HubConfig config) {
   validate(config);
   DataDirLock lock(config.data_dir);
-  const unsigned loops = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
-  broker::AllowAll anonymous;
+  const unsigned loops =
+      config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  // The registry lives in the store file even with durability none:
+  // devices and their credentials are never memory-only.
+  store::DocumentStore documents(store_options(config));
+  DocumentRegistryStorage registry_storage(documents);
+  registry::Registry registry(registry_storage);
+  registry.load();
+  registry::Authenticator access(registry, registry::AuthConfig{});
+  {
+    const auto snap = registry.snapshot();
+    spdlog::info("registry: {} users, {} devices", snap->users.size(), snap->devices.size());
+  }
   // The server (and every connection its loops still hold) must go before
   // the broker they point into: it lives in an optional reset below.
   std::optional<net::Server> server_holder(std::in_place, loops);
   net::Server& server = *server_holder;
-  broker::Broker broker(config.limits, server, anonymous, ALLSCENE_VERSION);
+  broker::Broker broker(config.limits, server, access, ALLSCENE_VERSION);
   std::unique_ptr<store::SqliteStore> store;
   if (config.durability != "none") store = recover(config, broker);
 #ifdef ALLSCENE_TEST_HOOKS
@@ -170,9 +241,11 @@ int run(HubConfig config) {
     server.stop();
   });
   std::thread signal_thread([&] { signal_io.run(); });
+  std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, broker);
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
+  watcher.reset();  // it posts to the loops, which are about to go
   signal_io.stop();
   signal_thread.join();
   if (store) store->stop();  // commits what the loops handed it
@@ -180,7 +253,8 @@ int run(HubConfig config) {
   const auto t = broker.totals();
   spdlog::info("hub stopped: {} connections served, {} messages in, {} out", t.connections_total,
                t.messages_received, t.messages_sent);
-  if (t.dropped()) spdlog::info("{} messages were dropped (see $SYS/broker/messages/dropped/#)", t.dropped());
+  if (t.dropped())
+    spdlog::info("{} messages were dropped (see $SYS/broker/messages/dropped/#)", t.dropped());
   return 0;
 }
 

@@ -361,14 +361,17 @@ class PahoClient:
 
     # --- operations
     def connect(self, clean=True, keepalive=60, properties=None, will=None,
-                session_expiry=None, timeout=5.0, expect_rc=0):
+                session_expiry=None, timeout=5.0, expect_rc=0, username=None, password=None,
+                bind_address=""):
         """Connects and waits for CONNACK.  Returns (flags, rc, properties).
 
         v5: clean -> Clean Start; session_expiry -> Session Expiry Interval.
         v3.1.1: clean -> Clean Session.  will = dict(topic, payload, qos,
-        retain, properties)."""
+        retain, properties).  bind_address: the source IP (127.x.y.z)."""
         self.close()
         self.client = self._make(clean if self.version == mp.V311 else None)
+        if username is not None:
+            self.client.username_pw_set(username, password)
         if will:
             self.client.will_set(will["topic"], will.get("payload", b""), will.get("qos", 0),
                                  will.get("retain", False), will.get("properties"))
@@ -378,7 +381,8 @@ class PahoClient:
                 properties = properties or Properties(PacketTypes.CONNECT)
                 properties.SessionExpiryInterval = session_expiry
             kwargs = dict(clean_start=clean, properties=properties)
-        self.client.connect(HOST, self.hub.port, keepalive=keepalive, **kwargs)
+        self.client.connect(HOST, self.hub.port, keepalive=keepalive, bind_address=bind_address,
+                            **kwargs)
         self.client.loop_start()
         try:
             flags, rc, props = self._connack.get(timeout=timeout)

@@ -418,9 +418,11 @@ class Closed(Exception):
 class RawClient:
     """A blocking MQTT client over a plain socket, driven packet by packet."""
 
-    def __init__(self, port, version=V5, host="127.0.0.1", timeout=5.0):
+    def __init__(self, port, version=V5, host="127.0.0.1", timeout=5.0, source=None):
+        """source: the local IP to connect from (another 127.x.y.z)."""
         self.version = version
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.closed = False

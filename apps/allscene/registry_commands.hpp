@@ -1,0 +1,48 @@
+// `allscene user ...` and `allscene device ...`: the registry from the
+// command line. They work on the data directory, with the hub running or
+// not: the store file takes concurrent writers, and a running hub applies
+// changes within a second (disabling or removing a device disconnects it).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace allscene::app {
+
+class RegistryCommands {
+ public:
+  // Registers `user` and `device` with their subcommands on `app`.
+  explicit RegistryCommands(CLI::App& app);
+  bool chosen() const { return user_->parsed() || device_->parsed(); }
+  // Runs the chosen subcommand; returns the process exit code (0 done,
+  // 1 refused: the message says why).
+  int run();
+
+ private:
+  void add_user_commands();
+  void add_device_commands();
+  int run_user();
+  int run_device();
+
+  CLI::App* user_ = nullptr;
+  CLI::App* device_ = nullptr;
+  std::string data_dir_ = "./allscene-data";
+  bool json_ = false;
+  std::string id_;
+  std::string name_;
+  // device add
+  std::string owner_;
+  std::string device_class_ = "iot";
+  std::vector<std::string> tags_;
+  std::string auth_ = "sas";
+  std::string password_;
+  std::vector<std::string> thumbprints_;
+  bool ca_signed_ = false;
+  std::string hub_host_ = "localhost";
+  // device token
+  unsigned ttl_ = 3600;
+};
+
+}  // namespace allscene::app

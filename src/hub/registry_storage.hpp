@@ -1,0 +1,27 @@
+// The registry's storage on the store's documents (wiring: neither layer
+// knows the other).
+#pragma once
+
+#include "registry/registry.hpp"
+#include "store/document_store.hpp"
+
+namespace allscene::hub {
+
+class DocumentRegistryStorage final : public registry::RegistryStorage {
+ public:
+  explicit DocumentRegistryStorage(store::DocumentStore& documents) : documents_(documents) {}
+  std::vector<std::string> load(std::string_view collection) override {
+    return documents_.load(collection);
+  }
+  void put(std::string_view collection, std::string_view key, const std::string& body) override {
+    documents_.put(collection, key, body);
+  }
+  void remove(std::string_view collection, std::string_view key) override {
+    documents_.remove(collection, key);
+  }
+
+ private:
+  store::DocumentStore& documents_;
+};
+
+}  // namespace allscene::hub
