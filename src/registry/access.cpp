@@ -218,7 +218,6 @@ bool filter_covered_by(std::string_view filter, std::string_view pattern) {
 
 Authenticator::Authenticator(const Registry& registry, AuthConfig config, WallClock now)
     : registry_(registry), config_(std::move(config)), now_(std::move(now)) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   rules_ = default_rules();
   for (const auto& rule : config_.rules) rules_.push_back(compile(rule));
 }

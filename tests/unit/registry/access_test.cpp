@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "alloc_counter.hpp"
 #include "azure/azure.hpp"
 #include "fake_storage.hpp"
@@ -595,6 +598,29 @@ TEST_F(AclTest, InvalidRulesRefusedAtStartUp) {
        {"a/#/b", "{nope}/x", "a/{user", "a/user}", "$share/g/x", "a+b", "", "a/b#"}) {
     EXPECT_THROW(make({.rules = {{.pattern = pattern}}}), std::invalid_argument) << pattern;
   }
+}
+
+TEST_F(AclTest, ReadersOnSeveralThreadsFollowMutations) {
+  auto auth = make();
+  std::atomic<bool> stop{false};
+  std::atomic<int> checks{0};
+  auto reader = [&] {
+    while (!stop.load()) {
+      // bobs is never touched: always allowed; phone flips.
+      EXPECT_TRUE(auth.may_publish("bobs", "bobs", "users/bob/x"));
+      (void)auth.may_subscribe("phone", "phone", "devices/phone/#");
+      checks.fetch_add(1);
+    }
+    // After the last mutation every thread sees the final state.
+    EXPECT_FALSE(auth.may_publish("phone", "phone", "devices/phone/x"));
+  };
+  std::thread a(reader), b(reader);
+  for (int i = 0; i < 200; ++i) registry_.set_enabled("phone", i % 2 == 0);
+  while (checks.load() < 100) std::this_thread::yield();
+  stop = true;
+  a.join();
+  b.join();
+  EXPECT_FALSE(registry_.snapshot()->device("phone")->enabled);
 }
 
 TEST_F(AclTest, AllowedPathDoesNotAllocate) {
