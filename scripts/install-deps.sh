@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
   libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  mosquitto mosquitto-clients python3 python3-paho-mqtt
+  mosquitto mosquitto-clients python3 python3-paho-mqtt openssl coreutils
 )
 
 missing=()

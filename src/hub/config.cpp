@@ -1,11 +1,16 @@
 #include "hub/config.hpp"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <filesystem>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
-#include <boost/asio/ip/address.hpp>
-#include <fmt/format.h>
-#include <toml++/toml.h>
+#include "net/tls.hpp"
 
 namespace allscene::hub {
 namespace {
@@ -15,8 +20,7 @@ void read_uint(const toml::table& table, std::string_view key, T& out, const std
   const auto* node = table.get(key);
   if (!node) return;
   const auto value = node->value<std::int64_t>();
-  if (!value || *value < 0 ||
-      static_cast<std::uint64_t>(*value) > std::numeric_limits<T>::max()) {
+  if (!value || *value < 0 || static_cast<std::uint64_t>(*value) > std::numeric_limits<T>::max()) {
     throw std::runtime_error(fmt::format("{}: '{}' must be an integer from 0 to {}", where, key,
                                          std::numeric_limits<T>::max()));
   }
@@ -30,6 +34,119 @@ void read_string(const toml::table& table, std::string_view key, std::string& ou
   const auto value = node->value<std::string>();
   if (!value) throw std::runtime_error(fmt::format("{}: '{}' must be a string", where, key));
   out = *value;
+}
+
+void read_bool(const toml::table& table, std::string_view key, bool& out,
+               const std::string& where) {
+  const auto* node = table.get(key);
+  if (!node) return;
+  const auto value = node->value<bool>();
+  if (!value) throw std::runtime_error(fmt::format("{}: '{}' must be true or false", where, key));
+  out = *value;
+}
+
+bool is_loopback(const std::string& address) {
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(address, ec);
+  return !ec && a.is_loopback();
+}
+
+constexpr std::string_view kListenerKeys[] = {"name",         "bind",     "transport",
+                                              "cert_file",    "key_file", "ca_file",
+                                              "client_certs", "ws_path",  "allow_anonymous"};
+
+net::ListenerConfig read_listener(const toml::table& t, const std::string& path) {
+  std::string where = path + " [[listener]]";
+  for (const auto& [key, value] : t) {
+    if (std::find(std::begin(kListenerKeys), std::end(kListenerKeys), key.str()) ==
+        std::end(kListenerKeys)) {
+      throw std::runtime_error(fmt::format(
+          "{}: unknown key '{}'; a listener takes name, bind, transport, cert_file, key_file, "
+          "ca_file, client_certs, ws_path and allow_anonymous (docs/configuration.md)",
+          where, key.str()));
+    }
+  }
+  std::string bind;
+  read_string(t, "bind", bind, where);
+  if (bind.empty())
+    throw std::runtime_error(path + ": every [[listener]] needs bind = \"HOST:PORT\"");
+  auto l = parse_listen(bind);
+  read_string(t, "transport", l.transport, where);
+  l.name = l.transport == "tcp" ? "mqtt" : "mqtt-" + l.transport;
+  read_string(t, "name", l.name, where);
+  where = fmt::format("{} [[listener]] {}", path, l.name);
+  read_string(t, "cert_file", l.cert_file, where);
+  read_string(t, "key_file", l.key_file, where);
+  read_string(t, "ca_file", l.ca_file, where);
+  read_string(t, "client_certs", l.client_certs, where);
+  read_string(t, "ws_path", l.ws_path, where);
+  read_bool(t, "allow_anonymous", l.allow_anonymous, where);
+  return l;
+}
+
+// Checks one listener's TLS and WebSocket keys; loads its certificate and
+// key so a bad file stops start-up.
+void validate_listener(const net::ListenerConfig& l) {
+  const auto fail = [&l](const std::string& what) {
+    throw std::invalid_argument(
+        fmt::format("listener {} ({}:{}): {}", l.name, l.address, l.port, what));
+  };
+  if (l.transport != "tcp" && l.transport != "tls" && l.transport != "ws" && l.transport != "wss") {
+    fail(fmt::format("transport '{}' must be tcp, tls, ws or wss", l.transport));
+  }
+  if (l.client_certs != "none" && l.client_certs != "optional" && l.client_certs != "required") {
+    fail(fmt::format("client_certs '{}' must be none, optional or required", l.client_certs));
+  }
+  if (!l.uses_tls()) {
+    for (const auto* key : {&l.cert_file, &l.key_file, &l.ca_file}) {
+      if (!key->empty()) {
+        fail(fmt::format("{} is set but transport is {}: use transport = \"{}\" for TLS",
+                         key == &l.cert_file  ? "cert_file"
+                         : key == &l.key_file ? "key_file"
+                                              : "ca_file",
+                         l.transport, l.transport == "ws" ? "wss" : "tls"));
+      }
+    }
+    if (l.client_certs != "none") {
+      fail(fmt::format("client_certs needs TLS, but transport is {}", l.transport));
+    }
+  } else {
+    const auto check_file = [&fail](std::string_view key, const std::string& file) {
+      if (file.empty()) {
+        fail(
+            fmt::format("{} is required for TLS: a PEM file; make a development one with the "
+                        "openssl commands in docs/security.md (Listeners and TLS)",
+                        key));
+      }
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(file, ec)) {
+        fail(
+            fmt::format("{} {} does not exist: make one with the openssl commands in "
+                        "docs/security.md (Listeners and TLS), or fix the path",
+                        key, file));
+      }
+    };
+    check_file("cert_file", l.cert_file);
+    check_file("key_file", l.key_file);
+    if (!l.ca_file.empty()) check_file("ca_file", l.ca_file);
+    if (!l.ca_file.empty() && l.client_certs == "none") {
+      fail(
+          "ca_file is set but client_certs is none: set client_certs = \"optional\" or "
+          "\"required\", or remove ca_file");
+    }
+    try {
+      net::make_tls_context(l);
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(e.what());
+    }
+  }
+  if (l.uses_websocket() && (l.ws_path.empty() || l.ws_path.front() != '/' ||
+                             l.ws_path.find_first_of("? \t") != std::string::npos)) {
+    fail(fmt::format("ws_path '{}' must be a path starting with '/', e.g. \"/mqtt\"", l.ws_path));
+  }
+  if (l.allow_anonymous && !is_loopback(l.address)) {
+    fail("allow_anonymous = true is only possible on loopback addresses");
+  }
 }
 
 }  // namespace
@@ -68,7 +185,12 @@ net::ListenerConfig parse_listen(const std::string& text) {
     throw std::invalid_argument(
         fmt::format("listen address '{}': '{}' is not an IP address", text, host));
   }
-  return {"mqtt", host, static_cast<std::uint16_t>(port)};
+  net::ListenerConfig l;
+  l.name = "mqtt";
+  l.address = host;
+  l.port = static_cast<std::uint16_t>(port);
+  l.allow_anonymous = is_loopback(host);
+  return l;
 }
 
 void load_config_file(const std::string& path, HubConfig& config) {
@@ -77,8 +199,8 @@ void load_config_file(const std::string& path, HubConfig& config) {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    throw std::runtime_error(fmt::format("{}:{}:{}: {}", path, where.line, where.column,
-                                         e.description()));
+    throw std::runtime_error(
+        fmt::format("{}:{}:{}: {}", path, where.line, where.column, e.description()));
   }
   read_string(root, "data_dir", config.data_dir, path);
   read_uint(root, "threads", config.threads, path);
@@ -96,12 +218,7 @@ void load_config_file(const std::string& path, HubConfig& config) {
     for (const auto& node : *listeners) {
       const auto* t = node.as_table();
       if (!t) throw std::runtime_error(path + ": [[listener]] entries must be tables");
-      std::string bind;
-      read_string(*t, "bind", bind, path + " [[listener]]");
-      if (bind.empty()) throw std::runtime_error(path + ": every [[listener]] needs bind = \"HOST:PORT\"");
-      auto l = parse_listen(bind);
-      read_string(*t, "name", l.name, path + " [[listener]]");
-      config.listeners.push_back(l);
+      config.listeners.push_back(read_listener(*t, path));
     }
   }
   if (const auto* limits = root["limits"].as_table()) {
@@ -128,16 +245,17 @@ void load_config_file(const std::string& path, HubConfig& config) {
 }
 
 void validate(HubConfig& config) {
-  if (config.listeners.empty()) config.listeners.push_back({"mqtt", "127.0.0.1", 1883});
+  if (config.listeners.empty()) config.listeners.push_back(parse_listen("127.0.0.1:1883"));
   for (const auto& l : config.listeners) {
     // Until device authentication exists, only loopback listeners (where
     // anonymous access is allowed) can be opened.
     if (!boost::asio::ip::make_address(l.address).is_loopback()) {
-      throw std::invalid_argument(fmt::format(
-          "listener {}:{} is not on loopback; listeners off loopback need device "
-          "authentication, which this version does not have yet: bind to 127.0.0.1",
-          l.address, l.port));
+      throw std::invalid_argument(
+          fmt::format("listener {}:{} is not on loopback; listeners off loopback need device "
+                      "authentication, which this version does not have yet: bind to 127.0.0.1",
+                      l.address, l.port));
     }
+    validate_listener(l);
   }
   auto& lim = config.limits;
   if (lim.max_packet_size < 64) {
@@ -151,13 +269,13 @@ void validate(HubConfig& config) {
   if (lim.max_topic_length == 0 || lim.max_topic_levels == 0) {
     throw std::invalid_argument("max_topic_length and max_topic_levels must be at least 1");
   }
-  if (config.durability != "fsync" && config.durability != "batch" &&
-      config.durability != "none") {
-    throw std::invalid_argument(fmt::format(
-        "durability '{}' must be 'fsync', 'batch' or 'none' (see docs/durability.md)",
-        config.durability));
+  if (config.durability != "fsync" && config.durability != "batch" && config.durability != "none") {
+    throw std::invalid_argument(
+        fmt::format("durability '{}' must be 'fsync', 'batch' or 'none' (see docs/durability.md)",
+                    config.durability));
   }
-  if (config.sync_interval_ms == 0) throw std::invalid_argument("sync_interval_ms must be at least 1");
+  if (config.sync_interval_ms == 0)
+    throw std::invalid_argument("sync_interval_ms must be at least 1");
   if (config.log_format != "text" && config.log_format != "json") {
     throw std::invalid_argument("log format must be 'text' or 'json'");
   }

@@ -1,9 +1,11 @@
 #include "net/server.hpp"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "net/tcp_connection.hpp"
+#include <boost/asio/post.hpp>
+
+#include "net/stream_connection.hpp"
+#include "net/streams.hpp"
 
 namespace allscene::net {
 
@@ -17,9 +19,25 @@ constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
 
 struct Server::Listener {
   ListenerConfig config;
+  std::shared_ptr<const ListenerContext> context;
   tcp::acceptor acceptor;
   Listener(ListenerConfig c, asio::io_context& io) : config(std::move(c)), acceptor(io) {}
 };
+
+namespace {
+TransportKind transport_kind(const ListenerConfig& c) {
+  if (c.transport == "tcp") return TransportKind::tcp;
+  if (c.transport == "tls") return TransportKind::tls;
+  if (c.transport == "ws") return TransportKind::ws;
+  if (c.transport == "wss") return TransportKind::wss;
+  throw std::invalid_argument(
+      fmt::format("listener {}: transport '{}' must be tcp, tls, ws or wss", c.name, c.transport));
+}
+
+// WebSocket messages may hold several packets, so one may exceed the
+// largest packet by a little: a 64 KiB margin.
+constexpr std::uint64_t kWsMessageMargin = 64 * 1024;
+}  // namespace
 
 Server::Server(std::size_t loops) {
   if (loops == 0) loops = 1;
@@ -38,6 +56,16 @@ void Server::post(std::size_t shard, std::function<void()> task) {
 
 std::uint16_t Server::listen(const ListenerConfig& config) {
   auto listener = std::make_unique<Listener>(config, loops_[0]->io);
+  auto context = std::make_shared<ListenerContext>();
+  context->name = config.name;
+  context->kind = transport_kind(config);
+  if (config.uses_tls()) {
+    context->tls = make_tls_context(config);  // a bad file stops start-up here
+    context->ca_configured = !config.ca_file.empty();
+  }
+  context->ws_path = config.ws_path;
+  context->ws_message_max = std::uint64_t{broker_->limits().max_packet_size} + kWsMessageMargin;
+  listener->context = std::move(context);
   const tcp::endpoint endpoint(asio::ip::make_address(config.address), config.port);
   auto& a = listener->acceptor;
   a.open(endpoint.protocol());
@@ -45,7 +73,13 @@ std::uint16_t Server::listen(const ListenerConfig& config) {
   a.bind(endpoint);
   a.listen(asio::socket_base::max_listen_connections);
   const auto port = a.local_endpoint().port();
-  spdlog::info("listening for MQTT on {}:{} ({})", config.address, port, config.name);
+  if (config.uses_websocket()) {
+    spdlog::info("listening for MQTT over {} on {}:{}{} ({})", config.transport, config.address,
+                 port, config.ws_path, config.name);
+  } else {
+    spdlog::info("listening for MQTT over {} on {}:{} ({})", config.transport, config.address, port,
+                 config.name);
+  }
   accept(*listener);
   listeners_.push_back(std::move(listener));
   return port;
@@ -66,20 +100,48 @@ void Server::accept(Listener& listener) {
           peer.address = fmt::format("{}:{}", peer.ip, remote.port());
           peer.loopback = remote.address().is_loopback();
           peer.listener = listener.config.name;
-          peer.allow_anonymous = peer.loopback;  // until listeners carry auth settings
+          // Anonymous access is only ever granted to clients on loopback.
+          peer.allow_anonymous = listener.config.allow_anonymous && peer.loopback;
+          peer.tls = listener.config.uses_tls();
           // Created and started on its own loop: the connection registers
           // with that loop's shard, which only that loop may touch.
-          asio::post(loops_[i]->io,
-                     [this, i, socket = std::move(socket), peer = std::move(peer)]() mutable {
-                       std::make_shared<TcpConnection>(std::move(socket), broker_->shard(i),
-                                                       std::move(peer))
-                           ->start();
-                     });
+          asio::post(loops_[i]->io, [this, &listener, i, socket = std::move(socket),
+                                     peer = std::move(peer)]() mutable {
+            start_connection(listener, i, std::move(socket), std::move(peer));
+          });
         } else {
           spdlog::warn("accept failed on {}: {}", listener.config.name, ec.message());
         }
         accept(listener);
       });
+}
+
+void Server::start_connection(Listener& listener, std::size_t loop, tcp::socket socket,
+                              broker::PeerInfo peer) {
+  auto& shard = broker_->shard(loop);
+  const auto& context = listener.context;
+  switch (context->kind) {
+    case TransportKind::tcp:
+      std::make_shared<StreamConnection<TcpStream>>(shard, std::move(peer), std::move(socket),
+                                                    context)
+          ->start();
+      return;
+    case TransportKind::tls:
+      std::make_shared<StreamConnection<TlsStream>>(shard, std::move(peer), std::move(socket),
+                                                    context)
+          ->start();
+      return;
+    case TransportKind::ws:
+      std::make_shared<StreamConnection<WsTcpStream>>(shard, std::move(peer), std::move(socket),
+                                                      context)
+          ->start();
+      return;
+    case TransportKind::wss:
+      std::make_shared<StreamConnection<WssStream>>(shard, std::move(peer), std::move(socket),
+                                                    context)
+          ->start();
+      return;
+  }
 }
 
 void Server::schedule_tick(std::size_t i) {
@@ -113,9 +175,8 @@ void Server::stop() {
       l->acceptor.close(ignored);
     }
     for (std::size_t i = 0; i < loops_.size(); ++i) {
-      asio::post(loops_[i]->io, [this, i] {
-        broker_->shard(i).kick_all(mqtt::ReasonCode::server_shutting_down);
-      });
+      asio::post(loops_[i]->io,
+                 [this, i] { broker_->shard(i).kick_all(mqtt::ReasonCode::server_shutting_down); });
     }
     // Give the DISCONNECTs a moment to reach the wire, then end every loop.
     auto timer = std::make_shared<asio::steady_timer>(loops_[0]->io, kShutdownGrace);

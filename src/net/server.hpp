@@ -2,25 +2,38 @@
 // run by one thread; a connection stays on the loop that accepted it.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "broker/broker.hpp"
 #include "broker/interfaces.hpp"
 
 namespace allscene::net {
 
+// One listener (docs/configuration.md, [[listener]]). hub::validate()
+// fills the defaults that depend on other keys.
 struct ListenerConfig {
-  std::string name;       // for logs
-  std::string address;    // "127.0.0.1"
-  std::uint16_t port = 0; // 0: any free port
+  std::string name;                   // for logs
+  std::string address;                // "127.0.0.1"
+  std::uint16_t port = 0;             // 0: any free port
+  std::string transport = "tcp";      // tcp | tls | ws | wss
+  std::string cert_file;              // PEM certificate chain (tls, wss)
+  std::string key_file;               // PEM private key, unencrypted (tls, wss)
+  std::string ca_file;                // PEM CA bundle that client certificates are verified against
+  std::string client_certs = "none";  // none | optional | required
+  std::string ws_path = "/mqtt";      // ws, wss: the only path that upgrades
+  // Clients without credentials may connect (only ever from loopback);
+  // hub::validate() defaults it to "the address is loopback".
+  bool allow_anonymous = true;
+
+  bool uses_tls() const { return transport == "tls" || transport == "wss"; }
+  bool uses_websocket() const { return transport == "ws" || transport == "wss"; }
 };
 
 class Server final : public broker::Executor {
@@ -36,7 +49,8 @@ class Server final : public broker::Executor {
 
   // Must be called once, before listen() and run().
   void set_broker(broker::Broker& broker) { broker_ = &broker; }
-  // Binds a listener; throws std::system_error when the address is taken.
+  // Binds a listener; throws std::system_error when the address is taken
+  // and std::runtime_error when its certificate or key cannot be loaded.
   // Returns the bound port.
   std::uint16_t listen(const ListenerConfig& config);
   // Runs every loop on its own thread until stop(); blocks.
@@ -53,6 +67,8 @@ class Server final : public broker::Executor {
   struct Listener;
 
   void accept(Listener& listener);
+  void start_connection(Listener& listener, std::size_t loop, boost::asio::ip::tcp::socket socket,
+                        broker::PeerInfo peer);
   void schedule_tick(std::size_t i);
 
   broker::Broker* broker_ = nullptr;

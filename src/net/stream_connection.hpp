@@ -1,0 +1,107 @@
+// One accepted connection over any of the streams in streams.hpp: reads
+// bytes into the broker's Connection and writes what it sends, batching
+// everything queued during one handler into one write (scatter-gather
+// where the stream allows). Streams with a handshake (TLS, WebSocket) run
+// it first, bounded by kHandshakeTimeout; the broker sees the connection
+// only once it is done.
+//
+// Threading: every call happens on the loop that accepted the connection.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/connection.hpp"
+#include "broker/interfaces.hpp"
+
+namespace allscene::net {
+
+struct ListenerContext;
+
+inline constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+
+template <typename Stream>
+class StreamConnection final : public broker::Transport,
+                               public std::enable_shared_from_this<StreamConnection<Stream>> {
+ public:
+  StreamConnection(broker::Shard& shard, broker::PeerInfo peer, boost::asio::ip::tcp::socket socket,
+                   std::shared_ptr<const ListenerContext> listener);
+  ~StreamConnection() override;
+  StreamConnection(const StreamConnection&) = delete;
+  StreamConnection& operator=(const StreamConnection&) = delete;
+
+  void start();
+
+  // broker::Transport
+  void send(std::span<const std::uint8_t> bytes) override;
+  void send_publish(std::span<const std::uint8_t> header,
+                    const broker::MessagePtr& message) override;
+  void close() override;
+  std::size_t buffered_bytes() const override { return buffered_; }
+
+ private:
+  // A run of bytes in the output buffer, or a shared payload.
+  struct Segment {
+    std::size_t offset = 0;
+    std::size_t size = 0;
+    broker::MessagePtr payload;
+  };
+  struct Output {
+    std::vector<std::uint8_t> bytes;
+    std::vector<Segment> segments;
+    bool empty() const { return segments.empty(); }
+    void clear() {
+      bytes.clear();
+      segments.clear();
+    }
+    void append(std::span<const std::uint8_t> data);
+  };
+  void account(std::size_t added);
+
+  void on_handshake(const boost::system::error_code& ec, std::string_view why);
+  void read();
+  void on_readable();                                                                 // kReadiness
+  void on_read(const boost::system::error_code& ec, std::size_t n, std::size_t had);  // otherwise
+  void schedule_write();
+  void write();
+  const std::vector<std::uint8_t>& flatten();
+  void shutdown(bool protocol_error = false);
+  void close_socket();
+  void arm_deadline(std::chrono::steady_clock::duration after);
+
+  broker::Shard& shard_;
+  Stream stream_;
+  std::optional<broker::Connection> connection_;
+  // Who is connecting, until the handshake is done and connection_ takes it.
+  broker::PeerInfo peer_;
+  std::string who_;  // "listener address" for logs (streams with a handshake)
+  // Bytes of a packet not yet complete. Over TCP idle connections hold no
+  // read buffer: data is read into one buffer per event loop (see
+  // on_readable); other streams read into this one.
+  std::vector<std::uint8_t> partial_;
+  Output pending_;
+  Output writing_;
+  std::vector<std::uint8_t> flat_;  // streams without gather writes
+  // Handshake and close deadlines (streams with a handshake).
+  std::optional<boost::asio::steady_timer> deadline_;
+  bool write_scheduled_ = false;
+  bool write_active_ = false;
+  bool closing_ = false;
+  bool shut_ = false;
+  bool timed_out_ = false;
+  std::size_t buffered_ = 0;  // pending_ + writing_, payloads included
+};
+
+class TcpStream;
+class TlsStream;
+template <typename Next>
+class WsStream;
+
+}  // namespace allscene::net
