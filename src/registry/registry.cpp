@@ -108,7 +108,8 @@ std::int64_t Registry::now_ms() const {
 }
 
 std::shared_ptr<const Snapshot> Registry::snapshot() const {
-  return current_.load(std::memory_order_acquire);
+  std::lock_guard lock(current_mutex_);
+  return current_;
 }
 
 std::shared_ptr<Snapshot> Registry::copy_current() const {
@@ -116,7 +117,12 @@ std::shared_ptr<Snapshot> Registry::copy_current() const {
 }
 
 void Registry::publish(std::shared_ptr<const Snapshot> next) {
-  current_.store(std::move(next), std::memory_order_release);
+  {
+    std::lock_guard lock(current_mutex_);
+    current_.swap(next);
+  }
+  // After the pointer: a reader that sees the new generation gets the new
+  // snapshot (or a newer one). The old one is released outside the lock.
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 

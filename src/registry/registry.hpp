@@ -129,7 +129,11 @@ class Registry {
   RegistryOptions options_;
   const std::uint64_t uid_;
   std::mutex mutation_mutex_;  // serialises mutations (held across storage writes)
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  // Held only to copy or swap the pointer. (libstdc++ 12's
+  // std::atomic<std::shared_ptr> works, but ThreadSanitizer cannot see its
+  // internal lock bit and reports races.)
+  mutable std::mutex current_mutex_;
+  std::shared_ptr<const Snapshot> current_;  // guarded by current_mutex_
   std::atomic<std::uint64_t> generation_{0};
 };
 
