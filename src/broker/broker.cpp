@@ -70,6 +70,13 @@ Broker::RestoreSummary Broker::restore(StoredState&& state, TimePoint now) {
   return summary;
 }
 
+bool Broker::admit_connect(const std::string& listener, const std::string& client_id,
+                           const Quota& quota, TimePoint now) {
+  if (!quota.listener_connections_per_second && !quota.device_connections_per_second) return true;
+  std::lock_guard lock(connect_rate_mutex_);
+  return connect_rate_.admit(listener, client_id, quota, now);
+}
+
 void Broker::disconnect_identity(const std::string& identity, mqtt::ReasonCode reason) {
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     executor_.post(i, [shard = shards_[i].get(), identity, reason] {
@@ -164,6 +171,7 @@ BrokerTotals Broker::totals() const {
     t.queued_bytes += st.queued_bytes.get();
     t.outbound_bytes += st.outbound_bytes.get();
     t.paused_reads += st.paused_reads.get();
+    t.quota_refused += st.quota_refused.get();
     t.crossing_bytes += st.crossing_out.get() - st.crossing_in.get();  // wraps back when summed
   }
   t.retained = retained_.size();

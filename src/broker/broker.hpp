@@ -42,6 +42,7 @@ struct BrokerTotals {
   std::uint64_t queued_bytes = 0;
   std::uint64_t outbound_bytes = 0;
   std::uint64_t paused_reads = 0;
+  std::uint64_t quota_refused = 0;
   std::uint64_t crossing_bytes = 0;  // routed between shards, not yet processed
   std::uint64_t dropped() const {
     return dropped_queue_full + dropped_expired + dropped_too_large + dropped_qos0_offline +
@@ -110,6 +111,11 @@ class Broker {
   // low-water mark. Connections stop reading while it is set.
   bool memory_high() const { return memory_high_.load(std::memory_order_relaxed); }
 
+  // Whether a CONNECT of `client_id` on `listener` is within the quota's
+  // connection rates (CONNACK 0x9F if not). Thread-safe.
+  bool admit_connect(const std::string& listener, const std::string& client_id, const Quota& quota,
+                     TimePoint now);
+
   // Disconnects every connection signed in as `identity` (a device that
   // was disabled or removed), on every loop. Thread-safe.
   void disconnect_identity(const std::string& identity, mqtt::ReasonCode reason);
@@ -144,6 +150,9 @@ class Broker {
   TimePoint last_drop_log_{};
   void log_drops(TimePoint now);
   std::uint64_t id_salt_;
+
+  std::mutex connect_rate_mutex_;
+  ConnectRate connect_rate_;  // guarded by connect_rate_mutex_
 
   std::mutex directory_mutex_;
   std::unordered_map<std::string, std::uint32_t> directory_;  // guarded by directory_mutex_

@@ -1,5 +1,7 @@
 #include "broker/connection.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "broker/broker.hpp"
@@ -139,6 +141,12 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   if (c.properties.authentication_method) {
     return refuse_connect(ReasonCode::bad_authentication_method, version_);
   }
+  if (!broker.admit_connect(peer_.listener, c.client_id, quota(), now)) {
+    shard_.stats().quota_refused.add();
+    spdlog::info("{} ({}): connection rate exceeded, refused with 0x9F", c.client_id,
+                 peer_.address);
+    return refuse_connect(ReasonCode::connection_rate_exceeded, version_);
+  }
   const AuthResult auth = broker.access().authenticate(peer_, c);
   if (mqtt::is_error(auth.reason)) return refuse_connect(auth.reason, version_);
   identity_ = auth.identity;
@@ -199,6 +207,34 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
                   [req = std::move(req), now](Shard& s) mutable { s.attach(std::move(req), now); });
 }
 
+const Quota& Connection::quota() const {
+  return peer_.quota ? *peer_.quota : shard_.broker().limits().quota;
+}
+
+ReasonCode Connection::check_quota(const mqtt::Publish& p, TimePoint now) {
+  const Quota& q = quota();
+  if (!q.limits_publishing()) return ReasonCode::success;
+  if (!rate_) rate_ = std::make_unique<PublishRate>();
+  ReasonCode rc = ReasonCode::success;
+  if (q.max_payload && p.payload.size() > q.max_payload) {
+    rc = ReasonCode::packet_too_large;
+  } else if (q.messages_per_second && !rate_->messages.take(1, q.messages_per_second, now)) {
+    rc = ReasonCode::message_rate_too_high;
+  } else if (q.bytes_per_second &&
+             !rate_->bytes.take(static_cast<double>(p.payload.size()), q.bytes_per_second, now)) {
+    rc = ReasonCode::quota_exceeded;
+  }
+  if (rc != ReasonCode::success) {
+    shard_.stats().quota_refused.add();
+    if (!rate_->logged) {  // once per connection: a flood must not flood the log
+      rate_->logged = true;
+      spdlog::info("{} ({}): publish refused by quota ({}); further refusals are only counted",
+                   client_id_, peer_.address, mqtt::reason_code_name(rc));
+    }
+  }
+  return rc;
+}
+
 bool Connection::valid_topic_name(std::string_view topic) const {
   const Limits& limits = shard_.broker().limits();
   return mqtt::valid_topic_name(topic) && topic.size() <= limits.max_topic_length &&
@@ -237,6 +273,14 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
     }
   }
   const PacketType ack_type = p.qos == 2 ? PacketType::pubrec : PacketType::puback;
+  if (const ReasonCode rc = check_quota(p, now); rc != ReasonCode::success) {
+    // 0x95 and 0x96 exist only in DISCONNECT (§3.14.2.1); PUBACK and
+    // PUBREC can say 0x97 (§3.4.2.1).
+    if (rc != ReasonCode::quota_exceeded) return fail(rc, now);
+    if (p.qos == 0) return;  // nothing to answer: dropped, counted
+    if (version_ == Version::v5) return ack_publish(ack_type, p.packet_id, rc);
+    return fail(rc, now);  // 3.1.1 has no code for it
+  }
   if (props.payload_format_indicator == 1 && !mqtt::valid_utf8(p.payload)) {
     if (p.qos > 0) ack_publish(ack_type, p.packet_id, ReasonCode::payload_format_invalid);
     return;

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "broker/interfaces.hpp"
+#include "broker/quota.hpp"
 #include "broker/session.hpp"
 #include "mqtt/packets.hpp"
 
@@ -63,6 +65,16 @@ class Connection {
   void ack_publish(mqtt::PacketType type, std::uint16_t packet_id, mqtt::ReasonCode reason);
   ConnRef ref() const;
   bool valid_topic_name(std::string_view topic) const;
+  const Quota& quota() const;
+  // Success, or why this PUBLISH exceeds the connection's quota (counted,
+  // the first one logged).
+  mqtt::ReasonCode check_quota(const mqtt::Publish& publish, TimePoint now);
+
+  struct PublishRate {
+    TokenBucket messages;
+    TokenBucket bytes;
+    bool logged = false;
+  };
 
   Shard& shard_;
   Transport& transport_;
@@ -78,6 +90,7 @@ class Connection {
   TimePoint last_activity_;
   std::unordered_map<std::uint16_t, std::string> in_aliases_;
   std::unordered_set<std::uint16_t> inbound_qos2_;  // for Receive Maximum (§3.3.4)
+  std::unique_ptr<PublishRate> rate_;               // only once a publishing quota applies
 };
 
 }  // namespace allscene::broker

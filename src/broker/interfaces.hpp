@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "broker/message.hpp"
+#include "broker/quota.hpp"
 #include "mqtt/packets.hpp"
 
 namespace allscene::broker {
@@ -59,6 +60,7 @@ struct PeerInfo {
   std::string cert_thumbprint{};
   std::string cert_common_name{};
   bool cert_verified = false;
+  std::optional<Quota> quota;  // the listener's own; none: Limits::quota
 };
 
 struct AuthResult {

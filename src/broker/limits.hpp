@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "broker/quota.hpp"
+
 namespace allscene::broker {
 
 struct Limits {
@@ -23,6 +25,7 @@ struct Limits {
   std::uint64_t memory_high_water = 512ull * 1024 * 1024;  // stop reading sockets above
   std::uint64_t memory_low_water = 384ull * 1024 * 1024;   // resume reading below
   std::uint32_t sys_interval = 10;                         // seconds between $SYS updates; 0: none
+  Quota quota;  // every listener's, unless it sets its own (PeerInfo::quota)
 };
 
 }  // namespace allscene::broker

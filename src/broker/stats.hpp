@@ -37,6 +37,7 @@ struct ShardStats {
   Counter queued_bytes;           // gauge: QoS 1/2 bytes in session queues
   Counter outbound_bytes;         // gauge: bytes in connection write buffers
   Counter paused_reads;           // connections not read because memory is high
+  Counter quota_refused;          // connects and publishes refused by a quota
   // Message bytes routed to other shards / received from them; the sums'
   // difference is what sits in loop queues between shards.
   Counter crossing_out;

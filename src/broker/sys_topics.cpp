@@ -60,6 +60,7 @@ void SysTopics::tick(Broker& broker, Shard& shard, TimePoint now) {
       {"protocol_errors", t.protocol_errors},
       {"memory/buffered_bytes", t.queued_bytes + t.outbound_bytes + t.crossing_bytes},
       {"memory/paused_reads", t.paused_reads},
+      {"clients/quota_refused", t.quota_refused},
   };
   for (const auto& [name, value] : counters) publish(shard, b + name, std::to_string(value), now);
   struct Named {
