@@ -60,7 +60,7 @@ struct PeerInfo {
   std::string cert_thumbprint{};
   std::string cert_common_name{};
   bool cert_verified = false;
-  std::optional<Quota> quota;  // the listener's own; none: Limits::quota
+  std::optional<Quota> quota{};  // the listener's own; none: Limits::quota
 };
 
 struct AuthResult {
