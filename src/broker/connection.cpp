@@ -24,7 +24,8 @@ constexpr auto kConnectTimeout = std::chrono::seconds(10);
 Connection::Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePoint now)
     : shard_(shard),
       transport_(transport),
-      peer_(std::move(peer)),
+      peer_(std::make_unique<PeerInfo>(std::move(peer))),
+      quota_(peer_->quota ? *peer_->quota : shard.broker().limits().quota),
       id_(shard.new_connection_id()),
       last_activity_(now) {
   shard_.add_connection(id_, this);
@@ -141,13 +142,13 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   if (c.properties.authentication_method) {
     return refuse_connect(ReasonCode::bad_authentication_method, version_);
   }
-  if (!broker.admit_connect(peer_.listener, c.client_id, quota(), now)) {
+  if (!broker.admit_connect(peer_->listener, c.client_id, quota_, now)) {
     shard_.stats().quota_refused.add();
     spdlog::info("{} ({}): connection rate exceeded, refused with 0x9F", c.client_id,
-                 peer_.address);
+                 peer_->address);
     return refuse_connect(ReasonCode::connection_rate_exceeded, version_);
   }
-  const AuthResult auth = broker.access().authenticate(peer_, c);
+  const AuthResult auth = broker.access().authenticate(*peer_, c);
   if (mqtt::is_error(auth.reason)) return refuse_connect(auth.reason, version_);
   identity_ = auth.identity;
 
@@ -200,6 +201,7 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
 
   client_id_ = c.client_id;
   state_ = State::connected;
+  peer_.reset();
   home_ = broker.home_of(client_id_, shard_.index());
   AttachRequest req{ref(),           client_id_, c.clean_start, expiry,
                     std::move(will), client,     std::move(ack)};
@@ -207,12 +209,8 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
                   [req = std::move(req), now](Shard& s) mutable { s.attach(std::move(req), now); });
 }
 
-const Quota& Connection::quota() const {
-  return peer_.quota ? *peer_.quota : shard_.broker().limits().quota;
-}
-
 ReasonCode Connection::check_quota(const mqtt::Publish& p, TimePoint now) {
-  const Quota& q = quota();
+  const Quota& q = quota_;
   if (!q.limits_publishing()) return ReasonCode::success;
   if (!rate_) rate_ = std::make_unique<PublishRate>();
   ReasonCode rc = ReasonCode::success;
@@ -228,8 +226,8 @@ ReasonCode Connection::check_quota(const mqtt::Publish& p, TimePoint now) {
     shard_.stats().quota_refused.add();
     if (!rate_->logged) {  // once per connection: a flood must not flood the log
       rate_->logged = true;
-      spdlog::info("{} ({}): publish refused by quota ({}); further refusals are only counted",
-                   client_id_, peer_.address, mqtt::reason_code_name(rc));
+      spdlog::info("{}: publish refused by quota ({}); further refusals are only counted",
+                   client_id_, mqtt::reason_code_name(rc));
     }
   }
   return rc;

@@ -65,7 +65,6 @@ class Connection {
   void ack_publish(mqtt::PacketType type, std::uint16_t packet_id, mqtt::ReasonCode reason);
   ConnRef ref() const;
   bool valid_topic_name(std::string_view topic) const;
-  const Quota& quota() const;
   // Success, or why this PUBLISH exceeds the connection's quota (counted,
   // the first one logged).
   mqtt::ReasonCode check_quota(const mqtt::Publish& publish, TimePoint now);
@@ -78,7 +77,10 @@ class Connection {
 
   Shard& shard_;
   Transport& transport_;
-  PeerInfo peer_;
+  // Who connected: needed to sign in, then freed (idle connections are
+  // kept small).
+  std::unique_ptr<PeerInfo> peer_;
+  Quota quota_;
   std::uint64_t id_;
   State state_ = State::awaiting_connect;
   mqtt::Version version_ = mqtt::Version::v5;
