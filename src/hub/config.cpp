@@ -51,21 +51,82 @@ bool is_loopback(const std::string& address) {
   return !ec && a.is_loopback();
 }
 
-constexpr std::string_view kListenerKeys[] = {"name",         "bind",     "transport",
-                                              "cert_file",    "key_file", "ca_file",
-                                              "client_certs", "ws_path",  "allow_anonymous"};
+constexpr std::string_view kListenerKeys[] = {
+    "name",    "bind",         "transport", "cert_file",       "key_file",
+    "ca_file", "client_certs", "ws_path",   "allow_anonymous", "quota"};
 
-net::ListenerConfig read_listener(const toml::table& t, const std::string& path) {
-  std::string where = path + " [[listener]]";
-  for (const auto& [key, value] : t) {
-    if (std::find(std::begin(kListenerKeys), std::end(kListenerKeys), key.str()) ==
-        std::end(kListenerKeys)) {
-      throw std::runtime_error(fmt::format(
-          "{}: unknown key '{}'; a listener takes name, bind, transport, cert_file, key_file, "
-          "ca_file, client_certs, ws_path and allow_anonymous (docs/configuration.md)",
-          where, key.str()));
+// Keys of `table` must be among `known` (a typo must not pass silently).
+template <std::size_t N>
+void check_keys(const toml::table& table, const std::string_view (&known)[N],
+                const std::string& where) {
+  for (const auto& [key, value] : table) {
+    if (std::find(std::begin(known), std::end(known), key.str()) == std::end(known)) {
+      std::string list;
+      for (const auto k : known) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
+      throw std::runtime_error(
+          fmt::format("{}: unknown key '{}'; it takes {} "
+                      "(docs/configuration.md)",
+                      where, key.str(), list));
     }
   }
+}
+
+constexpr std::string_view kQuotaKeys[] = {"listener_connections_per_second",
+                                           "device_connections_per_second", "messages_per_second",
+                                           "bytes_per_second", "max_payload"};
+
+// Fills `quota` from a [quota] table; absent keys keep their value.
+void read_quota(const toml::table& t, broker::Quota& quota, const std::string& where) {
+  check_keys(t, kQuotaKeys, where);
+  read_uint(t, "listener_connections_per_second", quota.listener_connections_per_second, where);
+  read_uint(t, "device_connections_per_second", quota.device_connections_per_second, where);
+  read_uint(t, "messages_per_second", quota.messages_per_second, where);
+  read_uint(t, "bytes_per_second", quota.bytes_per_second, where);
+  read_uint(t, "max_payload", quota.max_payload, where);
+}
+
+constexpr std::string_view kAuthKeys[] = {"hub_host",          "throttle_after",
+                                          "throttle_window_s", "throttle_first_ms",
+                                          "throttle_max_ms",   "rule"};
+constexpr std::string_view kRuleKeys[] = {"pattern", "publish", "subscribe"};
+
+void read_auth(const toml::table& t, registry::AuthConfig& auth, const std::string& where) {
+  check_keys(t, kAuthKeys, where);
+  read_string(t, "hub_host", auth.hub_host, where);
+  read_uint(t, "throttle_after", auth.throttle_after, where);
+  auto seconds = static_cast<std::uint32_t>(auth.throttle_window.count());
+  read_uint(t, "throttle_window_s", seconds, where);
+  auth.throttle_window = std::chrono::seconds(seconds);
+  auto first = static_cast<std::uint32_t>(auth.throttle_first.count());
+  auto max = static_cast<std::uint32_t>(auth.throttle_max.count());
+  read_uint(t, "throttle_first_ms", first, where);
+  read_uint(t, "throttle_max_ms", max, where);
+  auth.throttle_first = std::chrono::milliseconds(first);
+  auth.throttle_max = std::chrono::milliseconds(max);
+  if (const auto* node = t.get("rule")) {
+    const auto* rules = node->as_array();
+    if (!rules) throw std::runtime_error(where + ": rules are [[auth.rule]] tables");
+    for (const auto& r : *rules) {
+      const auto* rt = r.as_table();
+      if (!rt) throw std::runtime_error(where + ": rules are [[auth.rule]] tables");
+      const std::string rule_where = where + " [[auth.rule]]";
+      check_keys(*rt, kRuleKeys, rule_where);
+      registry::AccessRule rule;
+      read_string(*rt, "pattern", rule.pattern, rule_where);
+      if (rule.pattern.empty()) {
+        throw std::runtime_error(rule_where + ": every rule needs pattern = \"TOPIC FILTER\"");
+      }
+      read_bool(*rt, "publish", rule.publish, rule_where);
+      read_bool(*rt, "subscribe", rule.subscribe, rule_where);
+      auth.rules.push_back(std::move(rule));
+    }
+  }
+}
+
+net::ListenerConfig read_listener(const toml::table& t, const std::string& path,
+                                  const broker::Quota& hub_quota) {
+  std::string where = path + " [[listener]]";
+  check_keys(t, kListenerKeys, where);
   std::string bind;
   read_string(t, "bind", bind, where);
   if (bind.empty())
@@ -81,6 +142,12 @@ net::ListenerConfig read_listener(const toml::table& t, const std::string& path)
   read_string(t, "client_certs", l.client_certs, where);
   read_string(t, "ws_path", l.ws_path, where);
   read_bool(t, "allow_anonymous", l.allow_anonymous, where);
+  if (const auto* node = t.get("quota")) {
+    const auto* q = node->as_table();
+    if (!q) throw std::runtime_error(where + ": quota must be a table ([listener.quota])");
+    l.quota = hub_quota;
+    read_quota(*q, *l.quota, where + " quota");
+  }
   return l;
 }
 
@@ -213,12 +280,17 @@ void load_config_file(const std::string& path, HubConfig& config) {
     read_string(*log, "level", config.log_level, path + " [log]");
     read_string(*log, "format", config.log_format, path + " [log]");
   }
+  // Before the listeners: a listener's own quota starts from the hub's.
+  if (const auto* quota = root["quota"].as_table()) {
+    read_quota(*quota, config.limits.quota, path + " [quota]");
+  }
+  if (const auto* auth = root["auth"].as_table()) read_auth(*auth, config.auth, path + " [auth]");
   if (const auto* listeners = root["listener"].as_array()) {
     config.listeners.clear();
     for (const auto& node : *listeners) {
       const auto* t = node.as_table();
       if (!t) throw std::runtime_error(path + ": [[listener]] entries must be tables");
-      config.listeners.push_back(read_listener(*t, path));
+      config.listeners.push_back(read_listener(*t, path, config.limits.quota));
     }
   }
   if (const auto* limits = root["limits"].as_table()) {
@@ -246,17 +318,9 @@ void load_config_file(const std::string& path, HubConfig& config) {
 
 void validate(HubConfig& config) {
   if (config.listeners.empty()) config.listeners.push_back(parse_listen("127.0.0.1:1883"));
-  for (const auto& l : config.listeners) {
-    // Until device authentication exists, only loopback listeners (where
-    // anonymous access is allowed) can be opened.
-    if (!boost::asio::ip::make_address(l.address).is_loopback()) {
-      throw std::invalid_argument(
-          fmt::format("listener {}:{} is not on loopback; listeners off loopback need device "
-                      "authentication, which this version does not have yet: bind to 127.0.0.1",
-                      l.address, l.port));
-    }
-    validate_listener(l);
-  }
+  // Off loopback every client signs in (validate_listener refuses
+  // allow_anonymous there).
+  for (const auto& l : config.listeners) validate_listener(l);
   auto& lim = config.limits;
   if (lim.max_packet_size < 64) {
     throw std::invalid_argument("max_packet_size must be at least 64 bytes");

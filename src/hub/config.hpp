@@ -7,6 +7,7 @@
 
 #include "broker/limits.hpp"
 #include "net/server.hpp"
+#include "registry/access.hpp"
 
 namespace allscene::hub {
 
@@ -19,7 +20,8 @@ struct HubConfig {
   // Session store (docs/durability.md): fsync | batch | none.
   std::string durability = "fsync";
   unsigned sync_interval_ms = 100;  // batch: longest time before an fsync
-  broker::Limits limits;
+  broker::Limits limits;            // limits.quota: every listener's unless it has its own
+  registry::AuthConfig auth;        // [auth]: access rules, sign-in throttling, hub host
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their

@@ -211,7 +211,7 @@ int run(HubConfig config) {
   DocumentRegistryStorage registry_storage(documents);
   registry::Registry registry(registry_storage);
   registry.load();
-  registry::Authenticator access(registry, registry::AuthConfig{});
+  registry::Authenticator access(registry, config.auth);
   {
     const auto snap = registry.snapshot();
     spdlog::info("registry: {} users, {} devices", snap->users.size(), snap->devices.size());

@@ -103,12 +103,24 @@ void Server::accept(Listener& listener) {
           // Anonymous access is only ever granted to clients on loopback.
           peer.allow_anonymous = listener.config.allow_anonymous && peer.loopback;
           peer.tls = listener.config.uses_tls();
+          peer.quota = listener.config.quota;
+          // An address with repeated failed sign-ins waits before it is read.
+          const auto delay = broker_->access().connect_delay(peer);
           // Created and started on its own loop: the connection registers
           // with that loop's shard, which only that loop may touch.
-          asio::post(loops_[i]->io, [this, &listener, i, socket = std::move(socket),
-                                     peer = std::move(peer)]() mutable {
+          auto start = [this, &listener, i, socket = std::move(socket),
+                        peer = std::move(peer)]() mutable {
             start_connection(listener, i, std::move(socket), std::move(peer));
-          });
+          };
+          if (delay.count() > 0) {
+            auto timer = std::make_shared<asio::steady_timer>(loops_[i]->io, delay);
+            timer->async_wait(
+                [timer, start = std::move(start)](const boost::system::error_code& ec) mutable {
+                  if (!ec) start();
+                });
+          } else {
+            asio::post(loops_[i]->io, std::move(start));
+          }
         } else {
           spdlog::warn("accept failed on {}: {}", listener.config.name, ec.message());
         }

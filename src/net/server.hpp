@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +32,7 @@ struct ListenerConfig {
   // Clients without credentials may connect (only ever from loopback);
   // hub::validate() defaults it to "the address is loopback".
   bool allow_anonymous = true;
+  std::optional<broker::Quota> quota;  // none: the hub-wide quota
 
   bool uses_tls() const { return transport == "tls" || transport == "wss"; }
   bool uses_websocket() const { return transport == "ws" || transport == "wss"; }

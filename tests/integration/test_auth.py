@@ -238,6 +238,125 @@ class AuthTest(harness.HubTestCase):
         self.assertLess(time.monotonic() - started, 0.9)
 
 
+class ConfiguredListenerTest(unittest.TestCase):
+    """A hub whose listener lets no one in anonymously, with quotas and an
+    access rule from the config file (docs/configuration.md)."""
+
+    CONFIG = """
+[[listener]]
+name = "devices"
+bind = "127.0.0.1:@TCP@"
+allow_anonymous = false
+
+[listener.quota]
+max_payload = 1000
+
+[quota]
+messages_per_second = 20
+device_connections_per_second = 5
+
+[[auth.rule]]
+pattern = "public/{device}/#"
+subscribe = false
+
+[[auth.rule]]
+pattern = "public/#"
+publish = false
+"""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_tls_ws import ConfigHub
+        cls.hub = ConfigHub(cls.CONFIG)
+        d = cls.hub.data_dir
+        cli(d, "user", "add", "fay")
+        cls.keys = {}
+        for device in ("sensor-f", "display-f", "burst-f"):
+            out = json.loads(cli(d, "device", "add", device, "--owner", "fay", "--json").stdout)
+            cls.keys[device] = out["credentials"]["primary_key"]
+        cls.hub.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hub.cleanup()
+
+    def raw(self, client_id, version=mp.V5, **kw):
+        c = mp.RawClient(self.hub.port, version)
+        self.addCleanup(c.close)
+        if client_id in self.keys:
+            kw.setdefault("username", azure_username(client_id))
+            kw.setdefault("password", sas_token(client_id, self.keys[client_id],
+                                                int(time.time()) + 600).encode())
+        c.connack = c.connect(client_id, version=version, **kw)
+        return c
+
+    def test_anonymous_clients_are_refused_with_0x87(self):
+        self.assertEqual(self.raw("anon").connack.reason, 0x87)
+        self.assertEqual(self.raw("anon", mp.V311).connack.reason, 5)
+        self.assertEqual(self.raw("sensor-f").connack.reason, 0)
+
+    def test_rules_grant_more_than_the_defaults(self):
+        display = self.raw("display-f")
+        self.assertEqual(display.subscribe([("public/#", 1)]).reasons, [1])
+        sensor = self.raw("sensor-f")
+        self.assertEqual(sensor.publish("public/sensor-f/temp", b"21", qos=1).reason, 0)
+        self.assertEqual(sensor.publish("public/display-f/temp", b"21", qos=1).reason, 0x87)
+        got = display.recv(5)
+        self.assertEqual((got.type, got.topic), (mp.PUBLISH, "public/sensor-f/temp"))
+        self.assertEqual(sensor.subscribe([("private/#", 1)]).reasons, [0x87])
+
+    def test_a_payload_above_the_listener_maximum_disconnects_with_0x95(self):
+        c = self.raw("sensor-f")
+        c.send(mp.publish("devices/sensor-f/big", b"x" * 1001, qos=0))
+        pkt = c.recv(5)
+        self.assertEqual((pkt.type, pkt.reason), (mp.DISCONNECT, 0x95))
+
+    def test_publishing_too_fast_disconnects_with_0x96(self):
+        c = self.raw("display-f")
+        for i in range(40):
+            try:
+                c.send(mp.publish("devices/display-f/n", str(i).encode(), qos=0))
+            except OSError:
+                break
+        pkt = c.recv(5)
+        self.assertEqual((pkt.type, pkt.reason), (mp.DISCONNECT, 0x96))
+        # Its neighbour on the same hub is unaffected.
+        other = self.raw("sensor-f")
+        self.assertEqual(other.publish("devices/sensor-f/ok", b"1", qos=1).reason, 0)
+
+    def test_reconnecting_too_fast_gets_0x9f(self):
+        codes = []
+        for _ in range(8):
+            c = self.raw("burst-f")
+            codes.append(c.connack.reason)
+            c.close()
+        self.assertIn(0x9F, codes)
+        self.assertEqual(codes[0], 0)
+
+
+class AuthConfigErrorsTest(unittest.TestCase):
+    """Bad [auth] and [quota] settings stop start-up with a message naming
+    the key and what to do."""
+
+    def test_errors(self):
+        from test_tls_ws import start_failing_hub
+        cases = [
+            ("[quota]\nmesages_per_second = 5\n", ["unknown key 'mesages_per_second'",
+                                                   "messages_per_second"]),
+            ("[quota]\nmax_payload = -1\n", ["max_payload", "integer"]),
+            ("[[auth.rule]]\npattern = \"a/#/b\"\n", ["a/#/b"]),
+            ("[[auth.rule]]\npattern = \"x/{owner}\"\n", ["{owner}"]),
+            ("[[auth.rule]]\npublish = true\n", ["pattern"]),
+            ("[auth]\nhub = \"x\"\n", ["unknown key 'hub'", "hub_host"]),
+        ]
+        for text, wanted in cases:
+            with self.subTest(config=text):
+                code, err = start_failing_hub("[[listener]]\nbind = \"127.0.0.1:0\"\n" + text)
+                self.assertNotEqual(code, 0, err)
+                for w in wanted:
+                    self.assertIn(w, err)
+
+
 class CliTest(unittest.TestCase):
     """The registry commands on a data directory with no hub running."""
 

@@ -59,6 +59,7 @@ class Certs:
         with open(os.path.join(d, "device.ext"), "w") as f:
             f.write("extendedKeyUsage=clientAuth\n")
         self._signed("device-1", "/CN=device-1", "device.ext")
+        self._signed("stranger", "/CN=stranger", "device.ext")  # from the CA, not registered
         # Not signed by the CA: a device known only by its thumbprint.
         run([OPENSSL, "req", "-x509"] + ec + ["-keyout", "rogue.key", "-out", "rogue.crt",
              "-days", "30", "-subj", "/CN=rogue"], d)
@@ -140,11 +141,11 @@ class Paho:
     """A paho-mqtt 3.1.1/5 client over tcp, tls, websockets or wss, with
     bounded waits."""
 
-    def __init__(self, test, port, transport="tcp", tls=None, path="/mqtt"):
+    def __init__(self, test, port, transport="tcp", tls=None, path="/mqtt", client_id=None):
         self.messages = queue.Queue()
         self.connack = queue.Queue()
         self.subacks = queue.Queue()
-        self.client = paho.Client(client_id="paho-" + uuid.uuid4().hex[:10],
+        self.client = paho.Client(client_id=client_id or "paho-" + uuid.uuid4().hex[:10],
                                   protocol=paho.MQTTv311,
                                   transport="websockets" if transport.startswith("ws") else "tcp",
                                   reconnect_on_failure=False)
@@ -368,6 +369,15 @@ cert_file = "%(crt)s"
 key_file = "%(key)s"
 """ % dict(p, crt=c.path("server.crt"), key=c.path("server.key"), ca=c.path("ca.crt"))
         cls.hub = ConfigHub(config)
+        # Devices that sign in with their certificate (docs/security.md):
+        # device-1 by the CA and its CN, rogue (self-signed) by thumbprint.
+        for args in (["user", "add", "certs"],
+                     ["device", "add", "device-1", "--owner", "certs", "--auth", "x509",
+                      "--ca-signed"],
+                     ["device", "add", "rogue", "--owner", "certs", "--auth", "x509",
+                      "--thumbprint", c.thumbprint("rogue.crt")]):
+            subprocess.run([harness.hub_binary()] + args + ["--data-dir", cls.hub.data_dir],
+                           check=True, capture_output=True, timeout=30)
         cls.hub.start()
 
     @classmethod
@@ -446,13 +456,23 @@ key_file = "%(key)s"
         self.assertEqual(sub.returncode, 0, lines)
 
     def test_mosquitto_client_certificate(self):
-        topic = self.prefix + "/device"
+        # The certificate is the device's credential: no username, no password.
+        topic = "devices/device-1/" + self.prefix
         sub = self.tcp_subscriber(topic)
         res = self.mosquitto_pub(self.ports["tls_req"], topic, "with-cert",
-                                 ["--cert", self.certs.path("device-1.crt"),
+                                 ["-i", "device-1", "--cert", self.certs.path("device-1.crt"),
                                   "--key", self.certs.path("device-1.key")])
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertEqual(sub.expect(), (topic, b"with-cert"))
+
+    def test_certificate_of_no_device_is_refused(self):
+        # Signed by the CA, but no device has that CN: 3.1.1 return code 4.
+        c = Paho(self, self.ports["tls_req"], tls=self.tls_args("stranger"),
+                 client_id="stranger")
+        self.assertEqual(c.connect(), 4)
+        # A registered certificate used under another device's client id.
+        c = Paho(self, self.ports["tls_req"], tls=self.tls_args("device-1"), client_id="rogue")
+        self.assertNotEqual(c.connect(), 0)
 
     def test_client_certificate_required(self):
         topic = self.prefix + "/nocert"
@@ -474,7 +494,7 @@ key_file = "%(key)s"
         # The hub logs what PeerInfo carries: thumbprint (SHA-256 of the DER,
         # as `openssl x509 -fingerprint -sha256` prints it), CN, verified.
         for cert, verified in (("device-1", "true"), ("rogue", "false")):
-            c = Paho(self, self.ports["tls_opt"], tls=self.tls_args(cert))
+            c = Paho(self, self.ports["tls_opt"], tls=self.tls_args(cert), client_id=cert)
             self.assertEqual(c.connect(), 0)
             c.close()
             expected = "client certificate CN=%s SHA-256=%s verified=%s" % (
