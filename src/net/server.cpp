@@ -128,31 +128,30 @@ void Server::accept(Listener& listener) {
       });
 }
 
+namespace {
+
+template <typename Stream>
+void launch(broker::Shard& shard, broker::PeerInfo&& peer, tcp::socket&& socket,
+            const std::shared_ptr<const ListenerContext>& context) {
+  std::make_shared<StreamConnection<Stream>>(shard, std::move(peer), std::move(socket), context)
+      ->start();
+}
+
+}  // namespace
+
 void Server::start_connection(Listener& listener, std::size_t loop, tcp::socket socket,
                               broker::PeerInfo peer) {
   auto& shard = broker_->shard(loop);
   const auto& context = listener.context;
   switch (context->kind) {
     case TransportKind::tcp:
-      std::make_shared<StreamConnection<TcpStream>>(shard, std::move(peer), std::move(socket),
-                                                    context)
-          ->start();
-      return;
+      return launch<TcpStream>(shard, std::move(peer), std::move(socket), context);
     case TransportKind::tls:
-      std::make_shared<StreamConnection<TlsStream>>(shard, std::move(peer), std::move(socket),
-                                                    context)
-          ->start();
-      return;
+      return launch<TlsStream>(shard, std::move(peer), std::move(socket), context);
     case TransportKind::ws:
-      std::make_shared<StreamConnection<WsTcpStream>>(shard, std::move(peer), std::move(socket),
-                                                      context)
-          ->start();
-      return;
+      return launch<WsTcpStream>(shard, std::move(peer), std::move(socket), context);
     case TransportKind::wss:
-      std::make_shared<StreamConnection<WssStream>>(shard, std::move(peer), std::move(socket),
-                                                    context)
-          ->start();
-      return;
+      return launch<WssStream>(shard, std::move(peer), std::move(socket), context);
   }
 }
 
