@@ -172,6 +172,7 @@ BrokerTotals Broker::totals() const {
     t.outbound_bytes += st.outbound_bytes.get();
     t.paused_reads += st.paused_reads.get();
     t.quota_refused += st.quota_refused.get();
+    t.access_denied += st.access_denied.get();
     t.crossing_bytes += st.crossing_out.get() - st.crossing_in.get();  // wraps back when summed
   }
   t.retained = retained_.size();

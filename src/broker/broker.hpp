@@ -43,6 +43,7 @@ struct BrokerTotals {
   std::uint64_t outbound_bytes = 0;
   std::uint64_t paused_reads = 0;
   std::uint64_t quota_refused = 0;
+  std::uint64_t access_denied = 0;
   std::uint64_t crossing_bytes = 0;  // routed between shards, not yet processed
   std::uint64_t dropped() const {
     return dropped_queue_full + dropped_expired + dropped_too_large + dropped_qos0_offline +

@@ -233,6 +233,14 @@ ReasonCode Connection::check_quota(const mqtt::Publish& p, TimePoint now) {
   return rc;
 }
 
+void Connection::denied(std::string_view what, std::string_view topic) {
+  shard_.stats().access_denied.add();
+  if (logged_denial_) return;  // once per connection: a flood must not flood the log
+  logged_denial_ = true;
+  spdlog::info("{} ({}): {} {} denied; further denials are only counted", client_id_,
+               identity_.empty() ? "anonymous" : identity_, what, topic);
+}
+
 bool Connection::valid_topic_name(std::string_view topic) const {
   const Limits& limits = shard_.broker().limits();
   return mqtt::valid_topic_name(topic) && topic.size() <= limits.max_topic_length &&
@@ -284,8 +292,13 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
     return;
   }
   if (!broker.access().may_publish(identity_, client_id_, p.topic)) {
+    denied("publish to", p.topic);
     // v5: PUBACK/PUBREC 0x87; 3.1.1 has no such code, so the message is
-    // acknowledged and discarded (§3.3.5 of 3.1.1 allows it).
+    // acknowledged and discarded, or the connection closed, as configured
+    // (§3.3.5 of 3.1.1 allows both).
+    if (version_ == Version::v311 && limits.close_on_denied_publish_v311) {
+      return fail(ReasonCode::not_authorized, now);
+    }
     if (p.qos > 0) {
       ack_publish(ack_type, p.packet_id,
                   version_ == Version::v5 ? ReasonCode::not_authorized : ReasonCode::success);
@@ -376,6 +389,7 @@ void Connection::on_subscribe(mqtt::Subscribe& sub, TimePoint now) {
         mqtt::topic_levels(s.filter) > limits.max_topic_levels) {
       rc = ReasonCode::topic_filter_invalid;
     } else if (!broker.access().may_subscribe(identity_, client_id_, s.filter)) {
+      denied("subscribe to", s.filter);
       rc = ReasonCode::not_authorized;
     }
     req.verdicts.push_back(rc);

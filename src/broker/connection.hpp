@@ -65,6 +65,8 @@ class Connection {
   void ack_publish(mqtt::PacketType type, std::uint16_t packet_id, mqtt::ReasonCode reason);
   ConnRef ref() const;
   bool valid_topic_name(std::string_view topic) const;
+  // Counts an access-control denial; logs the first of the connection.
+  void denied(std::string_view what, std::string_view topic);
   // Success, or why this PUBLISH exceeds the connection's quota (counted,
   // the first one logged).
   mqtt::ReasonCode check_quota(const mqtt::Publish& publish, TimePoint now);
@@ -89,6 +91,7 @@ class Connection {
   std::uint32_t home_ = 0;  // shard of the session
   std::uint16_t keep_alive_ = 0;
   bool session_expiry_was_zero_ = true;
+  bool logged_denial_ = false;
   TimePoint last_activity_;
   std::unordered_map<std::uint16_t, std::string> in_aliases_;
   std::unordered_set<std::uint16_t> inbound_qos2_;  // for Receive Maximum (§3.3.4)

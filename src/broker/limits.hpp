@@ -26,6 +26,9 @@ struct Limits {
   std::uint64_t memory_low_water = 384ull * 1024 * 1024;   // resume reading below
   std::uint32_t sys_interval = 10;                         // seconds between $SYS updates; 0: none
   Quota quota;  // every listener's, unless it sets its own (PeerInfo::quota)
+  // A 3.1.1 PUBLISH that access control denies: acknowledged and dropped
+  // (false), or the connection is closed (true); 3.1.1 §3.3.5 allows both.
+  bool close_on_denied_publish_v311 = false;
 };
 
 }  // namespace allscene::broker

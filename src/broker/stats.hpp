@@ -38,6 +38,7 @@ struct ShardStats {
   Counter outbound_bytes;         // gauge: bytes in connection write buffers
   Counter paused_reads;           // connections not read because memory is high
   Counter quota_refused;          // connects and publishes refused by a quota
+  Counter access_denied;          // publishes and subscriptions refused by access control
   // Message bytes routed to other shards / received from them; the sums'
   // difference is what sits in loop queues between shards.
   Counter crossing_out;

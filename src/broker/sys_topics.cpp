@@ -61,6 +61,7 @@ void SysTopics::tick(Broker& broker, Shard& shard, TimePoint now) {
       {"memory/buffered_bytes", t.queued_bytes + t.outbound_bytes + t.crossing_bytes},
       {"memory/paused_reads", t.paused_reads},
       {"clients/quota_refused", t.quota_refused},
+      {"clients/access_denied", t.access_denied},
   };
   for (const auto& [name, value] : counters) publish(shard, b + name, std::to_string(value), now);
   struct Named {

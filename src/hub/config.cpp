@@ -85,9 +85,13 @@ void read_quota(const toml::table& t, broker::Quota& quota, const std::string& w
   read_uint(t, "max_payload", quota.max_payload, where);
 }
 
-constexpr std::string_view kAuthKeys[] = {"hub_host",          "throttle_after",
-                                          "throttle_window_s", "throttle_first_ms",
-                                          "throttle_max_ms",   "rule"};
+constexpr std::string_view kAuthKeys[] = {"hub_host",
+                                          "throttle_after",
+                                          "throttle_window_s",
+                                          "throttle_first_ms",
+                                          "throttle_max_ms",
+                                          "denied_publish_v311",
+                                          "rule"};
 constexpr std::string_view kRuleKeys[] = {"pattern", "publish", "subscribe"};
 
 void read_auth(const toml::table& t, registry::AuthConfig& auth, const std::string& where) {
@@ -284,7 +288,17 @@ void load_config_file(const std::string& path, HubConfig& config) {
   if (const auto* quota = root["quota"].as_table()) {
     read_quota(*quota, config.limits.quota, path + " [quota]");
   }
-  if (const auto* auth = root["auth"].as_table()) read_auth(*auth, config.auth, path + " [auth]");
+  if (const auto* auth = root["auth"].as_table()) {
+    read_auth(*auth, config.auth, path + " [auth]");
+    std::string denied = config.limits.close_on_denied_publish_v311 ? "disconnect" : "acknowledge";
+    read_string(*auth, "denied_publish_v311", denied, path + " [auth]");
+    if (denied != "acknowledge" && denied != "disconnect") {
+      throw std::runtime_error(path +
+                               " [auth]: denied_publish_v311 must be \"acknowledge\" or "
+                               "\"disconnect\"");
+    }
+    config.limits.close_on_denied_publish_v311 = denied == "disconnect";
+  }
   if (const auto* listeners = root["listener"].as_array()) {
     config.listeners.clear();
     for (const auto& node : *listeners) {

@@ -113,6 +113,18 @@ TEST_F(AccessTest, DeniedPublishUnder311IsAckedAndDiscarded) {
   EXPECT_TRUE(only<mqtt::Publish>(watcher->take()).empty());
 }
 
+// [v3.1.1 MQTT-3.3.5-2] or, as configured, the connection is closed; every
+// denial is counted.
+TEST_F(AccessTest, DeniedPublishUnder311ClosesWhenConfigured) {
+  limits_.close_on_denied_publish_v311 = true;
+  auto c = connect_as("carol", mqtt::Version::v311);
+  c->take();
+  publish(*c, "secret/z", "p", 1);
+  EXPECT_TRUE(only<mqtt::PubAck>(c->take()).empty());
+  EXPECT_TRUE(c->closed);
+  EXPECT_EQ(broker_->totals().access_denied, 1u);
+}
+
 class EchoHandler final : public TopicHandler {
  public:
   std::string_view prefix() const override { return "$echo/"; }
