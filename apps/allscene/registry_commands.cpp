@@ -10,6 +10,7 @@
 
 #include "azure/azure.hpp"
 #include "hub/registry_storage.hpp"
+#include "registry/presence.hpp"
 #include "registry/registry.hpp"
 #include "store/document_store.hpp"
 
@@ -19,11 +20,14 @@ namespace {
 
 using nlohmann::json;
 
-// What a person may see of a device: never its secrets.
-json public_view(const registry::Device& d) {
+// What a person may see of a device: never its secrets; with its presence
+// as the hub last wrote it.
+json public_view(const registry::Device& d, const registry::PresenceState& presence = {}) {
   json j = registry::to_json(d);
   for (const char* secret : {"primary_key", "secondary_key", "password_hash"}) j.erase(secret);
   j["auth"] = d.primary_key.empty() ? (d.password_hash.empty() ? "x509" : "password") : "sas";
+  j["connected"] = presence.connected;
+  j["last_seen_ms"] = presence.last_seen_ms;
   return j;
 }
 
@@ -257,31 +261,37 @@ int RegistryCommands::run_device() {
     for (const auto& [id, d] : snap->devices) {
       if (owner_.empty() || d.owner == owner_) devices[id] = &d;
     }
+    auto presence = registry::Presence::read(open.storage);
     if (json_) {
       json out = json::array();
-      for (const auto& [id, d] : devices) out.push_back(public_view(*d));
+      for (const auto& [id, d] : devices) out.push_back(public_view(*d, presence[id]));
       std::cout << out.dump() << "\n";
     } else {
-      std::cout << fmt::format("{:<24} {:<16} {:<12} {:<8} {:<8} {}\n", "ID", "OWNER", "CLASS",
-                               "AUTH", "ENABLED", "NAME");
+      std::cout << fmt::format("{:<24} {:<16} {:<12} {:<8} {:<8} {:<10} {}\n", "ID", "OWNER",
+                               "CLASS", "AUTH", "ENABLED", "CONNECTED", "NAME");
       for (const auto& [id, d] : devices) {
-        std::cout << fmt::format("{:<24} {:<16} {:<12} {:<8} {:<8} {}\n", id, d->owner,
-                                 registry::to_string(d->device_class),
-                                 public_view(*d)["auth"].get<std::string>(),
-                                 d->enabled ? "yes" : "no", d->display_name);
+        std::cout << fmt::format(
+            "{:<24} {:<16} {:<12} {:<8} {:<8} {:<10} {}\n", id, d->owner,
+            registry::to_string(d->device_class), public_view(*d)["auth"].get<std::string>(),
+            d->enabled ? "yes" : "no", presence[id].connected ? "yes" : "no", d->display_name);
       }
     }
   } else if (device_->got_subcommand("show")) {
     const auto& d = existing();
-    const json j = public_view(d);
+    const auto presence = registry::Presence::read(open.storage);
+    const auto seen = presence.find(d.id);
+    const auto state = seen == presence.end() ? registry::PresenceState{} : seen->second;
+    const json j = public_view(d, state);
     if (json_) {
       std::cout << j.dump() << "\n";
     } else {
       std::cout << fmt::format(
           "id:          {}\nowner:       {}\nclass:       {}\nname:        "
-          "{}\nenabled:     {}\nauth:        {}\ncreated:     {}\n",
+          "{}\nenabled:     {}\nauth:        {}\ncreated:     {}\nconnected:   {}\nlast seen:   "
+          "{}\n",
           d.id, d.owner, registry::to_string(d.device_class), d.display_name,
-          d.enabled ? "yes" : "no", j["auth"].get<std::string>(), when(d.created_ms));
+          d.enabled ? "yes" : "no", j["auth"].get<std::string>(), when(d.created_ms),
+          state.connected ? "yes" : "no", when(state.last_seen_ms));
       for (const auto& [k, v] : d.tags) std::cout << "tag:         " << k << "=" << v << "\n";
       for (const auto& t : d.thumbprints) std::cout << "thumbprint:  " << t << "\n";
     }

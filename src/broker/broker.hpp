@@ -98,6 +98,10 @@ class Broker {
   // Forgets the home of `client_id` if it is still `shard`. Thread-safe.
   void release_home(const std::string& client_id, std::uint32_t shard);
 
+  // The presence observer (null: none); set before the loops start.
+  void set_observer(ClientObserver* observer) { observer_ = observer; }
+  ClientObserver* observer() const { return observer_; }
+
   // Handlers must be added before the loops start.
   void add_topic_handler(TopicHandler& handler) { handlers_.push_back(&handler); }
   TopicHandler* handler_for(std::string_view topic) const;
@@ -136,6 +140,7 @@ class Broker {
   Executor& executor_;
   AccessControl& access_;
   SessionStore* store_ = nullptr;
+  ClientObserver* observer_ = nullptr;
   bool unsafe_early_ack_ = false;
   std::atomic<std::int64_t> durable_sessions_{0};
   std::uint64_t message_id_base_ = 1;

@@ -33,6 +33,7 @@ Connection::Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePo
 
 Connection::~Connection() {
   if (state_ != State::closed && !shard_.broker().stopping()) end(true, std::nullopt, Clock::now());
+  if (signed_in_) shard_.broker().observer()->signed_out(identity_, client_id_);
   shard_.remove_connection(id_);
 }
 
@@ -202,6 +203,12 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   client_id_ = c.client_id;
   state_ = State::connected;
   peer_.reset();
+  if (!identity_.empty()) {
+    if (ClientObserver* o = broker.observer()) {
+      o->signed_in(identity_, client_id_);
+      signed_in_ = true;
+    }
+  }
   home_ = broker.home_of(client_id_, shard_.index());
   AttachRequest req{ref(),           client_id_, c.clean_start, expiry,
                     std::move(will), client,     std::move(ack)};

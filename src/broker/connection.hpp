@@ -92,6 +92,7 @@ class Connection {
   std::uint16_t keep_alive_ = 0;
   bool session_expiry_was_zero_ = true;
   bool logged_denial_ = false;
+  bool signed_in_ = false;  // the observer was told; tell it when this ends
   TimePoint last_activity_;
   std::unordered_map<std::uint16_t, std::string> in_aliases_;
   std::unordered_set<std::uint16_t> inbound_qos2_;  // for Receive Maximum (§3.3.4)

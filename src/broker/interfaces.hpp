@@ -92,6 +92,16 @@ class AllowAll final : public AccessControl {
   bool may_subscribe(std::string_view, std::string_view, std::string_view) override { return true; }
 };
 
+// Told when a client signs in as an identity (not anonymously) and when
+// that connection ends: presence. Called on the connection's event loop;
+// must be quick and thread-safe.
+class ClientObserver {
+ public:
+  virtual ~ClientObserver() = default;
+  virtual void signed_in(std::string_view identity, std::string_view client_id) = 0;
+  virtual void signed_out(std::string_view identity, std::string_view client_id) = 0;
+};
+
 // Replies a topic handler may send on the connection that published.
 class HandlerReply {
  public:

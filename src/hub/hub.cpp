@@ -18,6 +18,7 @@
 #include "hub/registry_storage.hpp"
 #include "net/server.hpp"
 #include "registry/access.hpp"
+#include "registry/presence.hpp"
 #include "registry/registry.hpp"
 #include "store/document_store.hpp"
 #include "store/sqlite_store.hpp"
@@ -78,15 +79,16 @@ store::StoreOptions store_options(const HubConfig& config) {
   return o;
 }
 
-// Applies registry changes made by another process (the CLI) within a
-// second: reloads when the documents' version moves, and disconnects the
-// devices that were disabled or removed.
+// Every half second: applies registry changes made by another process (the
+// CLI) — reloads when the documents' version moves and disconnects the
+// devices that were disabled or removed — and writes presence changes.
 class RegistryWatcher {
  public:
   RegistryWatcher(store::DocumentStore& documents, registry::Registry& registry,
-                  broker::Broker& broker)
+                  registry::Presence& presence, broker::Broker& broker)
       : documents_(documents),
         registry_(registry),
+        presence_(presence),
         broker_(broker),
         seen_(documents.version()),
         thread_([this] { run(); }) {}
@@ -107,22 +109,37 @@ class RegistryWatcher {
   void run() {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, kInterval, [this] { return stopping_; })) {
-      try {
-        const auto version = documents_.version();
-        if (version == seen_) continue;
-        seen_ = version;
-        for (const auto& id : registry_.reload()) {
-          spdlog::info("device {} was disabled or removed: disconnecting it", id);
-          broker_.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
-        }
-      } catch (const std::exception& e) {
-        spdlog::warn("registry: cannot apply changes from the store: {}", e.what());
+      apply_changes();
+      flush_presence();
+    }
+    flush_presence();
+  }
+
+  void apply_changes() {
+    try {
+      const auto version = documents_.version();
+      if (version == seen_) return;
+      seen_ = version;
+      for (const auto& id : registry_.reload()) {
+        spdlog::info("device {} was disabled or removed: disconnecting it", id);
+        broker_.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
       }
+    } catch (const std::exception& e) {
+      spdlog::warn("registry: cannot apply changes from the store: {}", e.what());
+    }
+  }
+
+  void flush_presence() {
+    try {
+      presence_.flush();
+    } catch (const std::exception& e) {
+      spdlog::warn("presence: cannot write to the store (kept for the next try): {}", e.what());
     }
   }
 
   store::DocumentStore& documents_;
   registry::Registry& registry_;
+  registry::Presence& presence_;
   broker::Broker& broker_;
   std::int64_t seen_;
   std::mutex mutex_;
@@ -212,6 +229,8 @@ int run(HubConfig config) {
   registry::Registry registry(registry_storage);
   registry.load();
   registry::Authenticator access(registry, config.auth);
+  registry::Presence presence(registry_storage);
+  presence.reset();  // whatever a crash left "connected" is not
   {
     const auto snap = registry.snapshot();
     spdlog::info("registry: {} users, {} devices", snap->users.size(), snap->devices.size());
@@ -221,6 +240,7 @@ int run(HubConfig config) {
   std::optional<net::Server> server_holder(std::in_place, loops);
   net::Server& server = *server_holder;
   broker::Broker broker(config.limits, server, access, ALLSCENE_VERSION);
+  broker.set_observer(&presence);
   std::unique_ptr<store::SqliteStore> store;
   if (config.durability != "none") store = recover(config, broker);
 #ifdef ALLSCENE_TEST_HOOKS
@@ -241,7 +261,7 @@ int run(HubConfig config) {
     server.stop();
   });
   std::thread signal_thread([&] { signal_io.run(); });
-  std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, broker);
+  std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker);
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
@@ -250,6 +270,11 @@ int run(HubConfig config) {
   signal_thread.join();
   if (store) store->stop();  // commits what the loops handed it
   server_holder.reset();
+  try {
+    presence.flush();  // the connections that just closed
+  } catch (const std::exception& e) {
+    spdlog::warn("presence: last changes not written: {}", e.what());
+  }
   const auto t = broker.totals();
   spdlog::info("hub stopped: {} connections served, {} messages in, {} out", t.connections_total,
                t.messages_received, t.messages_sent);

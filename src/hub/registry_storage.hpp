@@ -19,6 +19,10 @@ class DocumentRegistryStorage final : public registry::RegistryStorage {
   void remove(std::string_view collection, std::string_view key) override {
     documents_.remove(collection, key);
   }
+  void record(std::string_view collection,
+              const std::vector<std::pair<std::string, std::string>>& documents) override {
+    documents_.put_many(collection, documents, /*announce=*/false);
+  }
 
  private:
   store::DocumentStore& documents_;

@@ -33,6 +33,12 @@ class RegistryStorage {
   virtual std::vector<std::string> load(std::string_view collection) = 0;  // JSON bodies
   virtual void put(std::string_view collection, std::string_view key, const std::string& body) = 0;
   virtual void remove(std::string_view collection, std::string_view key) = 0;
+  // Status documents (presence), written together in one commit; unlike
+  // put, not a change of the registry that readers must reload for.
+  virtual void record(std::string_view collection,
+                      const std::vector<std::pair<std::string, std::string>>& documents) {
+    for (const auto& [key, body] : documents) put(collection, key, body);
+  }
 };
 
 // Immutable once published; shared by every reader.

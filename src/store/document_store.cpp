@@ -58,21 +58,19 @@ void DocumentStore::remove(std::string_view collection, std::string_view key) {
   write("DELETE FROM documents WHERE collection = ?1 AND key = ?2", collection, key, nullptr);
 }
 
-// The change and the version bump commit together, so a reader that sees
-// the new version sees the change.
-void DocumentStore::write(const char* sql, std::string_view collection, std::string_view key,
-                          const std::string* body) {
+template <typename F>
+void DocumentStore::transaction(std::string_view collection, bool announce, F&& body) {
   std::lock_guard lock(mutex_);
   try {
     exec(db_, "BEGIN IMMEDIATE");
-    Statement s(db_, sql);
-    s.bind(1, collection);
-    s.bind(2, key);
-    if (body) s.bind(3, *body);
-    s.run();
-    exec(db_,
-         "INSERT INTO meta VALUES('documents_version', 1) ON CONFLICT(key) DO UPDATE SET value "
-         "= value + 1");
+    body();
+    // The change and the version bump commit together, so a reader that
+    // sees the new version sees the change.
+    if (announce) {
+      exec(db_,
+           "INSERT INTO meta VALUES('documents_version', 1) ON CONFLICT(key) DO UPDATE SET "
+           "value = value + 1");
+    }
     exec(db_, "COMMIT");
   } catch (const SqliteError& e) {
     exec_noexcept(db_, "ROLLBACK");
@@ -80,6 +78,31 @@ void DocumentStore::write(const char* sql, std::string_view collection, std::str
         fmt::format("cannot write {} to {}: {}{}", collection, path_.string(), e.what(),
                     e.code() == SQLITE_BUSY ? " (the store stayed locked; retry)" : ""));
   }
+}
+
+void DocumentStore::write(const char* sql, std::string_view collection, std::string_view key,
+                          const std::string* body) {
+  transaction(collection, true, [&] {
+    Statement s(db_, sql);
+    s.bind(1, collection);
+    s.bind(2, key);
+    if (body) s.bind(3, *body);
+    s.run();
+  });
+}
+
+void DocumentStore::put_many(std::string_view collection,
+                             const std::vector<std::pair<std::string, std::string>>& documents,
+                             bool announce) {
+  transaction(collection, announce, [&] {
+    Statement s(db_, "INSERT OR REPLACE INTO documents(collection, key, body) VALUES(?1, ?2, ?3)");
+    for (const auto& [key, body] : documents) {
+      s.bind(1, collection);
+      s.bind(2, key);
+      s.bind(3, body);
+      s.run();
+    }
+  });
 }
 
 std::int64_t DocumentStore::version() {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite_store.hpp"
@@ -35,6 +36,12 @@ class DocumentStore {
   std::vector<std::string> load(std::string_view collection);
   // Inserts or replaces; durable on return. Throws StoreError.
   void put(std::string_view collection, std::string_view key, const std::string& body);
+  // Inserts or replaces several in one commit. `announce` false: the
+  // change does not move version() (status such as presence, which
+  // readers of the registry need not reload for). Throws StoreError.
+  void put_many(std::string_view collection,
+                const std::vector<std::pair<std::string, std::string>>& documents,
+                bool announce = true);
   // Removes (no-op if absent); durable on return. Throws StoreError.
   void remove(std::string_view collection, std::string_view key);
   // Changes with every put or remove, by any process.
@@ -45,6 +52,10 @@ class DocumentStore {
  private:
   void write(const char* sql, std::string_view collection, std::string_view key,
              const std::string* body);
+  // Runs `body` in one transaction (BEGIN IMMEDIATE .. COMMIT), bumping the
+  // version if `announce`; StoreError naming `collection` on failure.
+  template <typename F>
+  void transaction(std::string_view collection, bool announce, F&& body);
 
   std::filesystem::path path_;
   std::mutex mutex_;

@@ -220,6 +220,23 @@ class AuthTest(harness.HubTestCase):
                                  password=self.token("spare-a").encode()) == 0, 3.0, 0.2)
         self.assertTrue(ok, "enable did not take effect")
 
+    # ---- presence
+
+    def test_connection_state_and_last_seen_reach_the_cli(self):
+        def state():
+            out = cli(self.hub.data_dir, "device", "show", "phone-b", "--json").stdout
+            return json.loads(out)
+        before = int(time.time() * 1000)
+        c = self.device("phone-b")
+        self.assertTrue(harness.wait_until(lambda: state()["connected"], 3.0, 0.2),
+                        "not shown connected within 3 s")
+        self.assertGreaterEqual(state()["last_seen_ms"], before - 1000)
+        listed = cli(self.hub.data_dir, "device", "list").stdout
+        self.assertRegex(listed, r"phone-b\s+bob\s+phone\s+sas\s+yes\s+yes")
+        c.disconnect()
+        self.assertTrue(harness.wait_until(lambda: not state()["connected"], 3.0, 0.2),
+                        "still shown connected 3 s after disconnecting")
+
     # ---- brute force
 
     def test_repeated_failures_from_one_address_are_slowed_down(self):
