@@ -55,6 +55,18 @@ TEST_F(DocumentStoreTest, WritesAreDurableAndVisibleToAnotherConnection) {
   EXPECT_EQ(DocumentStore(options()).load("users"), (std::vector<std::string>{R"({"n":2})"}));
 }
 
+// Status documents (presence) are written in one commit and do not move
+// the version that tells readers to reload the registry.
+TEST_F(DocumentStoreTest, PutManyWritesTogetherAndMayStayUnannounced) {
+  DocumentStore docs(options());
+  const auto before = docs.version();
+  docs.put_many("presence", {{"a", "1"}, {"b", "2"}}, /*announce=*/false);
+  EXPECT_EQ(docs.version(), before);
+  EXPECT_EQ(docs.load("presence"), (std::vector<std::string>{"1", "2"}));
+  docs.put_many("devices", {{"c", "3"}});
+  EXPECT_GT(docs.version(), before);
+}
+
 // The hub's writer commits all the time; a CLI writing the registry at the
 // same moment waits its turn instead of failing, and so does the hub.
 TEST_F(DocumentStoreTest, WritesBesideARunningSessionStore) {
