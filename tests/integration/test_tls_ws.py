@@ -102,8 +102,11 @@ class ConfigHub(harness.Hub):
         self.proc = harness.track(subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=self.env,
             start_new_session=True))
-        ok = harness.wait_until(lambda: self.proc.poll() is not None or _can_connect(self.port),
-                                harness.START_TIMEOUT)
+        # Every listener is open once the hub says it started (the first one
+        # accepts while the others still load their certificates).
+        ok = harness.wait_until(
+            lambda: self.proc.poll() is not None or "allscene hub started" in self.log_text(),
+            harness.START_TIMEOUT)
         if self.proc.poll() is not None or not ok:
             self.kill()
             raise RuntimeError("hub did not start\n" + self.log_tail())
@@ -112,14 +115,6 @@ class ConfigHub(harness.Hub):
     def log_text(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
-
-
-def _can_connect(port):
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def start_failing_hub(config_text):
