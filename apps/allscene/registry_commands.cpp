@@ -6,11 +6,15 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "admin_client.hpp"
+#include "api/admin_api.hpp"
+#include "api/views.hpp"
 #include "azure/azure.hpp"
 #include "hub/registry_storage.hpp"
-#include "registry/presence.hpp"
 #include "registry/registry.hpp"
 #include "store/document_store.hpp"
 
@@ -19,17 +23,6 @@ namespace allscene::app {
 namespace {
 
 using nlohmann::json;
-
-// What a person may see of a device: never its secrets; with its presence
-// as the hub last wrote it.
-json public_view(const registry::Device& d, const registry::PresenceState& presence = {}) {
-  json j = registry::to_json(d);
-  for (const char* secret : {"primary_key", "secondary_key", "password_hash"}) j.erase(secret);
-  j["auth"] = d.primary_key.empty() ? (d.password_hash.empty() ? "x509" : "password") : "sas";
-  j["connected"] = presence.connected;
-  j["last_seen_ms"] = presence.last_seen_ms;
-  return j;
-}
 
 std::string when(std::int64_t ms) {
   if (ms == 0) return "never";
@@ -71,28 +64,20 @@ struct OpenRegistry {
   registry::Registry registry;
 };
 
-void print_credentials(const registry::Device& d, const registry::Credentials& c,
-                       const std::string& host) {
-  std::cout << "credentials of " << d.id << " (shown only now; keep them safe):\n";
-  if (!c.primary_key.empty()) {
-    std::cout << "  primary key:       " << c.primary_key << "\n"
-              << "  secondary key:     " << c.secondary_key << "\n"
-              << "  connection string: HostName=" << host << ";DeviceId=" << d.id
-              << ";SharedAccessKey=" << c.primary_key << "\n";
+// `credentials` as credentials_json() gives them.
+void print_credentials(const std::string& id, const json& credentials, const std::string& host) {
+  std::cout << "credentials of " << id << " (shown only now; keep them safe):\n";
+  if (credentials.contains("primary_key")) {
+    const auto primary = credentials["primary_key"].get<std::string>();
+    std::cout << "  primary key:       " << primary << "\n"
+              << "  secondary key:     " << credentials["secondary_key"].get<std::string>() << "\n"
+              << "  connection string: HostName=" << host << ";DeviceId=" << id
+              << ";SharedAccessKey=" << primary << "\n";
   }
-  if (!c.password.empty()) {
-    std::cout << "  username: " << d.id << "\n  password: " << c.password << "\n";
+  if (credentials.contains("password")) {
+    std::cout << "  username: " << id
+              << "\n  password: " << credentials["password"].get<std::string>() << "\n";
   }
-}
-
-json credentials_json(const registry::Credentials& c) {
-  json j = json::object();
-  if (!c.primary_key.empty()) {
-    j["primary_key"] = c.primary_key;
-    j["secondary_key"] = c.secondary_key;
-  }
-  if (!c.password.empty()) j["password"] = c.password;
-  return j;
 }
 
 }  // namespace
@@ -173,155 +158,191 @@ void RegistryCommands::add_device_commands() {
       ->default_str(hub_host_);
 }
 
+// Where the commands' requests go: the running hub's admin endpoint, or
+// the same API in-process on the data directory.
+class RegistryCommands::Backend {
+ public:
+  explicit Backend(const std::string& data_dir)
+      : data_dir_(data_dir), remote_(AdminClient::for_data_dir(data_dir)) {}
+
+  // The answer's JSON (null for 204); a refusal throws registry::RegistryError
+  // with the API's message.
+  json call(std::string method, std::string target, const json& body = nullptr) {
+    api::Request request{std::move(method), std::move(target),
+                         body.is_null() ? std::string() : body.dump()};
+    const auto response = remote_ ? remote_->send(request) : local().handle(request);
+    if (response.status >= 400) {
+      const auto j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+      throw registry::RegistryError(
+          j.is_object() && j.contains("error") && j["error"].is_string()
+              ? j["error"].get<std::string>()
+              : fmt::format("the hub answered {}: {}", response.status, response.body));
+    }
+    if (response.status == 204) return nullptr;
+    const auto j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      throw std::runtime_error(
+          fmt::format("the hub answered {} with a body that is not JSON", response.status));
+    }
+    return j;
+  }
+
+ private:
+  api::AdminApi& local() {
+    if (!local_) local_ = std::make_unique<Local>(data_dir_);
+    return local_->api;
+  }
+  struct Local {
+    explicit Local(const std::string& data_dir)
+        : open(data_dir), api(open.registry, open.storage) {}
+    OpenRegistry open;
+    api::AdminApi api;
+  };
+
+  std::string data_dir_;
+  std::optional<AdminClient> remote_;
+  std::unique_ptr<Local> local_;
+};
+
 int RegistryCommands::run() {
   try {
-    return user_->parsed() ? run_user() : run_device();
-  } catch (const registry::RegistryError& e) {
+    if (device_->got_subcommand("token")) return print_token();
+    Backend backend(data_dir_);
+    return user_->parsed() ? run_user(backend) : run_device(backend);
+  } catch (const std::exception& e) {
     std::cerr << "allscene: " << e.what() << "\n";
     return 1;
   }
 }
 
-int RegistryCommands::run_user() {
-  OpenRegistry open(data_dir_);
-  auto& reg = open.registry;
+int RegistryCommands::run_user(Backend& backend) {
   if (user_->got_subcommand("add")) {
-    const auto u = reg.add_user(id_, name_);
+    json body{{"id", id_}};
+    if (!name_.empty()) body["display_name"] = name_;
+    const auto u = backend.call("POST", "/api/v1/users", body);
     if (json_) {
-      std::cout << registry::to_json(u).dump() << "\n";
+      std::cout << u.dump() << "\n";
     } else {
-      std::cout << "user " << u.id << " added\n";
+      std::cout << "user " << u["id"].get<std::string>() << " added\n";
     }
   } else if (user_->got_subcommand("remove")) {
-    reg.remove_user(id_);
+    backend.call("DELETE", "/api/v1/users/" + api::percent_encode(id_));
     if (!json_) std::cout << "user " << id_ << " removed\n";
   } else {
-    const auto snap = reg.snapshot();
-    std::map<std::string, const registry::User*> users;
-    for (const auto& [id, u] : snap->users) users[id] = &u;
+    const auto users = backend.call("GET", "/api/v1/users");
     if (json_) {
-      json out = json::array();
-      for (const auto& [id, u] : users) out.push_back(registry::to_json(*u));
-      std::cout << out.dump() << "\n";
+      std::cout << users.dump() << "\n";
     } else {
       std::map<std::string, int> devices;
-      for (const auto& [id, d] : snap->devices) ++devices[d.owner];
+      for (const auto& d : backend.call("GET", "/api/v1/devices")) {
+        ++devices[d["owner"].get<std::string>()];
+      }
       std::cout << fmt::format("{:<24} {:>7}  {}\n", "ID", "DEVICES", "NAME");
-      for (const auto& [id, u] : users) {
-        std::cout << fmt::format("{:<24} {:>7}  {}\n", id, devices[id], u->display_name);
+      for (const auto& u : users) {
+        const auto id = u["id"].get<std::string>();
+        std::cout << fmt::format("{:<24} {:>7}  {}\n", id, devices[id],
+                                 u["display_name"].get<std::string>());
       }
     }
   }
   return 0;
 }
 
-int RegistryCommands::run_device() {
-  OpenRegistry open(data_dir_);
-  auto& reg = open.registry;
-  const auto snap = reg.snapshot();
-  auto existing = [&]() -> const registry::Device& {
-    const auto* d = snap->device(id_);
-    if (!d) {
-      throw registry::RegistryError(
-          fmt::format("no device '{}' in {}: see `allscene device list`", id_, data_dir_));
-    }
-    return *d;
-  };
+int RegistryCommands::run_device(Backend& backend) {
+  const auto path = "/api/v1/devices/" + api::percent_encode(id_);
   if (device_->got_subcommand("add")) {
-    registry::NewDevice n;
-    n.id = id_;
-    n.owner = owner_;
-    n.display_name = name_;
-    const auto cls = registry::parse_device_class(device_class_);
-    if (!cls) {
-      throw registry::RegistryError(
-          fmt::format("unknown class '{}': use phone, laptop, tablet, smart-screen, wearable, "
-                      "audio, car or iot",
-                      device_class_));
-    }
-    n.device_class = *cls;
-    n.tags = parse_tags(tags_);
-    n.auth = auth_ == "password" ? registry::AuthKind::password
-             : auth_ == "x509"   ? registry::AuthKind::x509
-                                 : registry::AuthKind::sas;
-    n.password = password_;
-    n.thumbprints = thumbprints_;
-    n.ca_signed = ca_signed_;
-    const auto [d, creds] = reg.add_device(n);
+    json body{{"id", id_},
+              {"owner", owner_},
+              {"class", device_class_},
+              {"auth", auth_},
+              {"tags", parse_tags(tags_)}};
+    if (!name_.empty()) body["display_name"] = name_;
+    if (!password_.empty()) body["password"] = password_;
+    if (!thumbprints_.empty()) body["thumbprints"] = thumbprints_;
+    if (ca_signed_) body["ca_signed"] = true;
+    const auto added = backend.call("POST", "/api/v1/devices", body);
     if (json_) {
-      std::cout << json{{"device", public_view(d)}, {"credentials", credentials_json(creds)}}.dump()
-                << "\n";
+      std::cout << added.dump() << "\n";
     } else {
-      std::cout << "device " << d.id << " added (owner " << d.owner << ", class "
-                << registry::to_string(d.device_class) << ")\n";
-      print_credentials(d, creds, hub_host_);
+      const auto& d = added["device"];
+      std::cout << "device " << d["id"].get<std::string>() << " added (owner "
+                << d["owner"].get<std::string>() << ", class " << d["class"].get<std::string>()
+                << ")\n";
+      print_credentials(d["id"].get<std::string>(), added["credentials"], hub_host_);
     }
   } else if (device_->got_subcommand("list")) {
-    std::map<std::string, const registry::Device*> devices;
-    for (const auto& [id, d] : snap->devices) {
-      if (owner_.empty() || d.owner == owner_) devices[id] = &d;
-    }
-    auto presence = registry::Presence::read(open.storage);
+    const auto devices = backend.call(
+        "GET", owner_.empty() ? std::string("/api/v1/devices")
+                              : "/api/v1/devices?owner=" + api::percent_encode(owner_));
     if (json_) {
-      json out = json::array();
-      for (const auto& [id, d] : devices) out.push_back(public_view(*d, presence[id]));
-      std::cout << out.dump() << "\n";
+      std::cout << devices.dump() << "\n";
     } else {
       std::cout << fmt::format("{:<24} {:<16} {:<12} {:<8} {:<8} {:<10} {}\n", "ID", "OWNER",
                                "CLASS", "AUTH", "ENABLED", "CONNECTED", "NAME");
-      for (const auto& [id, d] : devices) {
+      for (const auto& d : devices) {
         std::cout << fmt::format(
-            "{:<24} {:<16} {:<12} {:<8} {:<8} {:<10} {}\n", id, d->owner,
-            registry::to_string(d->device_class), public_view(*d)["auth"].get<std::string>(),
-            d->enabled ? "yes" : "no", presence[id].connected ? "yes" : "no", d->display_name);
+            "{:<24} {:<16} {:<12} {:<8} {:<8} {:<10} {}\n", d["id"].get<std::string>(),
+            d["owner"].get<std::string>(), d["class"].get<std::string>(),
+            d["auth"].get<std::string>(), d["enabled"].get<bool>() ? "yes" : "no",
+            d["connected"].get<bool>() ? "yes" : "no", d["display_name"].get<std::string>());
       }
     }
   } else if (device_->got_subcommand("show")) {
-    const auto& d = existing();
-    const auto presence = registry::Presence::read(open.storage);
-    const auto seen = presence.find(d.id);
-    const auto state = seen == presence.end() ? registry::PresenceState{} : seen->second;
-    const json j = public_view(d, state);
+    const auto d = backend.call("GET", path);
     if (json_) {
-      std::cout << j.dump() << "\n";
+      std::cout << d.dump() << "\n";
     } else {
       std::cout << fmt::format(
           "id:          {}\nowner:       {}\nclass:       {}\nname:        "
           "{}\nenabled:     {}\nauth:        {}\ncreated:     {}\nconnected:   {}\nlast seen:   "
           "{}\n",
-          d.id, d.owner, registry::to_string(d.device_class), d.display_name,
-          d.enabled ? "yes" : "no", j["auth"].get<std::string>(), when(d.created_ms),
-          state.connected ? "yes" : "no", when(state.last_seen_ms));
-      for (const auto& [k, v] : d.tags) std::cout << "tag:         " << k << "=" << v << "\n";
-      for (const auto& t : d.thumbprints) std::cout << "thumbprint:  " << t << "\n";
+          d["id"].get<std::string>(), d["owner"].get<std::string>(), d["class"].get<std::string>(),
+          d["display_name"].get<std::string>(), d["enabled"].get<bool>() ? "yes" : "no",
+          d["auth"].get<std::string>(), when(d["created_ms"].get<std::int64_t>()),
+          d["connected"].get<bool>() ? "yes" : "no", when(d["last_seen_ms"].get<std::int64_t>()));
+      for (const auto& [k, v] : d["tags"].items()) {
+        std::cout << "tag:         " << k << "=" << v.get<std::string>() << "\n";
+      }
+      for (const auto& t : d["thumbprints"]) {
+        std::cout << "thumbprint:  " << t.get<std::string>() << "\n";
+      }
     }
   } else if (device_->got_subcommand("disable") || device_->got_subcommand("enable")) {
     const bool enable = device_->got_subcommand("enable");
-    existing();
-    reg.set_enabled(id_, enable);
+    backend.call("PATCH", path, json{{"enabled", enable}});
     if (!json_) std::cout << "device " << id_ << (enable ? " enabled\n" : " disabled\n");
   } else if (device_->got_subcommand("remove")) {
-    existing();
-    reg.remove_device(id_);
+    backend.call("DELETE", path);
     if (!json_) std::cout << "device " << id_ << " removed\n";
   } else if (device_->got_subcommand("rotate-key")) {
-    const auto& d = existing();
-    const auto creds = reg.rotate_key(id_);
+    const auto credentials = backend.call("POST", path + "/rotate-key");
     if (json_) {
-      std::cout << credentials_json(creds).dump() << "\n";
+      std::cout << credentials.dump() << "\n";
     } else {
-      print_credentials(d, creds, hub_host_);
+      print_credentials(id_, credentials, hub_host_);
     }
-  } else if (device_->got_subcommand("token")) {
-    const auto& d = existing();
-    if (d.primary_key.empty()) {
-      throw registry::RegistryError(fmt::format("device {} has no keys (it signs in with a {})",
-                                                d.id, public_view(d)["auth"].get<std::string>()));
-    }
-    const auto expiry = unix_now() + ttl_;
-    std::cout << azure::make_sas_token(hub_host_ + "/devices/" + d.id, d.primary_key, expiry)
-              << "\n";
   }
+  return 0;
+}
+
+// Reads the key from the data directory, hub running or not: the API
+// never gives a device's keys out again after issuing them.
+int RegistryCommands::print_token() {
+  OpenRegistry open(data_dir_);
+  const auto snap = open.registry.snapshot();
+  const auto* d = snap->device(id_);
+  if (!d) {
+    throw registry::RegistryError(
+        fmt::format("no device '{}' in {}: see `allscene device list`", id_, data_dir_));
+  }
+  if (d->primary_key.empty()) {
+    throw registry::RegistryError(fmt::format("device {} has no keys (it signs in with a {})",
+                                              d->id,
+                                              api::device_view(*d)["auth"].get<std::string>()));
+  }
+  const auto expiry = unix_now() + ttl_;
+  std::cout << azure::make_sas_token(hub_host_ + "/devices/" + d->id, d->primary_key, expiry)
+            << "\n";
   return 0;
 }
 

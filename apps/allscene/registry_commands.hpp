@@ -1,7 +1,12 @@
 // `allscene user ...` and `allscene device ...`: the registry from the
-// command line. They work on the data directory, with the hub running or
-// not: the store file takes concurrent writers, and a running hub applies
-// changes within a second (disabling or removing a device disconnects it).
+// command line. With the data directory's hub running, they go through its
+// admin endpoint (admin_client.hpp), so changes apply at once (disabling
+// or removing a device disconnects it); otherwise, or when that hub serves
+// no endpoint, they run the same admin API in-process on the data
+// directory (a running hub then applies changes within a second). The
+// output is the same either way. `device token` reads the device's key
+// from the data directory in both cases (SQLite allows a reader beside the
+// hub; the API never hands keys out after they were issued).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,10 +26,12 @@ class RegistryCommands {
   int run();
 
  private:
+  class Backend;
   void add_user_commands();
   void add_device_commands();
-  int run_user();
-  int run_device();
+  int run_user(Backend& backend);
+  int run_device(Backend& backend);
+  int print_token();
 
   CLI::App* user_ = nullptr;
   CLI::App* device_ = nullptr;

@@ -299,6 +299,11 @@ void load_config_file(const std::string& path, HubConfig& config) {
     }
     config.limits.close_on_denied_publish_v311 = denied == "disconnect";
   }
+  if (const auto* http = root["http"].as_table()) {
+    static constexpr std::string_view kHttpKeys[] = {"bind"};
+    check_keys(*http, kHttpKeys, path + " [http]");
+    read_string(*http, "bind", config.http_bind, path + " [http]");
+  }
   if (const auto* listeners = root["listener"].as_array()) {
     config.listeners.clear();
     for (const auto& node : *listeners) {
@@ -356,6 +361,17 @@ void validate(HubConfig& config) {
     throw std::invalid_argument("sync_interval_ms must be at least 1");
   if (config.log_format != "text" && config.log_format != "json") {
     throw std::invalid_argument("log format must be 'text' or 'json'");
+  }
+  if (config.http_bind == "off") config.http_bind.clear();
+  if (!config.http_bind.empty()) {
+    const auto http = parse_listen(config.http_bind);
+    if (!is_loopback(http.address)) {
+      throw std::invalid_argument(fmt::format(
+          "[http] bind '{}': the admin endpoint has no TLS yet, so it listens only on a "
+          "loopback address (127.0.0.1:PORT or [::1]:PORT); reach it from elsewhere through an "
+          "SSH tunnel, or turn it off with bind = \"\" (--http off)",
+          config.http_bind));
+    }
   }
 }
 

@@ -22,6 +22,9 @@ struct HubConfig {
   unsigned sync_interval_ms = 100;  // batch: longest time before an fsync
   broker::Limits limits;            // limits.quota: every listener's unless it has its own
   registry::AuthConfig auth;        // [auth]: access rules, sign-in throttling, hub host
+  // [http] bind: the admin endpoint's HOST:PORT, loopback only (it has no
+  // TLS yet); "" or "off": none. validate() turns "off" into "".
+  std::string http_bind = "127.0.0.1:8080";
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their

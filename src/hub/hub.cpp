@@ -14,6 +14,9 @@
 #include <optional>
 #include <thread>
 
+#include "api/admin_api.hpp"
+#include "api/admin_files.hpp"
+#include "api/admin_server.hpp"
 #include "broker/broker.hpp"
 #include "hub/registry_storage.hpp"
 #include "net/server.hpp"
@@ -148,6 +151,45 @@ class RegistryWatcher {
   std::thread thread_;
 };
 
+// The admin endpoint and the files that announce it, alive together.
+struct AdminEndpoint {
+  AdminEndpoint(api::AdminApi& admin_api, const HubConfig& config)
+      : server(admin_api, api::load_or_create_admin_token(config.data_dir)) {
+    const auto bind = parse_listen(config.http_bind);
+    server.start(bind.address, bind.port);
+    const bool v6 = bind.address.find(':') != std::string::npos;
+    url =
+        fmt::format("http://{}{}{}:{}", v6 ? "[" : "", bind.address, v6 ? "]" : "", server.port());
+    announcement.emplace(config.data_dir, url);
+  }
+  api::AdminServer server;
+  std::string url;
+  std::optional<api::AdminAnnouncement> announcement;  // removed before the server stops
+};
+
+// Starts the admin endpoint unless it is off. A port in use leaves the hub
+// running without it (the CLI then works on the data directory, as with a
+// stopped hub); anything else is a start-up failure.
+void start_admin(std::optional<AdminEndpoint>& endpoint, api::AdminApi& admin_api,
+                 const HubConfig& config) {
+  api::AdminAnnouncement::remove_stale(config.data_dir);
+  if (config.http_bind.empty()) {
+    spdlog::info("admin API: off");
+    return;
+  }
+  try {
+    endpoint.emplace(admin_api, config);
+    spdlog::info("admin API on {} (token in {})", endpoint->url,
+                 (std::filesystem::path(config.data_dir) / "admin.token").string());
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != boost::asio::error::address_in_use) throw;
+    spdlog::warn(
+        "admin API not started: {} is in use; choose another with --http HOST:PORT or "
+        "[http] bind (the CLI works on the data directory meanwhile)",
+        config.http_bind);
+  }
+}
+
 // Opens the store and rebuilds the broker's state from it.
 std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Broker& broker) {
   const auto started = std::chrono::steady_clock::now();
@@ -251,6 +293,14 @@ int run(HubConfig config) {
 #endif
   if (store) store->start();
   server.set_broker(broker);
+  // Before the MQTT listeners: once a client can connect, the CLI finds
+  // the endpoint.
+  api::AdminApi admin_api(registry, registry_storage, [&broker](const std::string& id) {
+    spdlog::info("device {} was disabled or removed: disconnecting it", id);
+    broker.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
+  });
+  std::optional<AdminEndpoint> admin;
+  start_admin(admin, admin_api, config);
   for (const auto& l : config.listeners) server.listen(l);
 
   boost::asio::io_context signal_io;
@@ -265,6 +315,7 @@ int run(HubConfig config) {
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
+  admin.reset();    // its requests reach the broker and the loops
   watcher.reset();  // it posts to the loops, which are about to go
   signal_io.stop();
   signal_thread.join();

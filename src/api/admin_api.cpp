@@ -1,0 +1,380 @@
+#include "api/admin_api.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+
+#include "api/views.hpp"
+#include "registry/presence.hpp"
+
+namespace allscene::api {
+namespace {
+
+using nlohmann::json;
+
+// A refusal on its way to becoming a Response (inside handle() only).
+struct ApiError {
+  unsigned status;
+  std::string message;
+};
+
+Response json_response(unsigned status, const json& body) {
+  return {status, body.dump(), "application/json"};
+}
+
+Response error_response(unsigned status, const std::string& message) {
+  return json_response(status, json{{"error", message}});
+}
+
+[[noreturn]] void fail(unsigned status, std::string message) {
+  throw ApiError{status, std::move(message)};
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The body as a JSON object with only `known` keys.
+json parse_object(const std::string& body, std::initializer_list<std::string_view> known) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    fail(400, "the body must be a JSON object (Content-Type: application/json)");
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string list;
+      for (const auto k : known) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
+      fail(400, fmt::format("unknown field \"{}\"; this request takes {}", key, list));
+    }
+  }
+  return j;
+}
+
+std::string string_field(const json& j, const char* key, bool required) {
+  const auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) fail(400, fmt::format("\"{}\" is missing; give it as a string", key));
+    return {};
+  }
+  if (!it->is_string()) fail(400, fmt::format("\"{}\" must be a string", key));
+  return it->get<std::string>();
+}
+
+bool bool_field(const json& j, const char* key, bool required) {
+  const auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) fail(400, fmt::format("\"{}\" is missing; give it as true or false", key));
+    return false;
+  }
+  if (!it->is_boolean()) fail(400, fmt::format("\"{}\" must be true or false", key));
+  return it->get<bool>();
+}
+
+std::string device_missing(const std::string& id) {
+  return fmt::format(
+      "no device \"{}\"; list devices with `allscene device list` or GET /api/v1/devices", id);
+}
+
+std::string user_missing(const std::string& id) {
+  return fmt::format("no user \"{}\"; list users with `allscene user list` or GET /api/v1/users",
+                     id);
+}
+
+}  // namespace
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '.' || u == '_' || u == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int hi = hex_digit(text[i + 1]);
+    const int lo = hex_digit(text[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::optional<Target> parse_target(std::string_view target) {
+  Target out;
+  const auto q = target.find('?');
+  const auto path = target.substr(0, q);
+  std::size_t start = path.starts_with('/') ? 1 : 0;
+  while (start < path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    auto segment = percent_decode(path.substr(start, end - start));
+    if (!segment) return std::nullopt;
+    out.segments.push_back(std::move(*segment));
+    start = end + 1;
+  }
+  if (q != std::string_view::npos) {
+    auto query = target.substr(q + 1);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const auto pair = query.substr(0, amp);
+      const auto eq = pair.find('=');
+      auto key = percent_decode(pair.substr(0, eq));
+      auto value =
+          percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+      if (!key || !value) return std::nullopt;
+      if (!key->empty()) out.query[*key] = *value;
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  return out;
+}
+
+bool requires_token(std::string_view target) {
+  const auto path = target.substr(0, target.find('?'));
+  return path == "/api/v1" || path.starts_with("/api/v1/");
+}
+
+AdminApi::AdminApi(registry::Registry& registry, registry::RegistryStorage& presence_storage,
+                   RevokedHandler on_revoked)
+    : registry_(registry),
+      presence_storage_(presence_storage),
+      on_revoked_(std::move(on_revoked)) {}
+
+Response AdminApi::handle(const Request& request) {
+  try {
+    const auto target = parse_target(request.target);
+    if (!target) fail(400, "the path has a malformed %-escape; encode '%' as %25");
+    return route(request, *target);
+  } catch (const ApiError& e) {
+    return error_response(e.status, e.message);
+  } catch (const registry::RegistryError& e) {
+    return error_response(400, e.what());
+  } catch (const std::exception& e) {
+    return error_response(500, fmt::format("the hub could not do it: {}", e.what()));
+  }
+}
+
+Response AdminApi::route(const Request& request, const Target& target) {
+  const auto& s = target.segments;
+  const auto& m = request.method;
+  const auto allow = [&](std::initializer_list<std::string_view> methods) {
+    if (std::find(methods.begin(), methods.end(), m) != methods.end()) return;
+    std::string list;
+    for (const auto k : methods) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
+    fail(405, fmt::format("{} is not allowed on {}; use {}", m, request.target, list));
+  };
+  if (s.size() == 1 && s[0] == "healthz") {
+    allow({"GET"});
+    return {200, "ok", "text/plain"};
+  }
+  if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
+    if (s[2] == "users") {
+      if (s.size() == 3) {
+        allow({"GET", "POST"});
+        return m == "GET" ? list_users() : add_user(request.body);
+      }
+      if (s.size() == 4) {
+        allow({"DELETE"});
+        return remove_user(s[3]);
+      }
+    } else if (s[2] == "devices") {
+      if (s.size() == 3) {
+        allow({"GET", "POST"});
+        return m == "GET" ? list_devices(target.query) : add_device(request.body);
+      }
+      if (s.size() == 4) {
+        allow({"GET", "PATCH", "DELETE"});
+        if (m == "GET") return show_device(s[3]);
+        if (m == "PATCH") return patch_device(s[3], request.body);
+        return remove_device(s[3]);
+      }
+      if (s.size() == 5 && s[4] == "rotate-key") {
+        allow({"POST"});
+        return rotate_key(s[3]);
+      }
+    }
+  }
+  fail(404, fmt::format("no such endpoint {}; see docs/api.md", request.target));
+}
+
+Response AdminApi::list_users() {
+  const auto snap = registry_.snapshot();
+  std::map<std::string, const registry::User*> users;
+  for (const auto& [id, u] : snap->users) users[id] = &u;
+  json out = json::array();
+  for (const auto& [id, u] : users) out.push_back(registry::to_json(*u));
+  return json_response(200, out);
+}
+
+Response AdminApi::add_user(const std::string& body) {
+  const auto j = parse_object(body, {"id", "display_name"});
+  const auto id = string_field(j, "id", true);
+  const auto name = string_field(j, "display_name", false);
+  if (registry_.snapshot()->user(id)) {
+    fail(409, fmt::format("user \"{}\" already exists; choose another id", id));
+  }
+  return json_response(201, registry::to_json(registry_.add_user(id, name)));
+}
+
+Response AdminApi::remove_user(const std::string& id) {
+  const auto snap = registry_.snapshot();
+  if (!snap->user(id)) fail(404, user_missing(id));
+  std::string owned;
+  std::set<std::string> sorted;
+  for (const auto& [device_id, d] : snap->devices) {
+    if (d.owner == id) sorted.insert(device_id);
+  }
+  for (const auto& device_id : sorted) {
+    owned += fmt::format("{}{}", owned.empty() ? "" : ", ", device_id);
+  }
+  if (!owned.empty()) {
+    fail(409,
+         fmt::format("user \"{}\" still owns devices; remove its devices first: {}", id, owned));
+  }
+  registry_.remove_user(id);
+  return {204, {}, {}};
+}
+
+Response AdminApi::list_devices(const std::map<std::string, std::string>& query) {
+  for (const auto& [key, value] : query) {
+    if (key != "owner") fail(400, fmt::format("unknown parameter \"{}\"; it takes owner", key));
+  }
+  const auto owner = query.find("owner");
+  const auto snap = registry_.snapshot();
+  std::map<std::string, const registry::Device*> devices;
+  for (const auto& [id, d] : snap->devices) {
+    if (owner == query.end() || d.owner == owner->second) devices[id] = &d;
+  }
+  auto presence = registry::Presence::read(presence_storage_);
+  json out = json::array();
+  for (const auto& [id, d] : devices) out.push_back(device_view(*d, presence[id]));
+  return json_response(200, out);
+}
+
+Response AdminApi::add_device(const std::string& body) {
+  const auto j = parse_object(body, {"id", "owner", "class", "display_name", "tags", "auth",
+                                     "password", "thumbprints", "ca_signed"});
+  registry::NewDevice n;
+  n.id = string_field(j, "id", true);
+  n.owner = string_field(j, "owner", true);
+  n.display_name = string_field(j, "display_name", false);
+  if (j.contains("class")) {
+    const auto text = string_field(j, "class", true);
+    const auto cls = registry::parse_device_class(text);
+    if (!cls) {
+      fail(400, fmt::format("unknown class \"{}\"; use phone, laptop, tablet, smart-screen, "
+                            "wearable, audio, car or iot",
+                            text));
+    }
+    n.device_class = *cls;
+  }
+  if (const auto it = j.find("tags"); it != j.end()) {
+    if (!it->is_object()) fail(400, "\"tags\" must be an object of strings: {\"room\": \"hall\"}");
+    for (const auto& [key, value] : it->items()) {
+      if (!value.is_string()) fail(400, fmt::format("tag \"{}\" must be a string", key));
+      n.tags[key] = value.get<std::string>();
+    }
+  }
+  if (j.contains("auth")) {
+    const auto auth = string_field(j, "auth", true);
+    if (auth == "sas") {
+      n.auth = registry::AuthKind::sas;
+    } else if (auth == "password") {
+      n.auth = registry::AuthKind::password;
+    } else if (auth == "x509") {
+      n.auth = registry::AuthKind::x509;
+    } else {
+      fail(400, fmt::format("unknown auth \"{}\"; use sas, password or x509", auth));
+    }
+  }
+  n.password = string_field(j, "password", false);
+  if (const auto it = j.find("thumbprints"); it != j.end()) {
+    if (!it->is_array()) fail(400, "\"thumbprints\" must be an array of strings");
+    for (const auto& t : *it) {
+      if (!t.is_string()) fail(400, "\"thumbprints\" must be an array of strings");
+      n.thumbprints.push_back(t.get<std::string>());
+    }
+  }
+  n.ca_signed = bool_field(j, "ca_signed", false);
+  // Conflicts and unknown owners are told apart from invalid input here;
+  // the registry's own checks (and messages) cover the rest.
+  if (registry::valid_id(n.id)) {
+    const auto snap = registry_.snapshot();
+    if (snap->device(n.id)) {
+      fail(409, fmt::format("device \"{}\" already exists; choose another id", n.id));
+    }
+    if (!snap->user(n.owner)) {
+      fail(404, fmt::format("no user \"{}\"; add the user first", n.owner));
+    }
+    for (const auto& t : n.thumbprints) {
+      const auto normal = registry::normalise_thumbprint(t);
+      const auto* other = normal ? snap->device_by_thumbprint(*normal) : nullptr;
+      if (other) {
+        fail(409,
+             fmt::format("thumbprint {} already belongs to device \"{}\"", *normal, other->id));
+      }
+    }
+  }
+  const auto [device, credentials] = registry_.add_device(n);
+  return json_response(
+      201, json{{"device", device_view(device)}, {"credentials", credentials_json(credentials)}});
+}
+
+Response AdminApi::show_device(const std::string& id) {
+  const auto snap = registry_.snapshot();
+  const auto* d = snap->device(id);
+  if (!d) fail(404, device_missing(id));
+  const auto presence = registry::Presence::read(presence_storage_);
+  const auto seen = presence.find(id);
+  return json_response(
+      200, device_view(*d, seen == presence.end() ? registry::PresenceState{} : seen->second));
+}
+
+Response AdminApi::patch_device(const std::string& id, const std::string& body) {
+  if (!registry_.snapshot()->device(id)) fail(404, device_missing(id));
+  const auto j = parse_object(body, {"enabled"});
+  const bool enabled = bool_field(j, "enabled", true);
+  registry_.set_enabled(id, enabled);
+  if (!enabled && on_revoked_) on_revoked_(id);
+  return show_device(id);
+}
+
+Response AdminApi::remove_device(const std::string& id) {
+  if (!registry_.snapshot()->device(id)) fail(404, device_missing(id));
+  registry_.remove_device(id);
+  if (on_revoked_) on_revoked_(id);
+  return {204, {}, {}};
+}
+
+Response AdminApi::rotate_key(const std::string& id) {
+  if (!registry_.snapshot()->device(id)) fail(404, device_missing(id));
+  return json_response(200, credentials_json(registry_.rotate_key(id)));
+}
+
+}  // namespace allscene::api
