@@ -292,6 +292,42 @@ class AdminEndpointSettingsTest(unittest.TestCase):
         with open(hub.log_path, errors="replace") as f:
             self.assertNotIn("info admin: ", f.read())
 
+    def test_cli_output_is_the_same_with_the_hub_running_or_not(self):
+        hub = harness.Hub("--http", "127.0.0.1:%d" % harness.free_port())
+        self.addCleanup(hub.cleanup)
+        d = hub.data_dir
+        cli(d, "user", "add", "olga", "--name", "Olga O")
+        cli(d, "device", "add", "cam#1", "--owner", "olga", "--class", "smart-screen", "--name",
+            "Hall cam", "--tag", "room=hall", "--tag", "floor=1", "--auth", "x509",
+            "--thumbprint", "ab" * 32)
+        cli(d, "device", "add", "lamp", "--owner", "olga", "--auth", "password")
+        commands = [("user", "list"), ("user", "list", "--json"), ("device", "list"),
+                    ("device", "list", "--json"), ("device", "list", "--owner", "nobody"),
+                    ("device", "show", "cam#1"), ("device", "show", "cam#1", "--json"),
+                    ("device", "disable", "lamp"), ("device", "enable", "lamp"),
+                    ("device", "show", "missing"), ("user", "remove", "olga"),
+                    ("device", "rotate-key", "cam#1"), ("user", "add", "olga")]
+
+        def outputs():
+            return [(c, r.returncode, r.stdout, r.stderr)
+                    for c in commands for r in [cli(d, *c, check=False)]]
+
+        hub.start()
+        self.assertTrue(harness.wait_until(
+            lambda: os.path.exists(os.path.join(d, "admin.json")), 5.0))
+        running = outputs()
+        with open(hub.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertIn("info admin: GET /api/v1/devices/cam%231 200", log)
+        self.assertIn("info admin: PATCH /api/v1/devices/lamp 200", log)
+        self.assertEqual(hub.stop(), 0)
+        stopped = outputs()
+        for r, s in zip(running, stopped):
+            self.assertEqual(r, s)
+        self.assertEqual([r[1] for r in running], [0] * 9 + [1] * 4)
+        self.assertIn("tag:         floor=1\ntag:         room=hall\n", running[5][2])
+        self.assertIn("thumbprint:  " + "AB" * 32, running[5][2])
+
     def test_admin_json_goes_at_shutdown(self):
         hub = harness.Hub("--http", "127.0.0.1:%d" % harness.free_port())
         self.addCleanup(hub.cleanup)
