@@ -65,7 +65,7 @@ StreamConnection<Stream>::StreamConnection(broker::Shard& shard, broker::PeerInf
   }
   if constexpr (Stream::kHandshake) {
     who_ = fmt::format("{} {}", peer.listener, peer.address);
-    peer_ = std::move(peer);
+    peer_ = std::make_unique<broker::PeerInfo>(std::move(peer));
   } else {
     connection_.emplace(shard_, *this, std::move(peer), Clock::now());
   }
@@ -87,8 +87,8 @@ template <typename Stream>
 void StreamConnection<Stream>::start() {
   if constexpr (Stream::kHandshake) {
     arm_deadline(kHandshakeTimeout);
-    stream_.async_handshake(peer_, [self = this->shared_from_this()](
-                                       const boost::system::error_code& ec, std::string_view why) {
+    stream_.async_handshake(*peer_, [self = this->shared_from_this()](
+                                        const boost::system::error_code& ec, std::string_view why) {
       self->on_handshake(ec, why);
     });
   } else {
@@ -98,7 +98,7 @@ void StreamConnection<Stream>::start() {
 
 template <typename Stream>
 void StreamConnection<Stream>::arm_deadline(std::chrono::steady_clock::duration after) {
-  if (!deadline_) deadline_.emplace(stream_.socket().get_executor());
+  if (!deadline_) deadline_ = std::make_unique<asio::steady_timer>(stream_.socket().get_executor());
   deadline_->expires_after(after);
   deadline_->async_wait([weak = this->weak_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
@@ -125,13 +125,15 @@ void StreamConnection<Stream>::on_handshake(const boost::system::error_code& ec,
     close_socket();
     return;
   }
-  if (peer_.cert_thumbprint.empty()) {
-    spdlog::debug("{}: handshake done{}", who_, peer_.tls ? " (TLS, no client certificate)" : "");
+  const broker::PeerInfo& peer = *peer_;
+  if (peer.cert_thumbprint.empty()) {
+    spdlog::debug("{}: handshake done{}", who_, peer.tls ? " (TLS, no client certificate)" : "");
   } else {
     spdlog::debug("{}: handshake done, client certificate CN={} SHA-256={} verified={}", who_,
-                  peer_.cert_common_name, peer_.cert_thumbprint, peer_.cert_verified);
+                  peer.cert_common_name, peer.cert_thumbprint, peer.cert_verified);
   }
-  connection_.emplace(shard_, *this, std::move(peer_), Clock::now());
+  connection_.emplace(shard_, *this, std::move(*peer_), Clock::now());
+  peer_.reset();
   read();
 }
 

@@ -79,8 +79,9 @@ class StreamConnection final : public broker::Transport,
   broker::Shard& shard_;
   Stream stream_;
   std::optional<broker::Connection> connection_;
-  // Who is connecting, until the handshake is done and connection_ takes it.
-  broker::PeerInfo peer_;
+  // Who is connecting, until the handshake is done and connection_ takes it
+  // (on the heap: idle connections are kept small).
+  std::unique_ptr<broker::PeerInfo> peer_;
   std::string who_;  // "listener address" for logs (streams with a handshake)
   // Bytes of a packet not yet complete. Over TCP idle connections hold no
   // read buffer: data is read into one buffer per event loop (see
@@ -90,7 +91,7 @@ class StreamConnection final : public broker::Transport,
   Output writing_;
   std::vector<std::uint8_t> flat_;  // streams without gather writes
   // Handshake and close deadlines (streams with a handshake).
-  std::optional<boost::asio::steady_timer> deadline_;
+  std::unique_ptr<boost::asio::steady_timer> deadline_;
   bool write_scheduled_ = false;
   bool write_active_ = false;
   bool closing_ = false;
