@@ -226,7 +226,7 @@ int RegistryCommands::run_user(Backend& backend) {
       std::cout << "user " << u["id"].get<std::string>() << " added\n";
     }
   } else if (user_->got_subcommand("remove")) {
-    backend.call("DELETE", "/api/v1/users/" + api::percent_encode(id_));
+    backend.call("DELETE", "/api/v1/users/" + azure::url_encode(id_));
     if (!json_) std::cout << "user " << id_ << " removed\n";
   } else {
     const auto users = backend.call("GET", "/api/v1/users");
@@ -249,7 +249,7 @@ int RegistryCommands::run_user(Backend& backend) {
 }
 
 int RegistryCommands::run_device(Backend& backend) {
-  const auto path = "/api/v1/devices/" + api::percent_encode(id_);
+  const auto path = "/api/v1/devices/" + azure::url_encode(id_);
   if (device_->got_subcommand("add")) {
     json body{{"id", id_},
               {"owner", owner_},
@@ -271,9 +271,9 @@ int RegistryCommands::run_device(Backend& backend) {
       print_credentials(d["id"].get<std::string>(), added["credentials"], hub_host_);
     }
   } else if (device_->got_subcommand("list")) {
-    const auto devices = backend.call(
-        "GET", owner_.empty() ? std::string("/api/v1/devices")
-                              : "/api/v1/devices?owner=" + api::percent_encode(owner_));
+    const auto devices =
+        backend.call("GET", owner_.empty() ? std::string("/api/v1/devices")
+                                           : "/api/v1/devices?owner=" + azure::url_encode(owner_));
     if (json_) {
       std::cout << devices.dump() << "\n";
     } else {

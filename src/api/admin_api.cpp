@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "api/views.hpp"
+#include "azure/azure.hpp"
 #include "registry/presence.hpp"
 
 namespace allscene::api {
@@ -31,13 +32,6 @@ Response error_response(unsigned status, const std::string& message) {
 
 [[noreturn]] void fail(unsigned status, std::string message) {
   throw ApiError{status, std::move(message)};
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // The body as a JSON object with only `known` keys.
@@ -88,42 +82,6 @@ std::string user_missing(const std::string& id) {
 
 }  // namespace
 
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '.' || u == '_' || u == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int hi = hex_digit(text[i + 1]);
-    const int lo = hex_digit(text[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 std::optional<Target> parse_target(std::string_view target) {
   Target out;
   const auto q = target.find('?');
@@ -132,7 +90,7 @@ std::optional<Target> parse_target(std::string_view target) {
   while (start < path.size()) {
     auto end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    auto segment = percent_decode(path.substr(start, end - start));
+    auto segment = azure::url_decode(path.substr(start, end - start));
     if (!segment) return std::nullopt;
     out.segments.push_back(std::move(*segment));
     start = end + 1;
@@ -143,9 +101,9 @@ std::optional<Target> parse_target(std::string_view target) {
       const auto amp = query.find('&');
       const auto pair = query.substr(0, amp);
       const auto eq = pair.find('=');
-      auto key = percent_decode(pair.substr(0, eq));
-      auto value =
-          percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+      auto key = azure::url_decode(pair.substr(0, eq));
+      auto value = azure::url_decode(eq == std::string_view::npos ? std::string_view{}
+                                                                  : pair.substr(eq + 1));
       if (!key || !value) return std::nullopt;
       if (!key->empty()) out.query[*key] = *value;
       if (amp == std::string_view::npos) break;

@@ -33,13 +33,6 @@ struct Response {
   std::string content_type = "application/json";
 };
 
-// RFC 3986 percent-encoding of one path segment or query value: every byte
-// but unreserved characters (A-Z a-z 0-9 - . _ ~) becomes %XX.
-std::string percent_encode(std::string_view text);
-// The inverse; nullopt on a malformed escape ('%' not followed by two hex
-// digits). '+' stays '+'.
-std::optional<std::string> percent_decode(std::string_view text);
-
 // A target split into decoded path segments and query parameters; nullopt
 // if an escape is malformed.
 struct Target {

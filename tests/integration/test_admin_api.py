@@ -4,8 +4,6 @@ is never shown, error statuses with messages, disconnection on disable, the
 CLI going through the endpoint while the hub runs, and the token file."""
 
 import base64
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -19,27 +17,9 @@ import urllib.parse
 import harness
 import mqttproto as mp
 
-HUB_HOST = "localhost"
-API = "?api-version=2021-04-12"
+from test_auth import API, HUB_HOST, cli, sas_token
+
 SECRETS = ("primary_key", "secondary_key", "password_hash", "password")
-
-
-def sas_token(device_id, key_b64, expiry):
-    """Azure IoT Hub's SAS token, computed without the hub's code."""
-    resource = urllib.parse.quote("%s/devices/%s" % (HUB_HOST, device_id), safe="")
-    to_sign = ("%s\n%d" % (resource, expiry)).encode()
-    sig = base64.b64encode(hmac.new(base64.b64decode(key_b64), to_sign, hashlib.sha256).digest())
-    return "SharedAccessSignature sr=%s&sig=%s&se=%d" % (
-        resource, urllib.parse.quote(sig.decode(), safe=""), expiry)
-
-
-def cli(data_dir, *args, check=True):
-    proc = subprocess.run([harness.hub_binary(), *args, "--data-dir", data_dir],
-                          capture_output=True, text=True, timeout=60)
-    if check and proc.returncode != 0:
-        raise AssertionError("allscene %s failed (%d): %s%s" % (" ".join(args), proc.returncode,
-                                                               proc.stdout, proc.stderr))
-    return proc
 
 
 class AdminApiTest(harness.HubTestCase):

@@ -11,6 +11,7 @@
 #include "../registry/fake_storage.hpp"
 #include "api/admin_server.hpp"
 #include "api/views.hpp"
+#include "azure/azure.hpp"
 
 namespace allscene::api {
 namespace {
@@ -19,21 +20,21 @@ using nlohmann::json;
 using registry::registry_testing::FakeStorage;
 using registry::registry_testing::fast_options;
 
-TEST(PercentEncoding, RoundTripsEveryByte) {
+TEST(PathSegments, AnyIdRoundTripsThroughItsEscaping) {
   std::string all;
   for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
-  const auto encoded = percent_encode(all);
+  const auto encoded = azure::url_encode(all);
   EXPECT_EQ(encoded.find_first_of("/?#%+ "), encoded.find('%'));  // only escapes use '%'
-  EXPECT_EQ(percent_decode(encoded), all);
-  EXPECT_EQ(percent_encode("a-b.c_d~e"), "a-b.c_d~e");
-  EXPECT_EQ(percent_encode("d:1#?%"), "d%3A1%23%3F%25");
+  EXPECT_EQ(azure::url_decode(encoded), all);
+  EXPECT_EQ(azure::url_encode("a-b.c_d~e"), "a-b.c_d~e");
+  EXPECT_EQ(azure::url_encode("d:1#?%"), "d%3A1%23%3F%25");
 }
 
-TEST(PercentEncoding, MalformedEscapesAreRefused) {
-  EXPECT_EQ(percent_decode("%"), std::nullopt);
-  EXPECT_EQ(percent_decode("ab%2"), std::nullopt);
-  EXPECT_EQ(percent_decode("%zz"), std::nullopt);
-  EXPECT_EQ(percent_decode("a+b%20c"), "a+b c");
+TEST(PathSegments, MalformedEscapesAreRefused) {
+  EXPECT_EQ(azure::url_decode("%"), std::nullopt);
+  EXPECT_EQ(azure::url_decode("ab%2"), std::nullopt);
+  EXPECT_EQ(azure::url_decode("%zz"), std::nullopt);
+  EXPECT_EQ(azure::url_decode("a+b%20c"), "a+b c");
 }
 
 TEST(Target, SplitsDecodedSegmentsAndQuery) {
