@@ -11,7 +11,6 @@ input.  Every wait is bounded; processes are stopped by PID."""
 
 import os
 import queue
-import re
 import shutil
 import socket
 import ssl
