@@ -96,18 +96,10 @@ std::optional<Target> parse_target(std::string_view target) {
     start = end + 1;
   }
   if (q != std::string_view::npos) {
-    auto query = target.substr(q + 1);
-    while (!query.empty()) {
-      const auto amp = query.find('&');
-      const auto pair = query.substr(0, amp);
-      const auto eq = pair.find('=');
-      auto key = azure::url_decode(pair.substr(0, eq));
-      auto value = azure::url_decode(eq == std::string_view::npos ? std::string_view{}
-                                                                  : pair.substr(eq + 1));
-      if (!key || !value) return std::nullopt;
-      if (!key->empty()) out.query[*key] = *value;
-      if (amp == std::string_view::npos) break;
-      query.remove_prefix(amp + 1);
+    auto query = azure::parse_property_bag(target.substr(q + 1));
+    if (!query) return std::nullopt;
+    for (auto& [key, value] : *query) {
+      if (!key.empty()) out.query[key] = std::move(value);
     }
   }
   return out;

@@ -63,25 +63,6 @@ std::string string_to_sign(std::string_view encoded_resource, std::int64_t expir
   return text;
 }
 
-// Splits "k=v&k2=v2" into decoded pairs; nullopt on a malformed escape.
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
-    std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> params;
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (part.empty()) continue;
-    const std::size_t eq = part.find('=');
-    auto key = url_decode(part.substr(0, eq));
-    auto value =
-        url_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
-    if (!key || !value) return std::nullopt;
-    params.emplace_back(std::move(*key), std::move(*value));
-  }
-  return params;
-}
-
 }  // namespace
 
 std::string url_encode(std::string_view text) {
@@ -161,7 +142,7 @@ std::optional<DeviceUsername> parse_device_username(std::string_view username) {
     // or something else; the legacy form is a bare query "api-version=...".
     return std::nullopt;
   }
-  auto params = parse_query(query);
+  auto params = parse_property_bag(query);
   if (!params) return std::nullopt;
   DeviceUsername result;
   result.host = std::string(username.substr(0, first));
@@ -287,6 +268,34 @@ std::string device_bound_prefix(std::string_view device_id) {
   prefix += device_id;
   prefix += "/messages/devicebound/";
   return prefix;
+}
+
+std::optional<PropertyBag> parse_property_bag(std::string_view text) {
+  PropertyBag bag;
+  while (!text.empty()) {
+    const std::size_t amp = text.find('&');
+    const std::string_view part = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
+    if (part.empty()) continue;
+    const std::size_t eq = part.find('=');
+    auto key = url_decode(part.substr(0, eq));
+    auto value =
+        url_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    bag.emplace_back(std::move(*key), std::move(*value));
+  }
+  return bag;
+}
+
+std::string format_property_bag(const PropertyBag& bag) {
+  std::string out;
+  for (const auto& [key, value] : bag) {
+    if (!out.empty()) out += '&';
+    out += url_encode(key);
+    out += '=';
+    out += url_encode(value);
+  }
+  return out;
 }
 
 }  // namespace allscene::azure

@@ -79,6 +79,13 @@ std::optional<std::string> url_decode(std::string_view text);
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
+// A property bag: "k=v&k2=v2", keys and values URL-encoded (Azure's
+// message properties in topics, and query strings). Parsing decodes and
+// keeps the order; nullopt on a malformed escape.
+using PropertyBag = std::vector<std::pair<std::string, std::string>>;
+std::optional<PropertyBag> parse_property_bag(std::string_view text);
+std::string format_property_bag(const PropertyBag& bag);
+
 // Device topic prefixes.
 std::string device_events_prefix(std::string_view device_id);  // "devices/{id}/messages/events/"
 std::string device_bound_prefix(
