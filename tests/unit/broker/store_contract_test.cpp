@@ -49,6 +49,17 @@ class FakeStore final : public SessionStore {
   std::vector<Done> pending_;
 };
 
+// A message as the store hands it back, on topic "t".
+std::shared_ptr<Message> stored_message(const std::string& payload, std::uint8_t qos,
+                                        std::uint64_t id) {
+  auto m = std::make_shared<Message>();
+  m->topic = "t";
+  m->payload = payload;
+  m->qos = qos;
+  m->id = id;
+  return m;
+}
+
 class StoreContractTest : public BrokerTest {
  protected:
   Broker& durable_broker() {
@@ -219,11 +230,7 @@ TEST_F(StoreContractTest, InboundQos2FromAPersistentSessionIsKeptUntilReleased) 
 // that have had it neither as a delivery nor as a done mark.
 TEST_F(StoreContractTest, StartUpFinishesARoutingCutShortByACrash) {
   Broker& b = durable_broker();
-  auto m = std::make_shared<Message>();
-  m->topic = "t";
-  m->payload = "x";
-  m->qos = 2;
-  m->id = 50;
+  auto m = stored_message("x", 2, 50);
   m->origin_client_id = "pub";
   m->recoverable = true;
   auto stored = [&](const std::string& id, const std::string& filter) {
@@ -319,11 +326,7 @@ TEST_F(StoreContractTest, ExpiredMessagesLeaveAnOfflineSessionsQueueAndTheStore)
 // released ones; a QoS 2 id awaiting PUBREL still deduplicates.
 TEST_F(StoreContractTest, RecoveredStateResumesWithOriginalPacketIds) {
   Broker& b = durable_broker();
-  auto m = std::make_shared<Message>();
-  m->topic = "t";
-  m->payload = "queued";
-  m->qos = 1;
-  m->id = 41;
+  auto m = stored_message("queued", 1, 41);
   StoredState state;
   StoredSession s;
   s.session.client_id = "sub";
