@@ -79,6 +79,18 @@ def wait_until(predicate, timeout, interval=0.02):
         time.sleep(interval)
 
 
+def log_shows(log_path, text, timeout=5.0):
+    """Waits until the hub log at `log_path` contains `text`: the hub may
+    write a line just after the event a test observed."""
+    def shows():
+        try:
+            with open(log_path, "rb") as f:
+                return text in f.read().decode("utf-8", "replace")
+        except OSError:
+            return False
+    return wait_until(shows, timeout)
+
+
 def track(proc):
     """Registers a child process so it is killed at exit whatever happens."""
     _live_processes.append(proc)

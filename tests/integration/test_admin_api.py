@@ -296,10 +296,9 @@ class AdminEndpointSettingsTest(unittest.TestCase):
         self.assertTrue(harness.wait_until(
             lambda: os.path.exists(os.path.join(d, "admin.json")), 5.0))
         running = outputs()
-        with open(hub.log_path, errors="replace") as f:
-            log = f.read()
-        self.assertIn("info admin: GET /api/v1/devices/cam%231 200", log)
-        self.assertIn("info admin: PATCH /api/v1/devices/lamp 200", log)
+        for line in ("info admin: GET /api/v1/devices/cam%231 200",
+                     "info admin: PATCH /api/v1/devices/lamp 200"):
+            self.assertTrue(harness.log_shows(hub.log_path, line), line)
         self.assertEqual(hub.stop(), 0)
         stopped = outputs()
         for r, s in zip(running, stopped):
