@@ -88,6 +88,31 @@ void Broker::disconnect_identity(const std::string& identity, mqtt::ReasonCode r
   }
 }
 
+void Broker::inject(std::shared_ptr<Message> message, std::function<void(bool)> done) {
+  executor_.post(0, [this, message = std::move(message), done = std::move(done)]() mutable {
+    shards_[0]->inject(message, std::move(done), Clock::now());
+  });
+}
+
+void Broker::send_to_client(const std::string& client_id, MessagePtr message,
+                            std::function<void(bool)> done) {
+  std::uint32_t home = 0;
+  {
+    std::lock_guard lock(directory_mutex_);
+    const auto it = directory_.find(client_id);
+    if (it == directory_.end()) {
+      if (done) done(false);
+      return;
+    }
+    home = it->second;
+  }
+  executor_.post(home, [shard = shards_[home].get(), client_id, message = std::move(message),
+                        done = std::move(done)] {
+    const bool delivered = shard->deliver_direct(client_id, message, Clock::now());
+    if (done) done(delivered);
+  });
+}
+
 TopicHandler* Broker::handler_for(std::string_view topic) const {
   for (auto* h : handlers_) {
     if (topic.starts_with(h->prefix())) return h;

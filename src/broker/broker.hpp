@@ -125,6 +125,18 @@ class Broker {
   // was disabled or removed), on every loop. Thread-safe.
   void disconnect_identity(const std::string& identity, mqtt::ReasonCode reason);
 
+  // Publishes a message of the hub's own (cloud-to-device, presence
+  // events) as a client would. Thread-safe; `done(ok)` runs on an event
+  // loop once the message is durable for every persistent session it
+  // reached (false: the store failed).
+  void inject(std::shared_ptr<Message> message, std::function<void(bool)> done);
+  // Sends `message` to the live connection of `client_id` only, if its
+  // session subscribed to a matching filter (twin answers, method calls).
+  // Thread-safe; `done(delivered)` runs on an event loop, or at once on
+  // the caller's thread when no session of that client id exists.
+  void send_to_client(const std::string& client_id, MessagePtr message,
+                      std::function<void(bool)> done);
+
   // Set once the hub is shutting down: connections torn down after this do
   // no session work (wills, detach), only unregister.
   void set_stopping() { stopping_.store(true, std::memory_order_relaxed); }

@@ -219,6 +219,7 @@ void Shard::arrive(const PendingAckPtr& ack) {
 void Shard::arrived(PendingAck& a, bool ok) {
   if (!ok) a.failed.store(true, std::memory_order_relaxed);
   if (a.pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (a.done) return a.done(!a.failed.load(std::memory_order_relaxed));
   if (!a.failed.load(std::memory_order_relaxed)) {
     send_ack(a.conn, a.version, a.type, a.packet_id, ReasonCode::success);
   } else if (a.version == mqtt::Version::v5) {
@@ -233,6 +234,38 @@ void Shard::send_ack(ConnRef conn, mqtt::Version version, mqtt::PacketType type,
   scratch_.clear();
   mqtt::encode(mqtt::PubAck{type, packet_id, reason, {}}, version, scratch_);
   write(conn, scratch_);
+}
+
+void Shard::inject(const std::shared_ptr<Message>& message, std::function<void(bool)> done,
+                   TimePoint now) {
+  if (message->qos > 0) message->id = new_message_id();
+  if (!broker_.acks_wait_for_store()) {
+    route(message, now);
+    if (done) done(true);
+    return;
+  }
+  route(message, now,
+        std::make_shared<PendingAck>(
+            static_cast<std::uint32_t>(outboxes_.size()), done ? std::move(done) : [](bool) {}));
+}
+
+bool Shard::deliver_direct(const std::string& client_id, const MessagePtr& message, TimePoint now) {
+  const auto it = sessions_.find(client_id);
+  if (it == sessions_.end() || !it->second->connection()) return false;
+  Session& session = *it->second;
+  int qos = -1;
+  std::vector<std::uint32_t> ids;
+  for (const auto& [filter, entry] : session.subscriptions()) {
+    if (mqtt::parse_shared(filter) || !mqtt::filter_matches(filter, message->topic)) continue;
+    qos = std::max<int>(qos, entry.options.max_qos);
+    if (entry.subscription_id) ids.push_back(entry.subscription_id);
+  }
+  if (qos < 0) return false;
+  session.deliver(*this,
+                  Delivery{message, static_cast<std::uint8_t>(std::min<int>(qos, message->qos)),
+                           false, std::move(ids)},
+                  now);
+  return true;
 }
 
 std::uint64_t Shard::new_message_id() {

@@ -68,12 +68,16 @@ struct PendingAck {
   PendingAck(std::uint32_t parts, ConnRef conn, mqtt::Version version, mqtt::PacketType type,
              std::uint16_t packet_id)
       : pending(parts), conn(conn), version(version), type(type), packet_id(packet_id) {}
+  // A message the hub published itself (Broker::inject): `done` instead of a packet.
+  PendingAck(std::uint32_t parts, std::function<void(bool)> done)
+      : pending(parts), done(std::move(done)) {}
   std::atomic<std::uint32_t> pending;
   std::atomic<bool> failed{false};
   ConnRef conn;
-  mqtt::Version version;
-  mqtt::PacketType type;
-  std::uint16_t packet_id;
+  mqtt::Version version = mqtt::Version::v5;
+  mqtt::PacketType type = mqtt::PacketType::puback;
+  std::uint16_t packet_id = 0;
+  std::function<void(bool ok)> done;
 };
 using PendingAckPtr = std::shared_ptr<PendingAck>;
 
@@ -100,6 +104,14 @@ class Shard final : public Outlet {
   // session keeps state for it (inbound QoS 2).
   PendingAckPtr pending_ack(const Message& message, bool durable_origin, ConnRef conn,
                             mqtt::Version version, mqtt::PacketType type, std::uint16_t packet_id);
+  // Routes a message the hub publishes itself; `done(ok)` once it is
+  // durable for every persistent session it reached.
+  void inject(const std::shared_ptr<Message>& message, std::function<void(bool)> done,
+              TimePoint now);
+  // Delivers to the session of `client_id` alone, if it is homed here, has
+  // a live connection and a (non-shared) subscription matching the topic;
+  // returns whether it did.
+  bool deliver_direct(const std::string& client_id, const MessagePtr& message, TimePoint now);
   // A fresh store id for a QoS 1/2 message published on this shard.
   std::uint64_t new_message_id();
   // Runs `fn` on this loop once everything this shard handed the store so

@@ -41,8 +41,7 @@ bool valid_topic_filter(std::string_view filter) {
   if (const auto shared = parse_shared(filter)) {
     // §4.8.2: ShareName is at least one character, no '/', '+' or '#'; the
     // filter after it is a full topic filter.
-    return !shared->group.empty() &&
-           shared->group.find_first_of("+#") == std::string_view::npos &&
+    return !shared->group.empty() && shared->group.find_first_of("+#") == std::string_view::npos &&
            !shared->filter.empty() && valid_wildcards(shared->filter);
   }
   return valid_wildcards(filter);
@@ -56,6 +55,20 @@ std::optional<SharedFilter> parse_shared(std::string_view filter) {
   // valid_topic_filter() rejects it rather than treating it as plain.
   if (slash == std::string_view::npos) return SharedFilter{rest, {}};
   return SharedFilter{rest.substr(0, slash), rest.substr(slash + 1)};
+}
+
+bool filter_matches(std::string_view filter, std::string_view topic) {
+  if (topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#'))) return false;
+  bool filter_end = false;
+  bool topic_end = false;
+  while (!filter_end) {
+    const std::string_view f = pop_level(filter, filter_end);
+    if (f == "#") return true;  // also matches the parent level (§4.7.1.2)
+    if (topic_end) return false;
+    const std::string_view t = pop_level(topic, topic_end);
+    if (f != "+" && f != t) return false;
+  }
+  return topic_end;
 }
 
 std::size_t topic_levels(std::string_view topic) {

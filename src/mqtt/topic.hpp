@@ -36,6 +36,12 @@ inline std::string_view pop_level(std::string_view& rest, bool& at_end) {
   return level;
 }
 
+// Whether the (non-shared, valid) `filter` matches the topic name `topic`
+// (§4.7.1); wildcards in the first level do not match a topic starting
+// with '$' (§4.7.2). The subscription index does this for many filters at
+// once; this is for checking one session's few.
+bool filter_matches(std::string_view filter, std::string_view topic);
+
 // Number of levels ('/'-separated parts) in a topic or filter.
 std::size_t topic_levels(std::string_view topic);
 

@@ -55,8 +55,7 @@ TEST_F(AccessTest, DeniedPublishAndSubscribeGet87) {
   auto c = connect_as("alice", mqtt::Version::v5);
   c->take();
   subscribe(*c, "secret/#", 1);
-  EXPECT_EQ(only<mqtt::Suback>(c->take())[0].reason_codes,
-            std::vector{ReasonCode::not_authorized});
+  EXPECT_EQ(only<mqtt::Suback>(c->take())[0].reason_codes, std::vector{ReasonCode::not_authorized});
   publish(*c, "secret/x", "p", 1);
   auto acks = only<mqtt::PubAck>(c->take());
   ASSERT_EQ(acks.size(), 1u);
@@ -154,6 +153,70 @@ TEST_F(BrokerTest, TopicHandlerAnswersOnTheSameConnectionAndIsNotRouted) {
   auto d = only<mqtt::Disconnect>(c->take());
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].reason_code, ReasonCode::qos_not_supported);
+}
+
+std::shared_ptr<Message> hub_message(std::string topic, std::string payload, std::uint8_t qos) {
+  auto m = std::make_shared<Message>();
+  m->topic = std::move(topic);
+  m->payload = std::move(payload);
+  m->qos = qos;
+  return m;
+}
+
+TEST_F(BrokerTest, SendToClientReachesOnlyThatClientsMatchingSubscription) {
+  auto dev = connect(1, "dev");
+  auto other = connect(0, "other");
+  subscribe(*dev, "$iothub/methods/POST/#", 1);
+  subscribe(*other, "$iothub/methods/POST/#", 1);
+  dev->take();
+  other->take();
+  std::vector<bool> results;
+  auto record = [&](bool delivered) { results.push_back(delivered); };
+  broker().send_to_client("dev", hub_message("$iothub/methods/POST/ring/?$rid=1", "{}", 0), record);
+  broker().send_to_client("dev", hub_message("$iothub/twin/res/200/?$rid=2", "{}", 0), record);
+  broker().send_to_client("nobody", hub_message("$iothub/methods/POST/x/?$rid=3", "", 0), record);
+  executor_.drain();
+  EXPECT_EQ(results, (std::vector<bool>{false, true, false}));  // "nobody" answers at once
+  auto got = only<mqtt::Publish>(dev->take());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].topic, "$iothub/methods/POST/ring/?$rid=1");
+  EXPECT_EQ(got[0].qos, 0);
+  EXPECT_TRUE(only<mqtt::Publish>(other->take()).empty());
+}
+
+TEST_F(BrokerTest, SendToClientSkipsAnOfflineSession) {
+  auto dev = connect(0, "dev", mqtt::Version::v5, true, 600);
+  subscribe(*dev, "$iothub/#", 1);
+  mqtt::Disconnect bye;
+  dev->write(bye);
+  executor_.drain();
+  bool delivered = true;
+  broker().send_to_client("dev", hub_message("$iothub/twin/res/200/?$rid=1", "{}", 0),
+                          [&](bool d) { delivered = d; });
+  executor_.drain();
+  EXPECT_FALSE(delivered);
+}
+
+TEST_F(BrokerTest, InjectRoutesLikeAClientPublishAndReportsCompletion) {
+  auto a = connect(0, "a");
+  auto b = connect(1, "b");
+  subscribe(*a, "devices/+/messages/devicebound/#", 1);
+  subscribe(*b, "devices/lamp/messages/devicebound/#", 1);
+  a->take();
+  b->take();
+  int done = 0;
+  broker().inject(hub_message("devices/lamp/messages/devicebound/k=v", "on", 1), [&](bool ok) {
+    EXPECT_TRUE(ok);
+    ++done;
+  });
+  executor_.drain();
+  EXPECT_EQ(done, 1);
+  for (auto* c : {a.get(), b.get()}) {
+    auto got = only<mqtt::Publish>(c->take());
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].payload, "on");
+    EXPECT_EQ(got[0].qos, 1);
+  }
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Topic names and filters (§4.7) and shared subscriptions (§4.8.2).
-#include <gtest/gtest.h>
-
 #include "mqtt/topic.hpp"
+
+#include <gtest/gtest.h>
 
 namespace allscene::mqtt {
 namespace {
@@ -33,8 +33,8 @@ TEST(Topic, Filter_4_7_1) {
                          "sport/tennis/#", "$SYS/#", "a/b/c/+"}) {
     EXPECT_TRUE(valid_topic_filter(ok)) << ok;
   }
-  for (const char* bad : {"", "a#", "#/a", "a/#/b", "a/b#", "a+", "+a", "a/+b", "a/b+/c", "##",
-                          "++", "a/#/"}) {
+  for (const char* bad :
+       {"", "a#", "#/a", "a/#/b", "a/b#", "a+", "+a", "a/+b", "a/b+/c", "##", "++", "a/#/"}) {
     EXPECT_FALSE(valid_topic_filter(bad)) << bad;
   }
   EXPECT_FALSE(valid_topic_filter("\xED\xA0\x80"));
@@ -47,12 +47,12 @@ TEST(Topic, SharedFilter_4_8_2) {
   EXPECT_TRUE(valid_topic_filter("$share/g/#"));
   EXPECT_TRUE(valid_topic_filter("$share/g/+/x"));
   EXPECT_TRUE(valid_topic_filter("$share/g//"));
-  EXPECT_TRUE(valid_topic_filter("$share"));        // not shared: a plain filter
-  EXPECT_TRUE(valid_topic_filter("$sharex/g/t"));   // not shared either
+  EXPECT_TRUE(valid_topic_filter("$share"));       // not shared: a plain filter
+  EXPECT_TRUE(valid_topic_filter("$sharex/g/t"));  // not shared either
   EXPECT_FALSE(valid_topic_filter("$share/"));
-  EXPECT_FALSE(valid_topic_filter("$share//t"));    // empty ShareName
-  EXPECT_FALSE(valid_topic_filter("$share/g"));     // no filter
-  EXPECT_FALSE(valid_topic_filter("$share/g/"));    // empty filter
+  EXPECT_FALSE(valid_topic_filter("$share//t"));  // empty ShareName
+  EXPECT_FALSE(valid_topic_filter("$share/g"));   // no filter
+  EXPECT_FALSE(valid_topic_filter("$share/g/"));  // empty filter
   EXPECT_FALSE(valid_topic_filter("$share/+/t"));
   EXPECT_FALSE(valid_topic_filter("$share/#/t"));
   EXPECT_FALSE(valid_topic_filter("$share/g+/t"));
@@ -73,6 +73,28 @@ TEST(Topic, ParseShared_4_8_2) {
   EXPECT_FALSE(parse_shared("$share"));
   EXPECT_FALSE(parse_shared("$SHARE/g/t"));
   EXPECT_FALSE(parse_shared("x$share/g/t"));
+}
+
+TEST(Topic, FilterMatches_4_7_1) {
+  EXPECT_TRUE(filter_matches("a/b", "a/b"));
+  EXPECT_FALSE(filter_matches("a/b", "a/b/c"));
+  EXPECT_FALSE(filter_matches("a/b/c", "a/b"));
+  EXPECT_TRUE(filter_matches("a/+/c", "a/x/c"));
+  EXPECT_TRUE(filter_matches("a/+", "a/"));  // an empty level is a level
+  EXPECT_FALSE(filter_matches("a/+", "a"));
+  EXPECT_TRUE(filter_matches("sport/#", "sport"));  // '#' includes the parent (§4.7.1.2)
+  EXPECT_TRUE(filter_matches("sport/#", "sport/tennis/player1"));
+  EXPECT_TRUE(filter_matches("#", "a/b"));
+  EXPECT_TRUE(filter_matches("+/+", "/finance"));
+  EXPECT_FALSE(filter_matches("+", "/finance"));
+  EXPECT_TRUE(filter_matches("$iothub/twin/res/#", "$iothub/twin/res/200/?$rid=1"));
+}
+
+TEST(Topic, WildcardsSkipDollarTopics_4_7_2) {
+  EXPECT_FALSE(filter_matches("#", "$SYS/x"));
+  EXPECT_FALSE(filter_matches("+/monitor", "$SYS/monitor"));
+  EXPECT_TRUE(filter_matches("$SYS/#", "$SYS/x"));
+  EXPECT_TRUE(filter_matches("$SYS/+", "$SYS/x"));
 }
 
 TEST(Topic, Levels_4_7_1_1) {
