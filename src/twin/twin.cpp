@@ -44,11 +44,15 @@ int depth(const json& value) {
   return deepest + 1;
 }
 
+}  // namespace
+
 std::string iso8601(std::int64_t ms) {
   const auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", std::chrono::floor<std::chrono::seconds>(t),
                      ms % 1000);
 }
+
+namespace {
 
 // Mirrors a merge patch into the metadata tree: every key the patch sets
 // gets $lastUpdated (and, for desired, $lastUpdatedVersion); a deleted key
@@ -71,6 +75,29 @@ void stamp(json& meta, const json& patch, const std::string& when,
     if (version) entry["$lastUpdatedVersion"] = *version;
   }
 }
+
+}  // namespace
+
+json merge_patch_between(const json& from, const json& to) {
+  json patch = json::object();
+  for (const auto& [key, old] : from.items()) {
+    if (!to.contains(key)) patch[key] = nullptr;
+  }
+  for (const auto& [key, value] : to.items()) {
+    const auto old = from.find(key);
+    if (old == from.end()) {
+      patch[key] = value;
+    } else if (old->is_object() && value.is_object()) {
+      json inner = merge_patch_between(*old, value);
+      if (!inner.empty()) patch[key] = std::move(inner);
+    } else if (*old != value) {
+      patch[key] = value;
+    }
+  }
+  return patch;
+}
+
+namespace {
 
 json with_version(json values, std::int64_t version) {
   values["$version"] = version;
@@ -102,6 +129,18 @@ std::int64_t Twin::patch(Section section, const json& patch, std::int64_t now_ms
   p.values = std::move(next);
   p.version = version;
   return version;
+}
+
+std::int64_t Twin::replace(Section section, const json& values, std::int64_t now_ms) {
+  if (!values.is_object()) throw TwinError(400, "twin properties must be a JSON object");
+  const json patch_to_apply = merge_patch_between(part(section).values, values);
+  if (patch_to_apply.empty()) return part(section).version;
+  return patch(section, patch_to_apply, now_ms);
+}
+
+void Twin::replace_tags(const json& tags) {
+  if (!tags.is_object()) throw TwinError(400, "tags must be a JSON object");
+  patch_tags(merge_patch_between(tags_, tags));
 }
 
 void Twin::patch_tags(const json& patch) {

@@ -30,6 +30,12 @@ class TwinError : public std::runtime_error {
   int status_;
 };
 
+// Unix milliseconds as Azure writes times: "2025-11-24T16:00:00.123Z".
+std::string iso8601(std::int64_t ms);
+
+// The merge patch (RFC 7396) that turns the object `from` into `to`.
+nlohmann::json merge_patch_between(const nlohmann::json& from, const nlohmann::json& to);
+
 class Twin {
  public:
   enum class Section { desired, reported };
@@ -41,8 +47,13 @@ class Twin {
   // characters, are refused (as Azure does), and so is a result above the
   // limits; the twin is then unchanged. `now_ms`: wall time of the change.
   std::int64_t patch(Section section, const nlohmann::json& patch, std::int64_t now_ms);
+  // Replaces a section's properties with `values` (Azure's PUT of a twin)
+  // by applying the merge patch that turns the old into the new; returns
+  // the new $version (unchanged if nothing changed).
+  std::int64_t replace(Section section, const nlohmann::json& values, std::int64_t now_ms);
   // Tags: a merge patch as well, without versions or metadata.
   void patch_tags(const nlohmann::json& patch);
+  void replace_tags(const nlohmann::json& tags);
 
   std::int64_t version(Section section) const;
   // What a device sees on "$iothub/twin/GET": both sections with $version.

@@ -118,5 +118,28 @@ TEST(Twin, StoredFormRoundTripsAndDamageIsRefused) {
   }
 }
 
+TEST(Twin, ReplaceAppliesTheDifferenceAsAMergePatch) {
+  Twin t;
+  t.patch(Section::desired, json::parse(R"({"a": 1, "b": {"c": 2, "d": 3}, "e": 5})"), kT1);
+  EXPECT_EQ(t.replace(Section::desired, json::parse(R"({"a": 1, "b": {"c": 2}, "f": 6})"), kT2), 2);
+  EXPECT_EQ(t.device_view()["desired"],
+            json::parse(R"({"a": 1, "b": {"c": 2}, "f": 6, "$version": 2})"));
+  // Unchanged properties keep their metadata; the rest are stamped anew.
+  const auto meta = t.service_view("d")["properties"]["desired"]["$metadata"];
+  EXPECT_EQ(meta["a"]["$lastUpdatedVersion"], 1);
+  EXPECT_EQ(meta["f"]["$lastUpdatedVersion"], 2);
+  EXPECT_FALSE(meta.contains("e"));
+  EXPECT_EQ(t.replace(Section::desired, json::parse(R"({"a": 1, "b": {"c": 2}, "f": 6})"), kT2), 2)
+      << "replacing with the same properties is no change";
+}
+
+TEST(Twin, ReplaceTags) {
+  Twin t;
+  t.patch_tags(json::parse(R"({"room": "hall", "floor": 1})"));
+  t.replace_tags(json::parse(R"({"room": "kitchen"})"));
+  EXPECT_EQ(t.service_view("d")["tags"], json::parse(R"({"room": "kitchen"})"));
+  EXPECT_THROW(t.replace_tags(json::array()), TwinError);
+}
+
 }  // namespace
 }  // namespace allscene::twin
