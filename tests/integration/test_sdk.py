@@ -13,6 +13,8 @@ $ALLSCENE_BIN in a build tree.
 """
 
 import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -327,3 +329,289 @@ class SdkReconnectTest(SdkTestBase):
         for gap, base in zip(gaps, bases):
             self.assertGreaterEqual(gap, base * 0.75 - 0.02, gaps)
             self.assertLessEqual(gap, base + 0.4, gaps)
+
+
+class FakeHub:
+    """A scripted MQTT 3.1.1 server on raw sockets, to see exactly what the
+    SDK writes and to answer (or not) as a test needs.  One connection at a
+    time; it answers CONNACK (return code `connack_rc`), SUBACK (granting
+    what was asked), PINGREQ (unless answer_ping is False) and QoS 1
+    PUBLISHes (unless ack_publishes is False); everything it reads is
+    queued in `packets` as (type, flags, body)."""
+
+    def __init__(self, testcase, connack_rc=0, answer_ping=True, ack_publishes=True):
+        self.connack_rc = connack_rc
+        self.answer_ping = answer_ping
+        self.ack_publishes = ack_publishes
+        self.packets = queue.Queue()
+        self.conn = None
+        self.connections = 0
+        self._lock = threading.Lock()
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((harness.HOST, 0))
+        self.listener.listen(4)
+        self.port = self.listener.getsockname()[1]
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+        testcase.addCleanup(self.close)
+
+    def _accept(self):
+        while not self._closed:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.conn = conn
+                self.connections += 1
+            self._serve(conn)
+
+    def _read_exact(self, conn, n):
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def _serve(self, conn):
+        try:
+            while True:
+                first = self._read_exact(conn, 1)[0]
+                length, shift = 0, 0
+                while True:
+                    b = self._read_exact(conn, 1)[0]
+                    length |= (b & 0x7F) << shift
+                    shift += 7
+                    if not b & 0x80:
+                        break
+                body = self._read_exact(conn, length)
+                ptype, flags = first >> 4, first & 0x0F
+                self.packets.put((ptype, flags, body))
+                if ptype == mp.CONNECT:
+                    conn.sendall(bytes([0x20, 2, 0, self.connack_rc]))
+                elif ptype == mp.SUBSCRIBE:
+                    pid, granted, pos = body[:2], b"", 2
+                    while pos < len(body):
+                        n = struct.unpack_from("!H", body, pos)[0]
+                        granted += bytes([body[pos + 2 + n]])
+                        pos += 3 + n
+                    conn.sendall(mp.packet(0x90, pid + granted))
+                elif ptype == mp.PINGREQ and self.answer_ping:
+                    conn.sendall(bytes([0xD0, 0]))
+                elif ptype == mp.PUBLISH and (flags >> 1) & 3 == 1 and self.ack_publishes:
+                    n = struct.unpack_from("!H", body, 0)[0]
+                    conn.sendall(mp.packet(0x40, body[2 + n:4 + n]))
+        except (EOFError, OSError):
+            pass
+        finally:
+            conn.close()
+
+    def expect(self, ptype, timeout=5.0):
+        """The next packet of `ptype` read (others are skipped): (flags, body)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("fake hub: no %s within %.1fs" % (mp.TYPE_NAMES[ptype],
+                                                                      timeout))
+            try:
+                t, flags, body = self.packets.get(timeout=left)
+            except queue.Empty:
+                continue
+            if t == ptype:
+                return flags, body
+
+    def expect_publish(self, timeout=5.0):
+        """(topic, payload, qos, dup, packet id) of the next PUBLISH."""
+        flags, body = self.expect(mp.PUBLISH, timeout)
+        n = struct.unpack_from("!H", body, 0)[0]
+        topic = body[2:2 + n].decode()
+        qos, pos, pid = (flags >> 1) & 3, 2 + n, None
+        if qos:
+            pid = struct.unpack_from("!H", body, pos)[0]
+            pos += 2
+        return topic, body[pos:], qos, bool(flags & 8), pid
+
+    def publish(self, topic, payload, qos=0, pid=1):
+        body = mp.mstr(topic) + (mp.u16(pid) if qos else b"") + payload
+        with self._lock:
+            self.conn.sendall(mp.packet(0x30 | (qos << 1), body))
+
+    def drop(self):
+        """Closes the current connection (the client sees it end)."""
+        with self._lock:
+            if self.conn is not None:
+                try:
+                    self.conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self._closed = True
+        self.listener.close()
+        self.drop()
+
+
+def parse_connect_311(body):
+    def string(pos):
+        n = struct.unpack_from("!H", body, pos)[0]
+        return body[pos + 2:pos + 2 + n], pos + 2 + n
+    name, pos = string(0)
+    level, flags = body[pos], body[pos + 1]
+    keep_alive = struct.unpack_from("!H", body, pos + 2)[0]
+    client_id, pos = string(pos + 4)
+    out = dict(name=name, level=level, clean=bool(flags & 2), keep_alive=keep_alive,
+               client_id=client_id.decode(), username=None, password=None)
+    if flags & 0x80:
+        u, pos = string(pos)
+        out["username"] = u.decode()
+    if flags & 0x40:
+        p, pos = string(pos)
+        out["password"] = p.decode()
+    return out
+
+
+def parse_subscribe_311(body):
+    filters, pos = [], 2
+    while pos < len(body):
+        n = struct.unpack_from("!H", body, pos)[0]
+        filters.append((body[pos + 2:pos + 2 + n].decode(), body[pos + 2 + n]))
+        pos += 3 + n
+    return filters
+
+
+class SdkWireTest(unittest.TestCase):
+    """What the SDK writes, against the scripted FakeHub (no allscene hub)."""
+
+    KEY = base64.b64encode(bytes(range(32))).decode()
+
+    def probe(self, fake, *args, device="dev-1"):
+        return Probe(self, "--connection-string", connection_string(device, self.KEY),
+                     "--port", fake.port, *args)
+
+    def test_connect_is_azures_311_sign_in_with_a_sas_token_and_the_four_subscriptions(self):
+        fake = FakeHub(self)
+        before = int(time.time())
+        p = self.probe(fake, "--keep-alive", 30, "--token-ttl", 600)
+        _, body = fake.expect(mp.CONNECT)
+        c = parse_connect_311(body)
+        self.assertEqual((c["name"], c["level"], c["clean"], c["keep_alive"], c["client_id"]),
+                         (b"MQTT", 4, False, 30, "dev-1"))
+        self.assertEqual(c["username"], "localhost/dev-1/?api-version=2021-04-12")
+        fields = dict(kv.split("=", 1) for kv in
+                      c["password"][len("SharedAccessSignature "):].split("&"))
+        self.assertTrue(c["password"].startswith("SharedAccessSignature "), c["password"])
+        self.assertEqual(fields["sr"], "localhost%2Fdevices%2Fdev-1")
+        self.assertTrue(before + 600 <= int(fields["se"]) <= int(time.time()) + 601, fields)
+        expected = base64.b64encode(hmac.new(base64.b64decode(self.KEY),
+                                             ("%s\n%s" % (fields["sr"], fields["se"])).encode(),
+                                             hashlib.sha256).digest()).decode()
+        self.assertEqual(urllib.parse.unquote(fields["sig"]), expected)
+        flags, body = fake.expect(mp.SUBSCRIBE)
+        self.assertEqual(flags, 2)  # §3.8.1
+        self.assertEqual(parse_subscribe_311(body), [
+            ("$iothub/twin/res/#", 0), ("$iothub/twin/PATCH/properties/desired/#", 0),
+            ("$iothub/methods/POST/#", 0), ("devices/dev-1/messages/devicebound/#", 1)])
+        p.expect("connected", code="")
+
+    def test_twin_requests_responses_and_timeout(self):
+        fake = FakeHub(self)
+        p = self.probe(fake, "--request-timeout-ms", 500)
+        p.expect("connected", code="")
+        # GET: the fake stays silent, then answers too late.
+        i = p.command("get_twin")
+        topic, payload, qos, _, _ = fake.expect_publish()
+        self.assertTrue(topic.startswith("$iothub/twin/GET/?$rid="), topic)
+        self.assertEqual((payload, qos), (b"", 0))
+        started = time.monotonic()
+        p.expect("twin", id=i, code="timeout", timeout=3)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        late_rid = topic.split("$rid=")[1]
+        fake.publish("$iothub/twin/res/200/?$rid=" + late_rid, b'{"desired":{"$version":1}}')
+        # GET answered.
+        i = p.command("get_twin")
+        topic, _, _, _, _ = fake.expect_publish()
+        rid = topic.split("$rid=")[1]
+        self.assertNotEqual(rid, late_rid)
+        fake.publish("$iothub/twin/res/200/?$rid=" + rid,
+                     b'{"desired":{"on":true,"$version":4},"reported":{"on":false,"$version":9}}')
+        t = p.expect("twin", id=i, code="")
+        self.assertEqual((t["desired"], t["desired_version"], t["reported"], t["reported_version"]),
+                         ({"on": True}, 4, {"on": False}, 9))
+        # Reported patch: 204 with the new version, then a refusal.
+        i = p.command("report", patch={"on": True, "brightness": 40})
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertTrue(topic.startswith("$iothub/twin/PATCH/properties/reported/?$rid="), topic)
+        self.assertEqual(json.loads(payload), {"on": True, "brightness": 40})
+        fake.publish("$iothub/twin/res/204/?$rid=%s&$version=10" % topic.split("$rid=")[1], b"")
+        self.assertEqual(p.expect("reported", id=i, code="")["version"], 10)
+        i = p.command("report", patch={"deep": {}})
+        topic, _, _, _, _ = fake.expect_publish()
+        fake.publish("$iothub/twin/res/400/?$rid=" + topic.split("$rid=")[1],
+                     b'{"message":"too deep"}')
+        p.expect("reported", id=i, code="bad_request")
+        i = p.command("report", patch=[1, 2])
+        p.expect("reported", id=i, code="bad_request")
+
+    def test_desired_pushes_and_method_calls(self):
+        fake = FakeHub(self)
+        p = self.probe(fake)
+        p.expect("connected", code="")
+        fake.publish("$iothub/twin/PATCH/properties/desired/?$version=7",
+                     b'{"color":"#ff0000","$version":7}')
+        d = p.expect("desired")
+        self.assertEqual((d["patch"], d["version"]), ({"color": "#ff0000"}, 7))
+        p.command("method", name="blink", status=200, payload={"blinked": 2})
+        p.expect("method_set")
+        fake.publish("$iothub/methods/POST/blink/?$rid=r-1", b'{"times":2}')
+        self.assertEqual(p.expect("method")["payload"], {"times": 2})
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertEqual((topic, json.loads(payload)),
+                         ("$iothub/methods/res/200/?$rid=r-1", {"blinked": 2}))
+        fake.publish("$iothub/methods/POST/dance/?$rid=r-2", b"{}")
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertEqual(topic, "$iothub/methods/res/404/?$rid=r-2")
+        self.assertIn("dance", json.loads(payload)["message"])
+
+    def test_keep_alive_pings_and_a_silent_hub_is_left(self):
+        fake = FakeHub(self, answer_ping=False)
+        p = self.probe(fake, "--keep-alive", 1, "--backoff-initial-ms", 100)
+        p.expect("connected", code="")
+        started = time.monotonic()
+        fake.expect(mp.PINGREQ, timeout=3)
+        # Nothing heard for 1.5 keep-alive periods: the link is dead.
+        p.expect("disconnected", code="keep_alive_timeout", timeout=4)
+        self.assertGreaterEqual(time.monotonic() - started, 1.0)
+        p.expect("connected", code="", timeout=5)  # and it comes back
+        self.assertGreaterEqual(fake.connections, 2)
+
+    def test_unacknowledged_event_is_sent_again_with_dup_after_reconnect(self):
+        fake = FakeHub(self, ack_publishes=False)
+        p = self.probe(fake, "--backoff-initial-ms", 100)
+        p.expect("connected", code="")
+        i = p.command("send", payload="once", props=[["n", "1"]])
+        topic, payload, qos, dup, pid = fake.expect_publish()
+        self.assertEqual((topic, payload, qos, dup), ("devices/dev-1/messages/events/n=1", b"once",
+                                                      1, False))
+        self.assertEqual(p.none_within("sent", 0.3), [])
+        fake.ack_publishes = True
+        fake.drop()
+        p.expect("disconnected")
+        topic2, payload2, qos2, dup2, pid2 = fake.expect_publish()
+        self.assertEqual((topic2, payload2, qos2, dup2, pid2), (topic, b"once", 1, True, pid))
+        p.expect("sent", id=i, code="")
+
+    def test_refused_connack_is_not_authorized(self):
+        fake = FakeHub(self, connack_rc=5)
+        p = self.probe(fake)
+        p.expect("disconnected", code="not_authorized")
+
+    def test_stop_sends_disconnect(self):
+        fake = FakeHub(self)
+        p = self.probe(fake)
+        p.expect("connected", code="")
+        self.assertEqual(p.close(), 0)
+        fake.expect(mp.DISCONNECT, timeout=3)
