@@ -615,3 +615,81 @@ class SdkWireTest(unittest.TestCase):
         p.expect("connected", code="")
         self.assertEqual(p.close(), 0)
         fake.expect(mp.DISCONNECT, timeout=3)
+
+
+class SdkTlsTest(unittest.TestCase):
+    """The SDK over TLS: a SAS token with the hub's CA trusted, an X.509
+    client certificate instead of a token, and a hub whose certificate the
+    device does not trust."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_tls_ws import Certs, ConfigHub
+        cls.certs = Certs()
+        c = cls.certs
+        c._signed("sdk-x509", "/CN=sdk-x509", "device.ext")
+        cls.tls_port = harness.free_port()
+        cls.hub = ConfigHub("""
+[[listener]]
+name = "tcp"
+bind = "127.0.0.1:@TCP@"
+
+[[listener]]
+name = "tls"
+bind = "127.0.0.1:%d"
+transport = "tls"
+cert_file = "%s"
+key_file = "%s"
+ca_file = "%s"
+client_certs = "optional"
+""" % (cls.tls_port, c.path("server.crt"), c.path("server.key"), c.path("ca.crt")))
+        d = cls.hub.data_dir
+        cli(d, "user", "add", "alice")
+        cls.key = register(d, "sdk-tls")
+        cli(d, "device", "add", "sdk-x509", "--owner", "alice", "--auth", "x509", "--ca-signed")
+        cls.hub.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hub.cleanup()
+        cls.certs.cleanup()
+
+    def cloud(self):
+        c = harness.PahoClient(self.hub, version=mp.V311)
+        self.addCleanup(c.close)
+        c.connect()
+        self.assertEqual(c.subscribe("devices/+/messages/events/#", 1), [1])
+        return c
+
+    def test_sas_token_over_tls_with_the_hubs_ca(self):
+        cloud = self.cloud()
+        p = Probe(self, "--connection-string", connection_string("sdk-tls", self.key), "--tls",
+                  "--ca", self.certs.path("ca.crt"), "--port", self.tls_port)
+        p.expect("connected", code="")
+        i = p.command("send", payload="over tls")
+        p.expect("sent", id=i, code="")
+        self.assertEqual(cloud.expect().topic, "devices/sdk-tls/messages/events/")
+
+    def test_x509_client_certificate_signs_in_without_a_token(self):
+        cloud = self.cloud()
+        p = Probe(self, "--connection-string", "HostName=localhost;DeviceId=sdk-x509;x509=true",
+                  "--tls", "--ca", self.certs.path("ca.crt"), "--port", self.tls_port,
+                  "--cert", self.certs.path("sdk-x509.crt"),
+                  "--cert-key", self.certs.path("sdk-x509.key"))
+        p.expect("connected", code="")
+        i = p.command("send", payload="by certificate", props=[["k", "v"]])
+        p.expect("sent", id=i, code="")
+        m = cloud.expect()
+        self.assertEqual((m.topic, m.payload), ("devices/sdk-x509/messages/events/k=v",
+                                                b"by certificate"))
+
+    def test_an_untrusted_hub_certificate_is_refused(self):
+        from test_tls_ws import Certs
+        other = Certs()  # another CA
+        self.addCleanup(other.cleanup)
+        p = Probe(self, "--connection-string", connection_string("sdk-tls", self.key), "--tls",
+                  "--ca", other.path("ca.crt"), "--port", self.tls_port)
+        line = p.expect("disconnected")
+        self.assertNotEqual(line["code"], "")
+        self.assertFalse(line["code"].startswith("not_authorized"), line)
+        self.assertEqual(p.none_within("connected", 0.5), [])
