@@ -1,6 +1,7 @@
 #include "hub/hub.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
@@ -18,6 +20,7 @@
 #include "api/admin_files.hpp"
 #include "api/admin_server.hpp"
 #include "broker/broker.hpp"
+#include "hub/device_link.hpp"
 #include "hub/registry_storage.hpp"
 #include "net/server.hpp"
 #include "registry/access.hpp"
@@ -225,6 +228,20 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
   return store;
 }
 
+// "$events/devices/{id}/presence": for service clients that follow devices.
+twin::DeviceLink::Routed presence_event(const std::string& device_id, bool connected,
+                                        std::int64_t at_ms) {
+  twin::DeviceLink::Routed event;
+  event.topic = fmt::format("$events/devices/{}/presence", device_id);
+  event.payload = nlohmann::json{{"deviceId", device_id},
+                                 {"connectionState", connected ? "Connected" : "Disconnected"},
+                                 {"time", twin::iso8601(at_ms)}}
+                      .dump();
+  event.qos = 1;
+  event.content_type = "application/json";
+  return event;
+}
+
 }  // namespace
 
 int check_data(const HubConfig& config) {
@@ -283,6 +300,16 @@ int run(HubConfig config) {
   net::Server& server = *server_holder;
   broker::Broker broker(config.limits, server, access, ALLSCENE_VERSION);
   broker.set_observer(&presence);
+  BrokerDeviceLink device_link(broker);
+  presence.set_listener([&device_link](const std::string& id, bool connected, std::int64_t at) {
+    device_link.route(presence_event(id, connected, at), nullptr);
+  });
+  twin::TwinService twins(registry, registry_storage, device_link, twin::ServiceOptions{},
+                          [&presence](const std::string& id) {
+                            const auto state = presence.current(id);
+                            return twin::DeviceStatus{state.connected, state.last_seen_ms};
+                          });
+  broker.add_topic_handler(twins);
   std::unique_ptr<store::SqliteStore> store;
   if (config.durability != "none") store = recover(config, broker);
 #ifdef ALLSCENE_TEST_HOOKS

@@ -25,21 +25,36 @@ std::int64_t Presence::now_ms() const {
 
 void Presence::signed_in(std::string_view identity, std::string_view) {
   const auto now = now_ms();
-  std::lock_guard lock(mutex_);
-  auto& e = devices_[std::string(identity)];
-  ++e.connections;
-  e.last_seen_ms = now;
-  e.dirty = true;
+  bool came_online = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto& e = devices_[std::string(identity)];
+    came_online = e.connections++ == 0;
+    e.last_seen_ms = now;
+    e.dirty = true;
+  }
+  if (came_online && listener_) listener_(std::string(identity), true, now);
 }
 
 void Presence::signed_out(std::string_view identity, std::string_view) {
   const auto now = now_ms();
+  bool went_offline = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = devices_.find(std::string(identity));
+    if (it == devices_.end()) return;
+    if (it->second.connections > 0) went_offline = --it->second.connections == 0;
+    it->second.last_seen_ms = now;
+    it->second.dirty = true;
+  }
+  if (went_offline && listener_) listener_(std::string(identity), false, now);
+}
+
+PresenceState Presence::current(std::string_view device_id) const {
   std::lock_guard lock(mutex_);
-  auto it = devices_.find(std::string(identity));
-  if (it == devices_.end()) return;
-  if (it->second.connections > 0) --it->second.connections;
-  it->second.last_seen_ms = now;
-  it->second.dirty = true;
+  const auto it = devices_.find(std::string(device_id));
+  if (it == devices_.end()) return {};
+  return {it->second.connections > 0, it->second.last_seen_ms};
 }
 
 void Presence::flush() {

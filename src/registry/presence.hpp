@@ -28,6 +28,13 @@ class Presence final : public broker::ClientObserver {
   using WallClock = std::function<std::int64_t()>;  // unix ms; tests inject
   explicit Presence(RegistryStorage& storage, WallClock now = {});
 
+  // Told when a device comes online (its first connection) or goes
+  // offline (its last one ended), on the event loop that saw it, outside
+  // any lock. Set before the loops start.
+  using Listener =
+      std::function<void(const std::string& device_id, bool connected, std::int64_t at_ms)>;
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
+
   void signed_in(std::string_view identity, std::string_view client_id) override;
   void signed_out(std::string_view identity, std::string_view client_id) override;
 
@@ -36,6 +43,9 @@ class Presence final : public broker::ClientObserver {
   void flush();
   // At start-up: no device is connected yet, whatever a crash left stored.
   void reset();
+
+  // The live state of one device, as this process sees it.
+  PresenceState current(std::string_view device_id) const;
 
   // What storage says (the CLI's view; up to a flush interval behind).
   static std::map<std::string, PresenceState> read(RegistryStorage& storage);
@@ -50,7 +60,8 @@ class Presence final : public broker::ClientObserver {
 
   RegistryStorage& storage_;
   WallClock now_;
-  std::mutex mutex_;
+  Listener listener_;
+  mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> devices_;  // guarded by mutex_
 };
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "fake_storage.hpp"
 
 namespace allscene::registry::registry_testing {
@@ -38,6 +40,25 @@ TEST_F(PresenceTest, ConnectedWhileAnyConnectionLastsAndLastSeenAtEachChange) {
   state = Presence::read(storage_);
   EXPECT_FALSE(state["phone"].connected);
   EXPECT_EQ(state["phone"].last_seen_ms, 4'000);
+}
+
+TEST_F(PresenceTest, ListenerHearsOnlineAndOfflineOnceEachAndCurrentIsLive) {
+  std::vector<std::tuple<std::string, bool, std::int64_t>> heard;
+  presence_.set_listener([&](const std::string& id, bool connected, std::int64_t at) {
+    heard.emplace_back(id, connected, at);
+  });
+  presence_.signed_in("phone", "phone");
+  now_ = 2'000;
+  presence_.signed_in("phone", "phone");  // a takeover: no second "online"
+  presence_.signed_out("phone", "phone");
+  EXPECT_TRUE(presence_.current("phone").connected);
+  now_ = 3'000;
+  presence_.signed_out("phone", "phone");
+  EXPECT_EQ(heard, (std::vector<std::tuple<std::string, bool, std::int64_t>>{
+                       {"phone", true, 1'000}, {"phone", false, 3'000}}));
+  EXPECT_FALSE(presence_.current("phone").connected);
+  EXPECT_EQ(presence_.current("phone").last_seen_ms, 3'000);
+  EXPECT_EQ(presence_.current("watch").last_seen_ms, 0);
 }
 
 TEST_F(PresenceTest, FlushWritesOnlyWhatChanged) {
