@@ -12,6 +12,10 @@ packages=(
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl coreutils
 )
 
+# Node.js and npm run Microsoft's Azure IoT SDKs in the compatibility tests;
+# the machine's own Node (>= 18) is used when there is one.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -22,4 +26,12 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Microsoft's Azure IoT SDKs from npm, at the versions package-lock.json pins.
+compat="$(dirname "$0")/../tests/compat"
+if [ ! -f "$compat/node_modules/.package-lock.json" ] ||
+  [ "$compat/package-lock.json" -nt "$compat/node_modules/.package-lock.json" ]; then
+  echo "installing the Azure IoT SDKs for the compatibility tests (npm ci)"
+  npm ci --prefix "$compat" --no-audit --no-fund --loglevel=error
 fi
