@@ -102,6 +102,14 @@ class Broker {
   void set_observer(ClientObserver* observer) { observer_ = observer; }
   ClientObserver* observer() const { return observer_; }
 
+  // Told of the outcome of every message with Message::receipt (see
+  // Outlet::receipt), on the event loop of the receiving session; must be
+  // quick and thread-safe. Set before the loops start.
+  using ReceiptHandler =
+      std::function<void(const std::string& client_id, const MessagePtr& message, bool delivered)>;
+  void set_receipt_handler(ReceiptHandler handler) { receipt_handler_ = std::move(handler); }
+  const ReceiptHandler& receipt_handler() const { return receipt_handler_; }
+
   // Handlers must be added before the loops start.
   void add_topic_handler(TopicHandler& handler) { handlers_.push_back(&handler); }
   TopicHandler* handler_for(std::string_view topic) const;
@@ -153,6 +161,7 @@ class Broker {
   AccessControl& access_;
   SessionStore* store_ = nullptr;
   ClientObserver* observer_ = nullptr;
+  ReceiptHandler receipt_handler_;
   bool unsafe_early_ack_ = false;
   std::atomic<std::int64_t> durable_sessions_{0};
   std::uint64_t message_id_base_ = 1;

@@ -35,6 +35,10 @@ struct Message {
   // after a crash can finish routing it to exactly the sessions whose
   // part never reached the disk (exactly once, §4.3.3).
   bool recoverable = false;
+  // The hub wants to hear when a subscriber acknowledges it, or when it
+  // expires undelivered (cloud-to-device delivery feedback). Not stored:
+  // after a restart the message is still delivered, without feedback.
+  bool receipt = false;
 
   bool expired(TimePoint now) const { return expires_at && now >= *expires_at; }
   // Remaining Message Expiry Interval to forward (§3.3.2.3.3), whole seconds.

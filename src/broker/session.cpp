@@ -81,6 +81,7 @@ void Session::drop_expired(Outlet& out, TimePoint now) {
     queued_bytes_ -= size;
     out.account_queued(-static_cast<std::int64_t>(size));
     out.count_drop(DropReason::expired);
+    if (d.message->receipt) out.receipt(client_id_, d.message, false);
     forget(out, d);
     return true;
   });
@@ -214,6 +215,7 @@ bool Session::send_publish(Outlet& out, const Delivery& d, std::uint16_t packet_
   const Message& m = *d.message;
   if (m.expired(now)) {
     out.count_drop(DropReason::expired);
+    if (m.receipt) out.receipt(client_id_, d.message, false);
     return false;
   }
   mqtt::PublishHeader h;
@@ -269,6 +271,7 @@ void Session::finish_inflight(Outlet& out, Inflight* entry, TimePoint now) {
 void Session::on_puback(Outlet& out, std::uint16_t packet_id, TimePoint now) {
   Inflight* f = find_inflight(packet_id);
   if (!f || f->state != State::awaiting_ack) return;  // unknown id: nothing to answer
+  if (f->delivery.message->receipt) out.receipt(client_id_, f->delivery.message, true);
   finish_inflight(out, f, now);
 }
 

@@ -49,6 +49,9 @@ class Outlet {
   // Calls `session.committed(seq)` (if it still exists) once everything
   // persisted so far is durable.
   virtual void on_durable(const std::string& client_id, std::uint64_t seq) = 0;
+  // A message with Message::receipt was acknowledged by `client_id`
+  // (delivered) or expired before it could be.
+  virtual void receipt(const std::string& client_id, const MessagePtr& message, bool delivered) = 0;
 };
 
 // A message on its way to one session, with this subscriber's options.

@@ -140,6 +140,10 @@ void Shard::account_queued(std::int64_t delta) {
   stats_.queued_bytes.add(static_cast<std::uint64_t>(delta));  // wraps for negative deltas
 }
 
+void Shard::receipt(const std::string& client_id, const MessagePtr& message, bool delivered) {
+  if (const auto& handler = broker_.receipt_handler()) handler(client_id, message, delivered);
+}
+
 void Shard::count_drop(DropReason reason) {
   switch (reason) {
     case DropReason::queue_full:

@@ -173,6 +173,7 @@ class Shard final : public Outlet {
   void account_queued(std::int64_t delta) override;
   void persist(StoreOp op) override;
   void on_durable(const std::string& client_id, std::uint64_t seq) override;
+  void receipt(const std::string& client_id, const MessagePtr& message, bool delivered) override;
 
  private:
   struct RouteTask {

@@ -310,6 +310,10 @@ int run(HubConfig config) {
                             return twin::DeviceStatus{state.connected, state.last_seen_ms};
                           });
   broker.add_topic_handler(twins);
+  broker.set_receipt_handler(
+      [&twins](const std::string& client_id, const broker::MessagePtr& m, bool delivered) {
+        twins.on_receipt(client_id, m->topic, delivered);
+      });
   std::unique_ptr<store::SqliteStore> store;
   if (config.durability != "none") store = recover(config, broker);
 #ifdef ALLSCENE_TEST_HOOKS

@@ -464,10 +464,37 @@ void TwinService::send_message(const std::string& device_id, std::string payload
   message.topic = azure::devicebound_topic(device_id, bag);
   message.payload = std::move(payload);
   message.ttl = ttl;
+  message.receipt = true;
   link_.route(std::move(message), [id, done = std::move(done)](bool ok) {
     if (!ok) return done(Result::error(503, "the hub could not store the message; try again"));
     done(Result{202, json{{"messageId", id}}, {}});
   });
+}
+
+void TwinService::on_receipt(const std::string& client_id, const std::string& topic,
+                             bool delivered) {
+  // devices/{id}/messages/devicebound/{property bag}
+  constexpr std::string_view kMiddle = "/messages/devicebound/";
+  const auto middle = topic.find(kMiddle);
+  if (!topic.starts_with("devices/") || middle == std::string::npos) return;
+  const std::string device_id = topic.substr(8, middle - 8);
+  const auto bag =
+      azure::parse_property_bag(std::string_view(topic).substr(middle + kMiddle.size()));
+  std::string id;
+  for (const auto& [key, value] : bag.value_or(azure::PropertyBag{})) {
+    if (key == "$.mid") id = value;
+  }
+  DeviceLink::Routed feedback;
+  feedback.topic = fmt::format("$events/devices/{}/feedback", device_id);
+  feedback.payload = json{{"originalMessageId", id},
+                          {"deviceId", device_id},
+                          {"receivedBy", client_id},
+                          {"statusCode", delivered ? "Success" : "Expired"},
+                          {"description", delivered ? "Success" : "Message expired"},
+                          {"enqueuedTimeUtc", iso8601(now_ms())}}
+                         .dump();
+  feedback.content_type = "application/json";
+  link_.route(std::move(feedback), nullptr);
 }
 
 }  // namespace allscene::twin

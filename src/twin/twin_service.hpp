@@ -62,6 +62,7 @@ class DeviceLink {
     std::optional<std::chrono::seconds> ttl;  // Message Expiry Interval
     std::vector<std::pair<std::string, std::string>> user_properties;
     std::string content_type;
+    bool receipt = false;  // report the outcome (TwinService::on_receipt)
   };
   virtual void route(Routed message, Done done) = 0;
 };
@@ -135,10 +136,16 @@ class TwinService final : public broker::TopicHandler {
   // with `properties` (application properties) plus $.mid (returned as
   // {"messageId": …}) and $.exp; completes once it is durable for the
   // device's persistent session (offline devices get it when they return,
-  // until `ttl` passes; 0: the default).
+  // until `ttl` passes; 0: the default). Its outcome is published as
+  // feedback (on_receipt).
   void send_message(const std::string& device_id, std::string payload,
                     std::vector<std::pair<std::string, std::string>> properties,
                     std::chrono::seconds ttl, Completion done);
+
+  // The outcome of a cloud-to-device message (the broker's receipt):
+  // acknowledged by `client_id`, or expired undelivered. Publishes Azure's
+  // feedback record on "$events/devices/{id}/feedback". Any thread.
+  void on_receipt(const std::string& client_id, const std::string& topic, bool delivered);
 
   // A device was removed from the registry: its twin goes too.
   void forget(const std::string& device_id);

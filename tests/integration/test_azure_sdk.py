@@ -196,7 +196,11 @@ key_file = "%s"
         self.assertIn("%24.ct=application%2Fjson", got[0].topic)
         self.assertIn("%24.mid=", got[0].topic)
 
-    def test_cloud_to_device_message(self):
+    def test_cloud_to_device_message_and_its_delivery_feedback(self):
+        backend = harness.PahoClient(self.hub)
+        self.addCleanup(backend.close)
+        backend.connect()
+        backend.subscribe("$events/devices/node-c2d/feedback", 1)
         dev = self.device("c2d", "node-c2d")
         dev.wait_step("c2d_subscribed")
         status, body = self.api("POST", "/api/v1/devices/node-c2d/messages",
@@ -207,6 +211,10 @@ key_file = "%s"
         self.assertIn({"key": "room", "value": "hall/1"}, got["message"]["properties"])
         code, steps = dev.finish()
         self.assertEqual(code, 0, (steps, dev.err))
+        # The SDK's PUBACK is the delivery: feedback as Azure's record.
+        feedback = json.loads(backend.expect(topic="$events/devices/node-c2d/feedback").payload)
+        self.assertEqual((feedback["originalMessageId"], feedback["statusCode"]),
+                         (body["messageId"], "Success"))
 
 
 if __name__ == "__main__":

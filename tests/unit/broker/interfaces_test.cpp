@@ -219,5 +219,39 @@ TEST_F(BrokerTest, InjectRoutesLikeAClientPublishAndReportsCompletion) {
   }
 }
 
+TEST_F(BrokerTest, ReceiptsTellWhenASubscriberAcknowledgedOrTheMessageExpired) {
+  std::vector<std::pair<std::string, bool>> receipts;
+  broker().set_receipt_handler([&](const std::string& client, const MessagePtr& m, bool ok) {
+    EXPECT_EQ(m->payload, "on");
+    receipts.emplace_back(client, ok);
+  });
+  auto lamp = connect(1, "lamp");
+  subscribe(*lamp, "devices/lamp/messages/devicebound/#", 1);
+  auto away = connect(0, "away", mqtt::Version::v5, true, 600);
+  subscribe(*away, "devices/lamp/messages/devicebound/#", 1);
+  mqtt::Disconnect bye;
+  away->write(bye);
+  executor_.drain();
+  lamp->take();
+  auto m = hub_message("devices/lamp/messages/devicebound/x=1", "on", 1);
+  m->receipt = true;
+  m->expires_at = Clock::now() + std::chrono::milliseconds(50);
+  broker().inject(m, nullptr);
+  executor_.drain();
+  EXPECT_TRUE(receipts.empty()) << "not acknowledged yet";
+  auto got = only<mqtt::Publish>(lamp->take());
+  ASSERT_EQ(got.size(), 1u);
+  lamp->write(mqtt::PubAck{mqtt::PacketType::puback, got[0].packet_id, ReasonCode::success, {}});
+  executor_.drain();
+  ASSERT_EQ(receipts, (std::vector<std::pair<std::string, bool>>{{"lamp", true}}));
+  // "away" is offline; its copy expires in its queue.
+  const auto later = Clock::now() + std::chrono::seconds(1);
+  broker().shard(0).tick(later);
+  auto again = connect(0, "away", mqtt::Version::v5, false, 600);
+  executor_.drain();
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(receipts[1], (std::pair<std::string, bool>{"away", false}));
+}
+
 }  // namespace
 }  // namespace allscene::broker::testing

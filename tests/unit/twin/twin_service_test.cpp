@@ -41,7 +41,7 @@ class FakeLink final : public DeviceLink {
       std::lock_guard lock(mutex);
       routed.push_back(std::move(message));
     }
-    done(!store_fails);
+    if (done) done(!store_fails);
   }
   // Waits until `n` messages were sent to devices; returns a copy.
   std::vector<Sent> wait_sent(std::size_t n) {
@@ -263,6 +263,24 @@ TEST_F(TwinServiceTest, CloudToDeviceMessagesAreRoutedWithTheirProperties) {
   EXPECT_EQ(m.payload, "hello");
   EXPECT_EQ(m.qos, 1);
   EXPECT_EQ(m.ttl, 60s);
+}
+
+TEST_F(TwinServiceTest, DeliveryFeedbackFollowsTheBrokersReceipt) {
+  std::promise<Result> result;
+  service().send_message("lamp", "hello", {}, 60s,
+                         [&](Result r) { result.set_value(std::move(r)); });
+  const auto id = result.get_future().get().body["messageId"].get<std::string>();
+  ASSERT_EQ(link_.routed.size(), 1u);
+  EXPECT_TRUE(link_.routed[0].receipt);
+  service().on_receipt("lamp", link_.routed[0].topic, true);
+  service().on_receipt("lamp", link_.routed[0].topic, false);
+  service().on_receipt("x", "devices/lamp/messages/events/a=b", true);  // not cloud-to-device
+  ASSERT_EQ(link_.routed.size(), 3u);
+  EXPECT_EQ(link_.routed[1].topic, "$events/devices/lamp/feedback");
+  const auto delivered = json::parse(link_.routed[1].payload);
+  EXPECT_EQ(delivered["originalMessageId"], id);
+  EXPECT_EQ(delivered["statusCode"], "Success");
+  EXPECT_EQ(json::parse(link_.routed[2].payload)["statusCode"], "Expired");
 }
 
 TEST_F(TwinServiceTest, CloudToDeviceRefusals) {
