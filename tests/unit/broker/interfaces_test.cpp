@@ -2,6 +2,7 @@
 // every CONNECT, PUBLISH and SUBSCRIBE; topic handlers claim a topic space.
 #include <gtest/gtest.h>
 
+#include "broker/local_client.hpp"
 #include "broker_fixture.hpp"
 
 namespace allscene::broker::testing {
@@ -251,6 +252,41 @@ TEST_F(BrokerTest, ReceiptsTellWhenASubscriberAcknowledgedOrTheMessageExpired) {
   executor_.drain();
   ASSERT_EQ(receipts.size(), 2u);
   EXPECT_EQ(receipts[1], (std::pair<std::string, bool>{"away", false}));
+}
+
+TEST_F(BrokerTest, LocalClientReceivesWhatItSubscribedToUntilStopped) {
+  std::vector<std::string> got;
+  std::vector<mqtt::ReasonCode> ended;
+  auto local = LocalClient::start(
+      broker(), "svc-stream", {"devices/+/messages/events/#"},
+      [&](const mqtt::Publish& p) { got.push_back(p.topic + "=" + p.payload); },
+      [&](mqtt::ReasonCode r) { ended.push_back(r); });
+  executor_.drain();
+  auto dev = connect(1, "lamp");
+  publish(*dev, "devices/lamp/messages/events/a=1", "21C", 1);
+  publish(*dev, "devices/lamp/state", "ignored", 0);
+  EXPECT_EQ(got, (std::vector<std::string>{"devices/lamp/messages/events/a=1=21C"}));
+  local->set_backlog(SIZE_MAX);  // a consumer that fell behind: QoS 0 to it is dropped
+  publish(*dev, "devices/lamp/messages/events/a=2", "22C", 0);
+  EXPECT_EQ(got.size(), 1u);
+  local->set_backlog(0);
+  local->stop();
+  executor_.drain();
+  publish(*dev, "devices/lamp/messages/events/a=3", "23C", 0);
+  EXPECT_EQ(got.size(), 1u);
+  EXPECT_TRUE(ended.empty()) << "stop() is not an end to report";
+}
+
+TEST_F(BrokerTest, LocalClientHearsWhyItEnded) {
+  std::vector<mqtt::ReasonCode> ended;
+  auto local = LocalClient::start(
+      broker(), "svc-x", {"a/#"}, [](const mqtt::Publish&) {},
+      [&](mqtt::ReasonCode r) { ended.push_back(r); });
+  executor_.drain();
+  auto thief = connect(0, "svc-x");  // takes the client id over
+  EXPECT_EQ(ended, (std::vector<mqtt::ReasonCode>{ReasonCode::session_taken_over}));
+  local->stop();
+  executor_.drain();
 }
 
 }  // namespace
