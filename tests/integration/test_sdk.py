@@ -54,8 +54,11 @@ class Probe:
         self.seen = []
         self._next_id = 0
         self.stderr = b""
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self._threads = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._read_err, daemon=True)]
+        for t in self._threads:
+            t.start()
+        testcase.addCleanup(self.check_sanitizers)
         testcase.addCleanup(self.close)
 
     def _read(self):
@@ -117,6 +120,12 @@ class Probe:
             if line.get("event") == event:
                 got.append(line)
 
+    def check_sanitizers(self):
+        """Under ASan/UBSan builds, a report on stderr fails the test."""
+        text = self.stderr.decode("utf-8", "replace")
+        if "Sanitizer" in text or "runtime error:" in text:
+            raise AssertionError("sanitizer report from the probe:\n" + text[-4000:])
+
     def close(self):
         if self.proc.poll() is None:
             try:
@@ -131,6 +140,8 @@ class Probe:
                 self.proc.wait(timeout=5)
         if self.proc in harness._live_processes:
             harness._live_processes.remove(self.proc)
+        for t in self._threads:
+            t.join(timeout=5)
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 pipe.close()
@@ -140,8 +151,9 @@ class Probe:
 
 
 def register(data_dir, device, owner="alice"):
-    out = json.loads(cli(data_dir, "device", "add", device, "--owner", owner, "--class", "iot",
-                         "--json").stdout)
+    out = cli(data_dir, "device", "add", device, "--owner", owner, "--class", "iot",
+              "--json").stdout
+    out = json.loads(out.strip().splitlines()[-1])  # the JSON document is one line
     return out["credentials"]["primary_key"]
 
 
@@ -329,6 +341,128 @@ class SdkReconnectTest(SdkTestBase):
         for gap, base in zip(gaps, bases):
             self.assertGreaterEqual(gap, base * 0.75 - 0.02, gaps)
             self.assertLessEqual(gap, base + 0.4, gaps)
+
+
+# The cloud half of these tests is the hub's service API, which answers 503
+# ("device twins are not available here") until src/api is wired to the
+# twin service; remove the skip when it is.
+needs_service_api = unittest.skip(
+    "the hub's service API (/twins/{id}, /twins/{id}/methods, /api/v1/devices/{id}/messages) "
+    "is not yet wired to the twin service (503)")
+
+
+class SdkTwinTest(SdkTestBase):
+    """Twins and direct methods with the hub's twin service; the cloud side
+    is the hub's Azure-compatible service API (/twins/{id},
+    /twins/{id}/methods, /api/v1/devices/{id}/messages)."""
+
+    DEVICES = ("lamp-tw", "lamp-big", "lamp-svc", "lamp-des", "lamp-m", "lamp-msg")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        path = os.path.join(cls.hub.data_dir, "admin.token")
+        if not harness.wait_until(lambda: os.path.exists(path), 5.0):
+            raise RuntimeError("no admin.token within 5 s\n" + cls.hub.log_tail())
+        with open(path) as f:
+            cls.token = f.read().strip()
+
+    def service(self, method, path, body=None):
+        """(status, parsed JSON or text) of one service API request."""
+        conn = http.client.HTTPConnection(harness.HOST, self.http_port, timeout=15)
+        self.addCleanup(conn.close)
+        headers = {"Authorization": "Bearer " + self.token}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        r = conn.getresponse()
+        text = r.read().decode()
+        try:
+            return r.status, json.loads(text)
+        except ValueError:
+            return r.status, text
+
+    def test_reported_properties_then_get_twin(self):
+        p = self.connected_probe("lamp-tw")
+        i = p.command("report", patch={"on": True, "brightness": 40})
+        v1 = p.expect("reported", id=i, code="")["version"]
+        i = p.command("report", patch={"brightness": None, "color": "#ff8800"})
+        v2 = p.expect("reported", id=i, code="")["version"]
+        self.assertGreater(v2, v1)
+        i = p.command("get_twin")
+        t = p.expect("twin", id=i, code="")
+        self.assertEqual(t["reported"].get("on"), True)
+        self.assertEqual(t["reported"].get("color"), "#ff8800")
+        self.assertNotIn("brightness", t["reported"])  # null removed it
+        self.assertEqual(t["reported_version"], v2)
+
+    def test_refused_reported_patches_complete_with_errors(self):
+        p = self.connected_probe("lamp-big")
+        deep = {}
+        node = deep
+        for _ in range(12):
+            node["x"] = {}
+            node = node["x"]
+        i = p.command("report", patch={"deep": deep})
+        p.expect("reported", id=i, code="bad_request")
+        i = p.command("report", patch={"blob": "z" * (40 * 1024)})
+        p.expect("reported", id=i, code="payload_too_large")
+        i = p.command("get_twin")
+        self.assertEqual(p.expect("twin", id=i, code="")["reported"], {})  # unchanged
+
+    @needs_service_api
+    def test_the_service_sees_what_the_device_reported(self):
+        p = self.connected_probe("lamp-svc")
+        i = p.command("report", patch={"color": "#ff8800"})
+        version = p.expect("reported", id=i, code="")["version"]
+        status, twin = self.service("GET", "/twins/lamp-svc")
+        self.assertEqual(status, 200, twin)
+        self.assertEqual(twin["properties"]["reported"]["color"], "#ff8800")
+        self.assertEqual(twin["properties"]["reported"]["$version"], version)
+
+    @needs_service_api
+    def test_desired_change_from_the_service_is_pushed_with_its_version(self):
+        p = self.connected_probe("lamp-des")
+        status, answer = self.service("PATCH", "/twins/lamp-des",
+                                      {"properties": {"desired": {"color": "#00ff00"}}})
+        self.assertEqual(status, 200, answer)
+        d = p.expect("desired")
+        self.assertEqual(d["patch"], {"color": "#00ff00"})
+        i = p.command("get_twin")
+        t = p.expect("twin", id=i, code="")
+        self.assertEqual(t["desired"], {"color": "#00ff00"})
+        self.assertEqual(t["desired_version"], d["version"])
+
+    @needs_service_api
+    def test_method_call_from_the_service_is_answered_by_the_handler(self):
+        p = self.connected_probe("lamp-m")
+        p.command("method", name="blink", status=200)  # echoes the request payload
+        p.expect("method_set")
+        status, answer = self.service("POST", "/twins/lamp-m/methods",
+                                      {"methodName": "blink", "payload": {"times": 3},
+                                       "responseTimeoutInSeconds": 5})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer, {"status": 200, "payload": {"times": 3}})
+        self.assertEqual(p.expect("method")["name"], "blink")
+        status, answer = self.service("POST", "/twins/lamp-m/methods",
+                                      {"methodName": "dance", "responseTimeoutInSeconds": 5})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["status"], 404)
+        self.assertIn("dance", answer["payload"]["message"])
+
+    @needs_service_api
+    def test_cloud_to_device_message_from_the_service_api(self):
+        p = self.connected_probe("lamp-msg")
+        status, answer = self.service("POST", "/api/v1/devices/lamp-msg/messages",
+                                      {"payload": "hello lamp", "properties": {"scene": "evening"}})
+        self.assertEqual(status, 202, answer)
+        m = p.expect("c2d")
+        self.assertEqual(m["payload"], "hello lamp")
+        props = dict(m["properties"])
+        self.assertEqual(props.get("scene"), "evening")
+        self.assertEqual(props.get("$.mid"), answer["messageId"])
 
 
 class FakeHub:
