@@ -147,8 +147,11 @@ void DeviceClient::Impl::on_tcp_connected(const std::shared_ptr<Link>& link) {
   }
   const std::string& host =
       options_.connect_host.empty() ? options_.host_name : options_.connect_host;
-  // Server name indication, and the certificate must name the host.
-  SSL_set_tlsext_host_name(link->tls().native_handle(), host.c_str());
+  // Server name indication (for a name, not an address), and the
+  // certificate must name the host.
+  boost::system::error_code not_an_address;
+  asio::ip::make_address(host, not_an_address);
+  if (not_an_address) SSL_set_tlsext_host_name(link->tls().native_handle(), host.c_str());
   if (options_.verify_host_name) {
     link->tls().set_verify_callback(asio::ssl::host_name_verification(host));
   }
@@ -456,7 +459,8 @@ void DeviceClient::Impl::tick() {
       if (now >= attempt_deadline_) fail(Errc::timeout);
     } else if (keep_alive.count() > 0 && now - last_received_ > keep_alive + keep_alive / 2) {
       fail(Errc::keep_alive_timeout);
-    } else if (keep_alive.count() > 0 && now - last_sent_ >= keep_alive) {
+    } else if (keep_alive.count() > 0 && now - last_sent_ >= keep_alive - keep_alive / 4) {
+      // Early enough that a tick's delay never lets the hub's 1.5× run out.
       send(mqtt::Pingreq{});
       flush();
     }

@@ -804,6 +804,13 @@ client_certs = "optional"
         p.expect("sent", id=i, code="")
         self.assertEqual(cloud.expect().topic, "devices/sdk-tls/messages/events/")
 
+    def test_connecting_to_an_address_checks_it_against_the_certificate(self):
+        # The server certificate names IP:127.0.0.1 (and DNS:localhost).
+        p = Probe(self, "--connection-string", connection_string("sdk-tls", self.key), "--tls",
+                  "--ca", self.certs.path("ca.crt"), "--port", self.tls_port,
+                  "--connect-host", "127.0.0.1")
+        p.expect("connected", code="")
+
     def test_x509_client_certificate_signs_in_without_a_token(self):
         cloud = self.cloud()
         p = Probe(self, "--connection-string", "HostName=localhost;DeviceId=sdk-x509;x509=true",
