@@ -1,10 +1,13 @@
 // allscene: one binary, one subcommand per tool.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "bench_command.hpp"
 #include "hub/hub.hpp"
 #include "registry_commands.hpp"
+#include "service_commands.hpp"
 
 namespace {
 
@@ -107,6 +110,7 @@ int main(int argc, char** argv) {
   add_hub_command(app, config, config_file, listen, check_data);
   allscene::app::BenchCommand bench(app);
   allscene::app::RegistryCommands registry(app);
+  allscene::app::ServiceCommands service(app, config.auth.hub_host);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -119,8 +123,12 @@ int main(int argc, char** argv) {
       if (check_data) return allscene::hub::check_data(config);
       return allscene::hub::run(std::move(config));
     }
+    // The other commands print for people: the libraries' info logs
+    // (stores opened, twins loaded) would only be noise there.
+    spdlog::set_level(spdlog::level::warn);
     if (bench.chosen()) return bench.run();
     if (registry.chosen()) return registry.run();
+    if (service.chosen()) return service.run();
   } catch (const std::exception& e) {
     std::cerr << "allscene: " << e.what() << "\n";
     return 1;

@@ -10,13 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "admin_client.hpp"
 #include "api/admin_api.hpp"
 #include "api/views.hpp"
 #include "azure/azure.hpp"
-#include "hub/registry_storage.hpp"
+#include "backend.hpp"
 #include "registry/registry.hpp"
-#include "store/document_store.hpp"
 
 namespace allscene::app {
 
@@ -47,22 +45,6 @@ std::int64_t unix_now() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// The registry of a data directory, opened for one command.
-struct OpenRegistry {
-  static store::StoreOptions options(const std::string& data_dir) {
-    store::StoreOptions o;
-    o.path = std::filesystem::path(data_dir) / "allscene.db";
-    return o;
-  }
-  explicit OpenRegistry(const std::string& data_dir)
-      : documents(options(data_dir)), storage(documents), registry(storage) {
-    registry.load();
-  }
-  store::DocumentStore documents;
-  hub::DocumentRegistryStorage storage;
-  registry::Registry registry;
-};
 
 // `credentials` as credentials_json() gives them.
 void print_credentials(const std::string& id, const json& credentials, const std::string& host) {
@@ -157,52 +139,6 @@ void RegistryCommands::add_device_commands() {
   token->add_option("--hub-host", hub_host_, "Host name the token is scoped to")
       ->default_str(hub_host_);
 }
-
-// Where the commands' requests go: the running hub's admin endpoint, or
-// the same API in-process on the data directory.
-class RegistryCommands::Backend {
- public:
-  explicit Backend(const std::string& data_dir)
-      : data_dir_(data_dir), remote_(AdminClient::for_data_dir(data_dir)) {}
-
-  // The answer's JSON (null for 204); a refusal throws registry::RegistryError
-  // with the API's message.
-  json call(std::string method, std::string target, const json& body = nullptr) {
-    api::Request request{std::move(method), std::move(target),
-                         body.is_null() ? std::string() : body.dump()};
-    const auto response = remote_ ? remote_->send(request) : local().handle(request);
-    if (response.status >= 400) {
-      const auto j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-      throw registry::RegistryError(
-          j.is_object() && j.contains("error") && j["error"].is_string()
-              ? j["error"].get<std::string>()
-              : fmt::format("the hub answered {}: {}", response.status, response.body));
-    }
-    if (response.status == 204) return nullptr;
-    const auto j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) {
-      throw std::runtime_error(
-          fmt::format("the hub answered {} with a body that is not JSON", response.status));
-    }
-    return j;
-  }
-
- private:
-  api::AdminApi& local() {
-    if (!local_) local_ = std::make_unique<Local>(data_dir_);
-    return local_->api;
-  }
-  struct Local {
-    explicit Local(const std::string& data_dir)
-        : open(data_dir), api(open.registry, open.storage) {}
-    OpenRegistry open;
-    api::AdminApi api;
-  };
-
-  std::string data_dir_;
-  std::optional<AdminClient> remote_;
-  std::unique_ptr<Local> local_;
-};
 
 int RegistryCommands::run() {
   try {

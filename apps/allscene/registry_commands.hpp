@@ -16,6 +16,8 @@
 
 namespace allscene::app {
 
+class Backend;
+
 class RegistryCommands {
  public:
   // Registers `user` and `device` with their subcommands on `app`.
@@ -26,7 +28,6 @@ class RegistryCommands {
   int run();
 
  private:
-  class Backend;
   void add_user_commands();
   void add_device_commands();
   int run_user(Backend& backend);

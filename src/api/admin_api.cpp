@@ -3,72 +3,29 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 
+#include "api/api_util.hpp"
 #include "api/views.hpp"
 #include "azure/azure.hpp"
 #include "registry/presence.hpp"
+#include "twin/twin_service.hpp"
 
 namespace allscene::api {
 namespace {
 
+using detail::ApiError;
+using detail::bool_field;
+using detail::error_response;
+using detail::fail;
+using detail::json_response;
+using detail::parse_object;
+using detail::string_field;
 using nlohmann::json;
-
-// A refusal on its way to becoming a Response (inside handle() only).
-struct ApiError {
-  unsigned status;
-  std::string message;
-};
-
-Response json_response(unsigned status, const json& body) {
-  return {status, body.dump(), "application/json"};
-}
-
-Response error_response(unsigned status, const std::string& message) {
-  return json_response(status, json{{"error", message}});
-}
-
-[[noreturn]] void fail(unsigned status, std::string message) {
-  throw ApiError{status, std::move(message)};
-}
-
-// The body as a JSON object with only `known` keys.
-json parse_object(const std::string& body, std::initializer_list<std::string_view> known) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    fail(400, "the body must be a JSON object (Content-Type: application/json)");
-  }
-  for (const auto& [key, value] : j.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      std::string list;
-      for (const auto k : known) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
-      fail(400, fmt::format("unknown field \"{}\"; this request takes {}", key, list));
-    }
-  }
-  return j;
-}
-
-std::string string_field(const json& j, const char* key, bool required) {
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    if (required) fail(400, fmt::format("\"{}\" is missing; give it as a string", key));
-    return {};
-  }
-  if (!it->is_string()) fail(400, fmt::format("\"{}\" must be a string", key));
-  return it->get<std::string>();
-}
-
-bool bool_field(const json& j, const char* key, bool required) {
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    if (required) fail(400, fmt::format("\"{}\" is missing; give it as true or false", key));
-    return false;
-  }
-  if (!it->is_boolean()) fail(400, fmt::format("\"{}\" must be true or false", key));
-  return it->get<bool>();
-}
 
 std::string device_missing(const std::string& id) {
   return fmt::format(
@@ -107,42 +64,78 @@ std::optional<Target> parse_target(std::string_view target) {
 
 bool requires_token(std::string_view target) {
   const auto path = target.substr(0, target.find('?'));
-  return path == "/api/v1" || path.starts_with("/api/v1/");
+  for (const std::string_view root : {"/api/v1", "/devices", "/twins"}) {
+    if (path == root || (path.starts_with(root) && path[root.size()] == '/')) return true;
+  }
+  return false;
+}
+
+std::string Request::header(const std::string& lower_case_name) const {
+  const auto it = headers.find(lower_case_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string Response::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() &&
+        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return value;
+    }
+  }
+  return {};
 }
 
 AdminApi::AdminApi(registry::Registry& registry, registry::RegistryStorage& presence_storage,
-                   RevokedHandler on_revoked)
+                   RevokedHandler on_revoked, ServiceSettings service)
     : registry_(registry),
       presence_storage_(presence_storage),
-      on_revoked_(std::move(on_revoked)) {}
+      on_revoked_(std::move(on_revoked)),
+      service_(std::move(service)) {}
 
-Response AdminApi::handle(const Request& request) {
+void AdminApi::handle_async(const Request& request, Reply reply) {
+  std::optional<Response> response;
   try {
     const auto target = parse_target(request.target);
     if (!target) fail(400, "the path has a malformed %-escape; encode '%' as %25");
-    return route(request, *target);
+    response = route(request, *target, reply);
   } catch (const ApiError& e) {
-    return error_response(e.status, e.message);
+    response = error_response(e.status, e.message, e.azure_code);
   } catch (const registry::RegistryError& e) {
-    return error_response(400, e.what());
+    response = error_response(400, e.what());
   } catch (const std::exception& e) {
-    return error_response(500, fmt::format("the hub could not do it: {}", e.what()));
+    response = error_response(500, fmt::format("the hub could not do it: {}", e.what()));
   }
+  if (response) reply(std::move(*response));
 }
 
-Response AdminApi::route(const Request& request, const Target& target) {
+Response AdminApi::handle(const Request& request) {
+  std::promise<Response> answer;
+  auto answered = answer.get_future();
+  handle_async(request, [&answer](Response r) { answer.set_value(std::move(r)); });
+  return answered.get();
+}
+
+std::optional<Response> AdminApi::route(const Request& request, const Target& target,
+                                        const Reply& reply) {
+  const auto& s = target.segments;
+  if (s.size() == 1 && s[0] == "healthz") {
+    if (request.method != "GET") fail(405, "only GET is allowed on /healthz");
+    return Response{200, "ok", "text/plain", {}};
+  }
+  std::optional<Response> answer;
+  if (route_service(request, target, reply, answer)) return answer;
+  return route_native(request, target);
+}
+
+Response AdminApi::route_native(const Request& request, const Target& target) {
   const auto& s = target.segments;
   const auto& m = request.method;
   const auto allow = [&](std::initializer_list<std::string_view> methods) {
-    if (std::find(methods.begin(), methods.end(), m) != methods.end()) return;
-    std::string list;
-    for (const auto k : methods) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
-    fail(405, fmt::format("{} is not allowed on {}; use {}", m, request.target, list));
+    detail::allow(request, methods);
   };
-  if (s.size() == 1 && s[0] == "healthz") {
-    allow({"GET"});
-    return {200, "ok", "text/plain"};
-  }
   if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
     if (s[2] == "users") {
       if (s.size() == 3) {
@@ -208,7 +201,7 @@ Response AdminApi::remove_user(const std::string& id) {
          fmt::format("user \"{}\" still owns devices; remove its devices first: {}", id, owned));
   }
   registry_.remove_user(id);
-  return {204, {}, {}};
+  return {204, {}, {}, {}};
 }
 
 Response AdminApi::list_devices(const std::map<std::string, std::string>& query) {
@@ -319,7 +312,8 @@ Response AdminApi::remove_device(const std::string& id) {
   if (!registry_.snapshot()->device(id)) fail(404, device_missing(id));
   registry_.remove_device(id);
   if (on_revoked_) on_revoked_(id);
-  return {204, {}, {}};
+  if (service_.twins) twins().forget(id);
+  return {204, {}, {}, {}};
 }
 
 Response AdminApi::rotate_key(const std::string& id) {

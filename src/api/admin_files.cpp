@@ -80,13 +80,16 @@ void AdminAnnouncement::remove_stale(const std::filesystem::path& data_dir) {
   std::filesystem::remove(path(data_dir), ec);
 }
 
-AdminAnnouncement::AdminAnnouncement(std::filesystem::path data_dir, const std::string& url)
+AdminAnnouncement::AdminAnnouncement(std::filesystem::path data_dir, const std::string& url,
+                                     const std::string& cert_file)
     : path_(path(data_dir)) {
   // Written aside and renamed: a reader never sees half a file.
   const auto temporary = data_dir / "admin.json.tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << nlohmann::json{{"url", url}}.dump() << "\n";
+    nlohmann::json j{{"url", url}};
+    if (!cert_file.empty()) j["cert_file"] = std::filesystem::absolute(cert_file).string();
+    out << j.dump() << "\n";
     if (!out.flush()) {
       throw std::runtime_error(fmt::format("cannot write {}", temporary.string()));
     }

@@ -7,26 +7,39 @@
 #include <array>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cctype>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <type_traits>
+
+#include "api/api_util.hpp"
+#include "net/server.hpp"
+#include "net/tls.hpp"
 
 namespace allscene::api {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
-Response refusal(unsigned status, const std::string& message) {
-  return {status, nlohmann::json{{"error", message}}.dump(), "application/json"};
+Response refusal(unsigned status, const std::string& message, std::string_view target = {}) {
+  // Azure's paths (everything outside /api/) carry Azure's error fields.
+  const bool azure = !target.empty() && !target.starts_with("/api/");
+  return detail::error_response(status, message, azure ? detail::azure_code_for(status) : 0);
 }
 
 bool token_matches(std::string_view given, const std::string& expected) {
@@ -34,39 +47,100 @@ bool token_matches(std::string_view given, const std::string& expected) {
          sodium_memcmp(given.data(), expected.data(), expected.size()) == 0;
 }
 
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::int64_t system_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-// One connection: reads requests (keep-alive), answers each in turn.
-class AdminServer::Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(AdminServer& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+struct AdminServer::Poster {
+  std::mutex mutex;
+  asio::io_context* io = nullptr;  // guarded by mutex; null once the server stops
 
-  void read() {
-    parser_.emplace();
-    parser_->body_limit(kMaxBody);
-    stream_.expires_after(kIdleTimeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  void post(std::function<void()> work) {
+    std::lock_guard lock(mutex);
+    if (io) asio::post(*io, std::move(work));
+  }
+};
+
+// One connection: reads requests (keep-alive), answers each in turn; the
+// next request is read only once the answer to this one is written.
+template <class Stream>
+class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  Session(AdminServer& server, Stream stream) : server_(server), stream_(std::move(stream)) {}
+
+  void start() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->read();
+                              });
+    } else {
+      read();
+    }
   }
 
  private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBody);
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
   void on_read(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       const auto& req = parser_->get();
       respond(std::string(req.method_string()), std::string(req.target()), req.version(),
-              refusal(413, fmt::format("the body is over {} bytes; send less", kMaxBody)),
+              refusal(413, fmt::format("the body is over {} bytes; send less", kMaxBody),
+                      std::string_view(req.target().data(), req.target().size())),
               /*keep_alive=*/false);
       return;
     }
     if (ec) return;  // closed, timed out or not HTTP: nothing to answer
     auto req = parser_->release();
-    Request request{std::string(req.method_string()), std::string(req.target()),
-                    std::move(req.body())};
+    Request request{
+        std::string(req.method_string()), std::string(req.target()), std::move(req.body()), {}};
+    for (const auto& field : req) {
+      const auto name = field.name_string();
+      const auto value = field.value();
+      request.headers[lower(std::string_view(name.data(), name.size()))] =
+          std::string(value.data(), value.size());
+    }
     const auto header = req[http::field::authorization];
     const std::string_view authorization(header.data(), header.size());
-    auto response = server_.answer(request, authorization);
-    respond(request.method, request.target, req.version(), std::move(response), req.keep_alive());
+    // Kept alive by the server while the answer is on its way, and no
+    // longer than the server runs.
+    auto self = this->shared_from_this();
+    server_.waiting_.insert(self);
+    std::weak_ptr<Session> weak = self;
+    auto poster = server_.poster_;
+    server_.answer_async(
+        request, authorization,
+        [poster, weak, method = request.method, target = request.target, version = req.version(),
+         keep_alive = req.keep_alive()](Response response) {
+          poster->post([weak, method, target, version, keep_alive, response]() {
+            const auto session = weak.lock();
+            if (!session) return;
+            session->server_.waiting_.erase(session);
+            session->respond(method, target, version, response, keep_alive);
+          });
+        });
   }
 
   void respond(const std::string& method, const std::string& target, unsigned version,
@@ -76,14 +150,16 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
         static_cast<http::status>(response.status), version);
     res->set(http::field::server, "allscene");
     if (response.status == 401) res->set(http::field::www_authenticate, "Bearer");
+    for (const auto& [name, value] : response.headers) res->set(name, value);
     if (response.status != 204) {
       res->set(http::field::content_type, response.content_type);
       res->body() = std::move(response.body);
     }
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec) return;
                         if (res->keep_alive()) {
                           self->read();
@@ -97,27 +173,47 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
   // reads and discards until the peer closes, so that a client still
   // sending a refused body is not reset before it reads the answer.
   void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(5));
-    drain();
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      drain();
+    }
   }
   void drain() {
     stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                               if (!ec) self->drain();
                             });
   }
 
   AdminServer& server_;
   std::array<char, 4096> discard_{};
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
+AdminServer::AdminServer(AdminApi& api, ServerOptions options)
+    : api_(api), options_(std::move(options)), acceptor_(io_), poster_(std::make_shared<Poster>()) {
+  if (!options_.now_s) options_.now_s = system_now_s;
+  if (!options_.cert_file.empty() || !options_.key_file.empty()) {
+    if (options_.cert_file.empty() || options_.key_file.empty()) {
+      throw std::runtime_error("[http] HTTPS needs both cert_file and key_file");
+    }
+    net::ListenerConfig tls;
+    tls.name = "http";
+    tls.transport = "tls";
+    tls.cert_file = options_.cert_file;
+    tls.key_file = options_.key_file;
+    tls_ = net::make_tls_context(tls);
+  }
+}
+
 AdminServer::AdminServer(AdminApi& api, std::string token)
-    : api_(api), token_(std::move(token)), acceptor_(io_) {}
+    : AdminServer(api, ServerOptions{std::move(token), {}, {}, {}, {}}) {}
 
 AdminServer::~AdminServer() { stop(); }
 
@@ -128,42 +224,90 @@ void AdminServer::start(const std::string& address, std::uint16_t port) {
   acceptor_.bind(endpoint);
   acceptor_.listen();
   port_ = acceptor_.local_endpoint().port();
+  {
+    std::lock_guard lock(poster_->mutex);
+    poster_->io = &io_;
+  }
   accept();
   thread_ = std::thread([this] { io_.run(); });
 }
 
 void AdminServer::stop() {
   if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(poster_->mutex);
+    poster_->io = nullptr;
+  }
   asio::post(io_, [this] {
     beast::error_code ignored;
     acceptor_.close(ignored);
   });
   io_.stop();
   thread_.join();
+  waiting_.clear();
 }
 
 void AdminServer::accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(*this, std::move(socket))->read();
+    if (!ec) {
+      if (tls_) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            *this,
+            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_))
+            ->start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)))
+            ->start();
+      }
+    }
     accept();
   });
 }
 
-Response AdminServer::answer(const Request& request, std::string_view authorization) const {
-  if (requires_token(request.target)) {
-    constexpr std::string_view kScheme = "Bearer ";
-    if (authorization.empty()) {
-      return refusal(401,
-                     "missing Authorization header; send `Authorization: Bearer <token>` with the "
-                     "token from DATA_DIR/admin.token");
-    }
-    if (!authorization.starts_with(kScheme) ||
-        !token_matches(authorization.substr(kScheme.size()), token_)) {
-      return refusal(401, "wrong token; use the one in DATA_DIR/admin.token");
-    }
+std::optional<Response> AdminServer::refuse(std::string_view target,
+                                            std::string_view authorization) const {
+  if (!requires_token(target)) return std::nullopt;
+  constexpr std::string_view kBearer = "Bearer ";
+  constexpr std::string_view kSas = "SharedAccessSignature ";
+  if (authorization.empty()) {
+    return refusal(401,
+                   "missing Authorization header; send `Authorization: Bearer <token>` with the "
+                   "token from DATA_DIR/admin.token, or a SharedAccessSignature signed with a "
+                   "service policy key (`allscene service connection-string`)",
+                   target);
   }
-  return api_.handle(request);
+  if (authorization.starts_with(kBearer)) {
+    if (token_matches(authorization.substr(kBearer.size()), options_.token)) return std::nullopt;
+    return refusal(401, "wrong token; use the one in DATA_DIR/admin.token", target);
+  }
+  if (authorization.starts_with(kSas)) {
+    if (options_.policies.empty()) {
+      return refusal(401, "this endpoint has no shared access policies; use the bearer token",
+                     target);
+    }
+    const auto problem = options_.policies.check(authorization, options_.now_s());
+    if (!problem) return std::nullopt;
+    return refusal(401, *problem, target);
+  }
+  return refusal(401, "unsupported Authorization scheme; use Bearer or SharedAccessSignature",
+                 target);
+}
+
+void AdminServer::answer_async(const Request& request, std::string_view authorization,
+                               AdminApi::Reply reply) const {
+  if (auto refused = refuse(request.target, authorization)) {
+    reply(std::move(*refused));
+    return;
+  }
+  api_.handle_async(request, std::move(reply));
+}
+
+Response AdminServer::answer(const Request& request, std::string_view authorization) const {
+  std::promise<Response> answer;
+  auto answered = answer.get_future();
+  answer_async(request, authorization, [&answer](Response r) { answer.set_value(std::move(r)); });
+  return answered.get();
 }
 
 }  // namespace allscene::api

@@ -300,9 +300,13 @@ void load_config_file(const std::string& path, HubConfig& config) {
     config.limits.close_on_denied_publish_v311 = denied == "disconnect";
   }
   if (const auto* http = root["http"].as_table()) {
-    static constexpr std::string_view kHttpKeys[] = {"bind"};
+    static constexpr std::string_view kHttpKeys[] = {"bind", "cert_file", "key_file",
+                                                     "device_owner"};
     check_keys(*http, kHttpKeys, path + " [http]");
     read_string(*http, "bind", config.http_bind, path + " [http]");
+    read_string(*http, "cert_file", config.http_cert_file, path + " [http]");
+    read_string(*http, "key_file", config.http_key_file, path + " [http]");
+    read_string(*http, "device_owner", config.http_device_owner, path + " [http]");
   }
   if (const auto* listeners = root["listener"].as_array()) {
     config.listeners.clear();
@@ -363,13 +367,22 @@ void validate(HubConfig& config) {
     throw std::invalid_argument("log format must be 'text' or 'json'");
   }
   if (config.http_bind == "off") config.http_bind.clear();
+  if (config.http_cert_file.empty() != config.http_key_file.empty()) {
+    throw std::invalid_argument(
+        "[http] HTTPS needs both cert_file and key_file; give both, or neither for plain HTTP");
+  }
+  if (!registry::valid_id(config.http_device_owner)) {
+    throw std::invalid_argument(
+        fmt::format("[http] device_owner '{}' is not a valid user id", config.http_device_owner));
+  }
   if (!config.http_bind.empty()) {
     const auto http = parse_listen(config.http_bind);
-    if (!is_loopback(http.address)) {
+    if (!is_loopback(http.address) && config.http_cert_file.empty()) {
       throw std::invalid_argument(fmt::format(
-          "[http] bind '{}': the admin endpoint has no TLS yet, so it listens only on a "
-          "loopback address (127.0.0.1:PORT or [::1]:PORT); reach it from elsewhere through an "
-          "SSH tunnel, or turn it off with bind = \"\" (--http off)",
+          "[http] bind '{}': without HTTPS the REST endpoint listens only on a loopback address "
+          "(127.0.0.1:PORT or [::1]:PORT); set [http] cert_file and key_file to serve it "
+          "elsewhere, reach it through an SSH tunnel, or turn it off with bind = \"\" (--http "
+          "off)",
           config.http_bind));
     }
   }

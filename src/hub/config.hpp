@@ -22,9 +22,14 @@ struct HubConfig {
   unsigned sync_interval_ms = 100;  // batch: longest time before an fsync
   broker::Limits limits;            // limits.quota: every listener's unless it has its own
   registry::AuthConfig auth;        // [auth]: access rules, sign-in throttling, hub host
-  // [http] bind: the admin endpoint's HOST:PORT, loopback only (it has no
-  // TLS yet); "" or "off": none. validate() turns "off" into "".
+  // [http] bind: the REST endpoint's HOST:PORT; "" or "off": none.
+  // validate() turns "off" into "". Loopback only unless HTTPS is set up.
   std::string http_bind = "127.0.0.1:8080";
+  // [http] cert_file, key_file: HTTPS (PEM; both or neither).
+  std::string http_cert_file, http_key_file;
+  // [http] device_owner: the user owning devices created through Azure's
+  // PUT /devices/{id} (created when missing).
+  std::string http_device_owner = "service";
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their

@@ -157,13 +157,19 @@ class RegistryWatcher {
 // The admin endpoint and the files that announce it, alive together.
 struct AdminEndpoint {
   AdminEndpoint(api::AdminApi& admin_api, const HubConfig& config)
-      : server(admin_api, api::load_or_create_admin_token(config.data_dir)) {
+      : server(admin_api, api::ServerOptions{api::load_or_create_admin_token(config.data_dir),
+                                             api::SharedAccessPolicies(
+                                                 api::load_or_create_policies(config.data_dir),
+                                                 config.auth.hub_host),
+                                             config.http_cert_file,
+                                             config.http_key_file,
+                                             {}}) {
     const auto bind = parse_listen(config.http_bind);
     server.start(bind.address, bind.port);
     const bool v6 = bind.address.find(':') != std::string::npos;
-    url =
-        fmt::format("http://{}{}{}:{}", v6 ? "[" : "", bind.address, v6 ? "]" : "", server.port());
-    announcement.emplace(config.data_dir, url);
+    url = fmt::format("{}://{}{}{}:{}", server.https() ? "https" : "http", v6 ? "[" : "",
+                      bind.address, v6 ? "]" : "", server.port());
+    announcement.emplace(config.data_dir, url, config.http_cert_file);
   }
   api::AdminServer server;
   std::string url;
@@ -326,10 +332,13 @@ int run(HubConfig config) {
   server.set_broker(broker);
   // Before the MQTT listeners: once a client can connect, the CLI finds
   // the endpoint.
-  api::AdminApi admin_api(registry, registry_storage, [&broker](const std::string& id) {
-    spdlog::info("device {} was disabled or removed: disconnecting it", id);
-    broker.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
-  });
+  api::AdminApi admin_api(
+      registry, registry_storage,
+      [&broker](const std::string& id) {
+        spdlog::info("device {} was disabled or removed: disconnecting it", id);
+        broker.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
+      },
+      api::ServiceSettings{&twins, config.http_device_owner});
   std::optional<AdminEndpoint> admin;
   start_admin(admin, admin_api, config);
   for (const auto& l : config.listeners) server.listen(l);

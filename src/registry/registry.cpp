@@ -55,6 +55,16 @@ Device& existing_device(Snapshot& snapshot, const std::string& id) {
   return it->second;
 }
 
+// Azure's rule for symmetric keys: base64 of 16 to 64 bytes.
+void check_sas_key(const std::string& key) {
+  const auto bytes = azure::base64_decode(key);
+  if (!bytes || bytes->size() < 16 || bytes->size() > 64) {
+    throw RegistryError(
+        "a symmetric key must be base64 of 16 to 64 bytes; leave both keys out to "
+        "have them generated");
+  }
+}
+
 }  // namespace
 
 const Device* Snapshot::device(std::string_view id) const {
@@ -253,6 +263,12 @@ std::pair<Device, Credentials> Registry::add_device(const NewDevice& request) {
       }
       credentials.primary_key = device.primary_key = random_key();
       credentials.secondary_key = device.secondary_key = random_key();
+      if (!request.primary_key.empty() || !request.secondary_key.empty()) {
+        check_sas_key(request.primary_key);
+        check_sas_key(request.secondary_key);
+        credentials.primary_key = device.primary_key = request.primary_key;
+        credentials.secondary_key = device.secondary_key = request.secondary_key;
+      }
       break;
     case AuthKind::password:
       if (has_x509_fields) {
@@ -373,6 +389,24 @@ Credentials Registry::rotate_key(const std::string& device_id) {
   put_device(device);
   publish(std::move(next));
   return credentials;
+}
+
+void Registry::set_keys(const std::string& device_id, const std::string& primary_key,
+                        const std::string& secondary_key) {
+  check_sas_key(primary_key);
+  check_sas_key(secondary_key);
+  std::lock_guard lock(mutation_mutex_);
+  auto next = copy_current();
+  Device& device = existing_device(*next, device_id);
+  if (auth_kind(device) != AuthKind::sas) {
+    throw RegistryError("device \"" + device_id +
+                        "\" has no symmetric keys; it signs in with a password or certificate");
+  }
+  if (device.primary_key == primary_key && device.secondary_key == secondary_key) return;
+  device.primary_key = primary_key;
+  device.secondary_key = secondary_key;
+  put_device(device);
+  publish(std::move(next));
 }
 
 void Registry::touch(const std::string& device_id, std::int64_t last_seen_ms) {

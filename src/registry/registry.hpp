@@ -68,6 +68,8 @@ struct NewDevice {
   std::vector<std::string> thumbprints;  // AuthKind::x509 (normalised: strip ':' and spaces,
                                          // upper-case; validated 64 hex)
   bool ca_signed = false;                // AuthKind::x509 without thumbprints
+  // AuthKind::sas: the keys to use (base64, 16-64 bytes); empty: generated.
+  std::string primary_key, secondary_key;
 };
 
 // Secrets as issued; shown once, never stored in plain (keys excepted: SAS
@@ -118,6 +120,10 @@ class Registry {
   // sas: new primary and secondary key; password: new password; x509:
   // RegistryError.
   Credentials rotate_key(const std::string& device_id);
+  // sas: sets both keys (base64, 16-64 bytes each); RegistryError if the
+  // device is unknown, has no keys or a key is invalid.
+  void set_keys(const std::string& device_id, const std::string& primary_key,
+                const std::string& secondary_key);
 
   // Records when devices were last seen, in memory only (the snapshot), no
   // storage write. Each call publishes one new snapshot, which copies the

@@ -46,12 +46,16 @@ TEST(Target, SplitsDecodedSegmentsAndQuery) {
   EXPECT_FALSE(parse_target("/api/v1/devices/%G0"));
 }
 
-TEST(Target, OnlyApiV1NeedsTheToken) {
+TEST(Target, ApiAndAzurePathsNeedAuthentication) {
   EXPECT_TRUE(requires_token("/api/v1/users"));
   EXPECT_TRUE(requires_token("/api/v1"));
   EXPECT_TRUE(requires_token("/api/v1?x=1"));
-  EXPECT_FALSE(requires_token("/api/v10/users"));
+  EXPECT_TRUE(requires_token("/twins/d1?api-version=2021-04-12"));
+  EXPECT_TRUE(requires_token("/devices/query"));
   EXPECT_FALSE(requires_token("/healthz"));
+  EXPECT_FALSE(requires_token("/healthz?x=1"));
+  EXPECT_FALSE(requires_token("/api/v10/users"));
+  EXPECT_FALSE(requires_token("/devicesx"));
 }
 
 class AdminApiTest : public ::testing::Test {
