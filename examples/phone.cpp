@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  std::cout << std::unitbuf;  // each line as it happens, also into a pipe
   DeviceClient client(options);
   std::atomic<int> battery{100};
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  std::cout << std::unitbuf;  // each line as it happens, also into a pipe
   boost::asio::io_context io;
   DeviceClient client(io.get_executor(), options);
   Bulb bulb;  // touched only in handlers, which all run on the client's strand

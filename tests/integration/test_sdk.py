@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import queue
+import signal
 import socket
 import struct
 import subprocess
@@ -834,3 +835,125 @@ client_certs = "optional"
         self.assertNotEqual(line["code"], "")
         self.assertFalse(line["code"].startswith("not_authorized"), line)
         self.assertEqual(p.none_within("connected", 0.5), [])
+
+
+def example_binary(name):
+    directory = os.environ.get("ALLSCENE_EXAMPLES_DIR") or os.path.join(
+        os.path.dirname(harness.hub_binary()), "examples")
+    path = os.path.join(directory, name)
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest("no %s (set ALLSCENE_EXAMPLES_DIR)" % path)
+    return path
+
+
+class ExampleProcess:
+    """An example program, its stdout collected; stopped by PID."""
+
+    def __init__(self, testcase, *cmd):
+        self.proc = harness.track(subprocess.Popen([str(c) for c in cmd],
+                                                   stdin=subprocess.DEVNULL,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                   start_new_session=True))
+        self.output = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        testcase.addCleanup(self.stop)
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.output.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    def shows(self, text, timeout=5.0):
+        return harness.wait_until(lambda: any(text in line for line in self.output), timeout)
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=None):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or signal.SIGINT)
+            if self.wait(5) is None:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.proc in harness._live_processes:
+            harness._live_processes.remove(self.proc)
+        self._reader.join(timeout=5)
+        self.proc.stdout.close()
+        return self.proc.returncode
+
+
+class SdkExamplesTest(SdkTestBase):
+    """The example devices: the phone against the real hub, the bulb against
+    the scripted hub (its twin and methods, exactly)."""
+
+    DEVICES = ("phone-ex",)
+
+    def test_phone_sends_battery_events_and_reports_its_model(self):
+        cloud = self.cloud()
+        phone = ExampleProcess(self, example_binary("allscene-example-phone"), "--device",
+                               "phone-ex", "--key", self.keys["phone-ex"], "--port", self.hub.port,
+                               "--count", 3, "--interval", 0.1, "--model", "test-phone")
+        self.assertEqual(phone.wait(20), 0, phone.output)
+        got = cloud.collect(3, timeout=5)
+        self.assertEqual([json.loads(m.payload) for m in got],
+                         [{"battery": 100}, {"battery": 99}, {"battery": 98}])
+        self.assertEqual(got[0].topic, "devices/phone-ex/messages/events/"
+                         "$.ct=application%2Fjson&$.ce=utf-8&kind=battery&low=false")
+        self.assertTrue(any("phone: reported (version" in line for line in phone.output),
+                        phone.output)
+
+    def test_smart_bulb_applies_desired_state_answers_methods_and_prints_messages(self):
+        fake = FakeHub(self)
+        key = base64.b64encode(b"b" * 32).decode()
+        bulb = ExampleProcess(self, example_binary("allscene-example-bulb"),
+                              connection_string("bulb-ex", key), "--port", fake.port)
+        fake.expect(mp.SUBSCRIBE)
+        # On connection it reads the twin and takes on the desired state ...
+        topic, _, _, _, _ = fake.expect_publish()
+        self.assertTrue(topic.startswith("$iothub/twin/GET/"), topic)
+        fake.publish("$iothub/twin/res/200/?$rid=" + topic.split("$rid=")[1],
+                     b'{"desired":{"on":true,"brightness":30,"$version":2},'
+                     b'"reported":{"$version":1}}')
+        # ... and reports it.
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertTrue(topic.startswith("$iothub/twin/PATCH/properties/reported/"), topic)
+        self.assertEqual(json.loads(payload), {"on": True, "brightness": 30, "color": "#ffffff"})
+        fake.publish("$iothub/twin/res/204/?$rid=%s&$version=2" % topic.split("$rid=")[1], b"")
+        self.assertTrue(bulb.shows("reported (version 2)"), bulb.output)
+        # Method `set`: answered with the new state, which is reported too.
+        fake.publish("$iothub/methods/POST/set/?$rid=m1", b'{"color":"#0000ff"}')
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertEqual((topic, json.loads(payload)),
+                         ("$iothub/methods/res/200/?$rid=m1",
+                          {"on": True, "brightness": 30, "color": "#0000ff"}))
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertTrue(topic.startswith("$iothub/twin/PATCH/properties/reported/"), topic)
+        self.assertEqual(json.loads(payload)["color"], "#0000ff")
+        fake.publish("$iothub/methods/POST/set/?$rid=m2", b'{"flavour":"lemon"}')
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertEqual(topic, "$iothub/methods/res/400/?$rid=m2")
+        fake.publish("$iothub/methods/POST/blink/?$rid=m3", b'{"times":2}')
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertEqual((topic, json.loads(payload)),
+                         ("$iothub/methods/res/200/?$rid=m3", {"blinked": 2}))
+        # A desired change is applied and reported.
+        fake.publish("$iothub/twin/PATCH/properties/desired/?$version=3", b'{"on":false,'
+                     b'"$version":3}')
+        topic, payload, _, _, _ = fake.expect_publish()
+        self.assertTrue(topic.startswith("$iothub/twin/PATCH/properties/reported/"), topic)
+        self.assertEqual(json.loads(payload),
+                         {"on": False, "brightness": 30, "color": "#0000ff"})
+        # Cloud-to-device messages are printed (and acknowledged).
+        fake.publish("devices/bulb-ex/messages/devicebound/%24.mid=c9&scene=night", b"good night",
+                     qos=1, pid=9)
+        self.assertTrue(bulb.shows("bulb: message c9: good night"), bulb.output)
+        self.assertEqual(fake.expect(mp.PUBACK)[1], b"\x00\x09")
+        self.assertEqual(bulb.stop(), 0, bulb.output)
+        fake.expect(mp.DISCONNECT, timeout=3)
+
+
+if __name__ == "__main__":
+    unittest.main()
