@@ -341,7 +341,9 @@ class SdkReconnectTest(SdkTestBase):
         bases = (0.2, 0.4, 0.8, 0.8, 0.8)
         for gap, base in zip(gaps, bases):
             self.assertGreaterEqual(gap, base * 0.75 - 0.02, gaps)
-            self.assertLessEqual(gap, base + 0.4, gaps)
+            # Slack for a loaded machine; uncapped, the last gaps would be
+            # at least 2.4 s.
+            self.assertLessEqual(gap, base + 1.0, gaps)
 
 
 # The cloud half of these tests is the hub's service API, which answers 503

@@ -147,9 +147,11 @@ enum class ConnectionStatus { connected, disconnected };
 
 class DeviceClient {
  public:
-  // Runs on `executor` (for example an io_context's); the caller runs it.
+  // Runs on `executor` (for example an io_context's); the caller runs it,
+  // and keeps its execution context alive as long as the client.
   DeviceClient(boost::asio::any_io_executor executor, ClientOptions options);
-  // Runs on a thread of its own, started here and joined by the destructor.
+  // Runs on a thread of its own, started here and joined by the destructor
+  // (so the client must not be destroyed from one of its own handlers).
   explicit DeviceClient(ClientOptions options);
   // stop(), then (own thread) waits up to about 2 s for the DISCONNECT to
   // be written before joining. Handlers still pending complete with
