@@ -346,14 +346,6 @@ class SdkReconnectTest(SdkTestBase):
             self.assertLessEqual(gap, base + 1.0, gaps)
 
 
-# The cloud half of these tests is the hub's service API, which answers 503
-# ("device twins are not available here") until src/api is wired to the
-# twin service; remove the skip when it is.
-needs_service_api = unittest.skip(
-    "the hub's service API (/twins/{id}, /twins/{id}/methods, /api/v1/devices/{id}/messages) "
-    "is not yet wired to the twin service (503)")
-
-
 class SdkTwinTest(SdkTestBase):
     """Twins and direct methods with the hub's twin service; the cloud side
     is the hub's Azure-compatible service API (/twins/{id},
@@ -415,7 +407,6 @@ class SdkTwinTest(SdkTestBase):
         i = p.command("get_twin")
         self.assertEqual(p.expect("twin", id=i, code="")["reported"], {})  # unchanged
 
-    @needs_service_api
     def test_the_service_sees_what_the_device_reported(self):
         p = self.connected_probe("lamp-svc")
         i = p.command("report", patch={"color": "#ff8800"})
@@ -425,7 +416,6 @@ class SdkTwinTest(SdkTestBase):
         self.assertEqual(twin["properties"]["reported"]["color"], "#ff8800")
         self.assertEqual(twin["properties"]["reported"]["$version"], version)
 
-    @needs_service_api
     def test_desired_change_from_the_service_is_pushed_with_its_version(self):
         p = self.connected_probe("lamp-des")
         status, answer = self.service("PATCH", "/twins/lamp-des",
@@ -438,7 +428,6 @@ class SdkTwinTest(SdkTestBase):
         self.assertEqual(t["desired"], {"color": "#00ff00"})
         self.assertEqual(t["desired_version"], d["version"])
 
-    @needs_service_api
     def test_method_call_from_the_service_is_answered_by_the_handler(self):
         p = self.connected_probe("lamp-m")
         p.command("method", name="blink", status=200)  # echoes the request payload
@@ -455,7 +444,6 @@ class SdkTwinTest(SdkTestBase):
         self.assertEqual(answer["status"], 404)
         self.assertIn("dance", answer["payload"]["message"])
 
-    @needs_service_api
     def test_cloud_to_device_message_from_the_service_api(self):
         p = self.connected_probe("lamp-msg")
         status, answer = self.service("POST", "/api/v1/devices/lamp-msg/messages",
