@@ -346,12 +346,9 @@ class SdkReconnectTest(SdkTestBase):
             self.assertLessEqual(gap, base + 1.0, gaps)
 
 
-class SdkTwinTest(SdkTestBase):
-    """Twins and direct methods with the hub's twin service; the cloud side
-    is the hub's Azure-compatible service API (/twins/{id},
-    /twins/{id}/methods, /api/v1/devices/{id}/messages)."""
-
-    DEVICES = ("lamp-tw", "lamp-big", "lamp-svc", "lamp-des", "lamp-m", "lamp-msg")
+class ServiceApiBase(SdkTestBase):
+    """The cloud side through the hub's Azure-compatible service API
+    (/twins/{id}, /twins/{id}/methods, /api/v1/devices/{id}/messages)."""
 
     @classmethod
     def setUpClass(cls):
@@ -378,6 +375,12 @@ class SdkTwinTest(SdkTestBase):
             return r.status, json.loads(text)
         except ValueError:
             return r.status, text
+
+
+class SdkTwinTest(ServiceApiBase):
+    """Twins and direct methods with the hub's twin service."""
+
+    DEVICES = ("lamp-tw", "lamp-big", "lamp-svc", "lamp-des", "lamp-m", "lamp-msg")
 
     def test_reported_properties_then_get_twin(self):
         p = self.connected_probe("lamp-tw")
@@ -875,11 +878,41 @@ class ExampleProcess:
         return self.proc.returncode
 
 
-class SdkExamplesTest(SdkTestBase):
-    """The example devices: the phone against the real hub, the bulb against
-    the scripted hub (its twin and methods, exactly)."""
+class SdkExamplesTest(ServiceApiBase):
+    """The example devices: the phone and the bulb against the real hub
+    (the service API as the cloud), and the bulb against the scripted hub
+    (its twin and methods, exactly)."""
 
-    DEVICES = ("phone-ex",)
+    DEVICES = ("phone-ex", "bulb-real")
+
+    def test_smart_bulb_follows_the_cloud_through_the_hub(self):
+        bulb = ExampleProcess(self, example_binary("allscene-example-bulb"),
+                              connection_string("bulb-real", self.keys["bulb-real"]),
+                              "--port", self.hub.port)
+        self.assertTrue(bulb.shows("bulb: reported (version"), bulb.output)
+
+        def reported():
+            status, twin = self.service("GET", "/twins/bulb-real")
+            self.assertEqual(status, 200, twin)
+            return twin["properties"]["reported"]
+        self.assertEqual((reported()["on"], reported()["brightness"]), (False, 100))
+        status, answer = self.service("PATCH", "/twins/bulb-real", {
+            "properties": {"desired": {"on": True, "brightness": 55}}})
+        self.assertEqual(status, 200, answer)
+        self.assertTrue(harness.wait_until(
+            lambda: (reported()["on"], reported()["brightness"]) == (True, 55), 5.0),
+            bulb.output)
+        status, answer = self.service("POST", "/twins/bulb-real/methods", {
+            "methodName": "set", "payload": {"color": "#123456"}, "responseTimeoutInSeconds": 5})
+        self.assertEqual((status, answer["status"], answer["payload"]["color"]),
+                         (200, 200, "#123456"), answer)
+        self.assertTrue(harness.wait_until(lambda: reported()["color"] == "#123456", 5.0))
+        status, answer = self.service("POST", "/api/v1/devices/bulb-real/messages",
+                                      {"payload": "dim at ten"})
+        self.assertEqual(status, 202, answer)
+        self.assertTrue(bulb.shows("bulb: message %s: dim at ten" % answer["messageId"]),
+                        bulb.output)
+        self.assertEqual(bulb.stop(), 0, bulb.output)
 
     def test_phone_sends_battery_events_and_reports_its_model(self):
         cloud = self.cloud()
