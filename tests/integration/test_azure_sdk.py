@@ -1,24 +1,29 @@
-"""Compatibility with clients we did not write: Microsoft's Node.js device
-SDK from npm (azure-iot-device with azure-iot-device-mqtt), unmodified,
-against the real hub over TLS with a development CA.
+"""Compatibility with clients we did not write: Microsoft's Node.js SDKs
+from npm (the device SDK azure-iot-device with azure-iot-device-mqtt, and
+the service SDK azure-iothub over HTTPS), unmodified, against the real hub
+over TLS with a development CA.
 
 The device connects with a connection string whose HostName is the hub's
 name ("localhost", signed into its SAS tokens and username) and whose
 GatewayHostName carries the port of the hub's TLS listener; the CA reaches
 Node through NODE_EXTRA_CA_CERTS.  The scripts are tests/compat/device.js;
-the service side is driven over the hub's REST API.
+the service side is driven over the hub's REST API.  The service SDK
+(tests/compat/service.js) signs in with the hub's iothubowner shared access
+policy; it always connects to port 443, which the test binds on 127.0.0.1
+when it may (root), else it points the SDK's HTTP agent at another port.
 """
 
 import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 import unittest
 
 import harness
-from test_auth import cli
+from test_auth import azure_username, cli, sas_token
 from test_tls_ws import Certs, ConfigHub
 
 COMPAT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat")
@@ -215,6 +220,141 @@ key_file = "%s"
         feedback = json.loads(backend.expect(topic="$events/devices/node-c2d/feedback").payload)
         self.assertEqual((feedback["originalMessageId"], feedback["statusCode"]),
                          (body["messageId"], "Success"))
+
+
+def https_port():
+    """443 if this process may bind it (the SDK's only port), else a free one."""
+    if os.geteuid() == 0:
+        try:
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", 443))
+            return 443
+        except OSError:
+            pass
+    return harness.free_port()
+
+
+class AzureServiceSdkTest(harness.HubTestCase):
+    hub = None
+    certs = None
+
+    @classmethod
+    def setUpClass(cls):
+        missing = compat_missing()
+        if missing:
+            if os.environ.get("ALLSCENE_REQUIRE_COMPAT"):
+                raise RuntimeError("the Azure SDK compatibility tests cannot run: " + missing)
+            raise unittest.SkipTest(missing)
+        cls.certs = Certs()
+        cls.port = https_port()
+        cls.hub = ConfigHub("""
+[auth]
+hub_host = "localhost"
+
+[http]
+bind = "127.0.0.1:%d"
+cert_file = "%s"
+key_file = "%s"
+
+[[listener]]
+name = "tcp"
+bind = "127.0.0.1:@TCP@"
+""" % (cls.port, cls.certs.path("server.crt"), cls.certs.path("server.key")))
+        cls.hub.start()
+        cls.service_cs = cli(cls.hub.data_dir, "service", "connection-string", "--config",
+                             cls.hub.config_path).stdout.strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.hub is not None:
+            cls.hub.cleanup()
+        if cls.certs is not None:
+            cls.certs.cleanup()
+
+    def service(self, *args, timeout=30):
+        """Runs service.js; returns its JSON lines (the last is the result)."""
+        env = dict(os.environ, ALLSCENE_SERVICE_CS=self.service_cs,
+                   NODE_EXTRA_CA_CERTS=self.certs.path("ca.crt"))
+        if self.port != 443:
+            env["ALLSCENE_HTTPS_PORT"] = str(self.port)
+        proc = subprocess.run([NODE, os.path.join(COMPAT, "service.js"), *args], cwd=COMPAT,
+                              env=env, capture_output=True, text=True, timeout=timeout)
+        lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+        self.assertTrue(lines, "service.js %s printed nothing: %s" % (args, proc.stderr))
+        return lines
+
+    def ok(self, *args, **kw):
+        lines = self.service(*args, **kw)
+        self.assertTrue(lines[-1]["ok"], lines)
+        return lines[-1]
+
+    def test_registry_create_get_and_a_device_signing_in_with_its_keys(self):
+        created = self.ok("create", "sdk-cam")["result"]
+        self.assertEqual(created["deviceId"], "sdk-cam")
+        key = created["authentication"]["symmetricKey"]["primaryKey"]
+        self.assertTrue(key)
+        got = self.ok("get", "sdk-cam")["result"]
+        self.assertEqual((got["deviceId"], got["status"]), ("sdk-cam", "enabled"))
+        again = self.service("create", "sdk-cam")[-1]
+        self.assertEqual((again["ok"], again["httpStatus"]), (False, 409))
+        device = self.paho("sdk-cam", connect=False)
+        device.connect(username=azure_username("sdk-cam"),
+                       password=sas_token("sdk-cam", key, int(time.time()) + 600))
+        device.close()
+        self.ok("delete", "sdk-cam")
+        gone = self.service("get", "sdk-cam")[-1]
+        self.assertEqual((gone["ok"], gone["httpStatus"]), (False, 404))
+
+    def test_twin_read_and_update_with_etags(self):
+        self.ok("create", "sdk-fan")
+        twin = self.ok("getTwin", "sdk-fan")
+        etag = twin["result"]["etag"]
+        updated = self.ok("updateTwin", "sdk-fan",
+                          json.dumps({"tags": {"room": "attic"},
+                                      "properties": {"desired": {"speed": 2}}}), etag)
+        self.assertEqual(updated["result"]["tags"], {"room": "attic"})
+        self.assertEqual(updated["result"]["properties"]["desired"]["speed"], 2)
+        stale = self.service("updateTwin", "sdk-fan", json.dumps({"tags": {"room": "hall"}}),
+                             etag)[-1]
+        self.assertEqual((stale["ok"], stale["httpStatus"]), (False, 412))
+
+    def test_invoke_a_device_method(self):
+        created = self.ok("create", "sdk-bell")["result"]
+        key = created["authentication"]["symmetricKey"]["primaryKey"]
+        device = self.paho("sdk-bell", connect=False)
+        device.connect(username=azure_username("sdk-bell"),
+                       password=sas_token("sdk-bell", key, int(time.time()) + 600))
+        device.subscribe("$iothub/methods/POST/#", 0)
+        env = dict(os.environ, ALLSCENE_SERVICE_CS=self.service_cs,
+                   NODE_EXTRA_CA_CERTS=self.certs.path("ca.crt"))
+        if self.port != 443:
+            env["ALLSCENE_HTTPS_PORT"] = str(self.port)
+        caller = harness.track(subprocess.Popen(
+            [NODE, os.path.join(COMPAT, "service.js"), "invoke", "sdk-bell", "ring",
+             json.dumps({"volume": 7}), "10"], cwd=COMPAT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, start_new_session=True))
+        self.addCleanup(lambda: caller.poll() is None and caller.kill())
+        request = device.expect(timeout=15)
+        self.assertTrue(request.topic.startswith("$iothub/methods/POST/ring/?$rid="), request)
+        self.assertEqual(json.loads(request.payload), {"volume": 7})
+        rid = request.topic.split("$rid=", 1)[1]
+        device.publish("$iothub/methods/res/200/?$rid=" + rid, json.dumps({"rang": True}))
+        out, err = caller.communicate(timeout=30)
+        result = json.loads(out.splitlines()[-1])
+        self.assertTrue(result["ok"], (result, err))
+        self.assertEqual(result["result"]["status"], 200)
+        self.assertEqual(result["result"]["payload"], {"rang": True})
+
+    def test_query_pages_through_every_match(self):
+        for i in range(3):
+            self.ok("create", "sdk-q%d" % i)
+            self.ok("updateTwin", "sdk-q%d" % i, json.dumps({"tags": {"batch": "q"}}))
+        lines = self.service("query", "SELECT * FROM devices WHERE tags.batch = 'q'", "2")
+        summary = lines[-1]
+        self.assertTrue(summary["ok"], lines)
+        self.assertEqual(summary["result"]["pages"], 2)
+        self.assertEqual(sorted(summary["result"]["deviceIds"]), ["sdk-q0", "sdk-q1", "sdk-q2"])
 
 
 if __name__ == "__main__":
