@@ -88,7 +88,9 @@ class NodeDevice:
             f.close()
 
 
-class AzureDeviceSdkTest(unittest.TestCase):
+class CompatTestCase(harness.HubTestCase):
+    """A hub with a development CA's certificate, for the npm SDKs."""
+
     hub = None
     certs = None
 
@@ -100,6 +102,19 @@ class AzureDeviceSdkTest(unittest.TestCase):
                 raise RuntimeError("the Azure SDK compatibility tests cannot run: " + missing)
             raise unittest.SkipTest(missing)
         cls.certs = Certs()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.hub is not None:
+            cls.hub.cleanup()
+        if cls.certs is not None:
+            cls.certs.cleanup()
+
+
+class AzureDeviceSdkTest(CompatTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.tls_port = harness.free_port()
         cls.hub = ConfigHub("""
 [auth]
@@ -130,13 +145,6 @@ key_file = "%s"
             cls.api_port = int(json.load(f)["url"].rsplit(":", 1)[1].strip("/"))
         with open(os.path.join(d, "admin.token")) as f:
             cls.api_token = f.read().strip()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.hub is not None:
-            cls.hub.cleanup()
-        if cls.certs is not None:
-            cls.certs.cleanup()
 
     def connection_string(self, device):
         return "HostName=localhost;GatewayHostName=localhost:%d;DeviceId=%s;SharedAccessKey=%s" % (
@@ -235,18 +243,10 @@ def https_port():
     return harness.free_port()
 
 
-class AzureServiceSdkTest(harness.HubTestCase):
-    hub = None
-    certs = None
-
+class AzureServiceSdkTest(CompatTestCase):
     @classmethod
     def setUpClass(cls):
-        missing = compat_missing()
-        if missing:
-            if os.environ.get("ALLSCENE_REQUIRE_COMPAT"):
-                raise RuntimeError("the Azure SDK compatibility tests cannot run: " + missing)
-            raise unittest.SkipTest(missing)
-        cls.certs = Certs()
+        super().setUpClass()
         cls.port = https_port()
         cls.hub = ConfigHub("""
 [auth]
@@ -265,21 +265,18 @@ bind = "127.0.0.1:@TCP@"
         cls.service_cs = cli(cls.hub.data_dir, "service", "connection-string", "--config",
                              cls.hub.config_path).stdout.strip()
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.hub is not None:
-            cls.hub.cleanup()
-        if cls.certs is not None:
-            cls.certs.cleanup()
-
-    def service(self, *args, timeout=30):
-        """Runs service.js; returns its JSON lines (the last is the result)."""
+    def service_env(self):
         env = dict(os.environ, ALLSCENE_SERVICE_CS=self.service_cs,
                    NODE_EXTRA_CA_CERTS=self.certs.path("ca.crt"))
         if self.port != 443:
             env["ALLSCENE_HTTPS_PORT"] = str(self.port)
+        return env
+
+    def service(self, *args, timeout=30):
+        """Runs service.js; returns its JSON lines (the last is the result)."""
         proc = subprocess.run([NODE, os.path.join(COMPAT, "service.js"), *args], cwd=COMPAT,
-                              env=env, capture_output=True, text=True, timeout=timeout)
+                              env=self.service_env(), capture_output=True, text=True,
+                              timeout=timeout)
         lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
         self.assertTrue(lines, "service.js %s printed nothing: %s" % (args, proc.stderr))
         return lines
@@ -326,13 +323,10 @@ bind = "127.0.0.1:@TCP@"
         device.connect(username=azure_username("sdk-bell"),
                        password=sas_token("sdk-bell", key, int(time.time()) + 600))
         device.subscribe("$iothub/methods/POST/#", 0)
-        env = dict(os.environ, ALLSCENE_SERVICE_CS=self.service_cs,
-                   NODE_EXTRA_CA_CERTS=self.certs.path("ca.crt"))
-        if self.port != 443:
-            env["ALLSCENE_HTTPS_PORT"] = str(self.port)
         caller = harness.track(subprocess.Popen(
             [NODE, os.path.join(COMPAT, "service.js"), "invoke", "sdk-bell", "ring",
-             json.dumps({"volume": 7}), "10"], cwd=COMPAT, env=env, stdout=subprocess.PIPE,
+             json.dumps({"volume": 7}), "10"], cwd=COMPAT, env=self.service_env(),
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, start_new_session=True))
         self.addCleanup(lambda: caller.poll() is None and caller.kill())
         request = device.expect(timeout=15)

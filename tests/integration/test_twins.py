@@ -56,18 +56,23 @@ class TwinDevice:
         return self.request("$iothub/twin/PATCH/properties/reported/", payload)
 
 
+def add_devices(data_dir, owner, *devices):
+    """Registers `owner` and its devices with the CLI; returns their keys."""
+    cli(data_dir, "user", "add", owner)
+    keys = {}
+    for device in devices:
+        out = json.loads(cli(data_dir, "device", "add", device, "--owner", owner, "--json").stdout)
+        keys[device] = out["credentials"]["primary_key"]
+    return keys
+
+
 class TwinTest(harness.HubTestCase):
     hub = None
 
     @classmethod
     def setUpClass(cls):
         cls.hub = harness.Hub()
-        d = cls.hub.data_dir
-        cli(d, "user", "add", "alice")
-        cls.keys = {}
-        for device in ("lamp", "phone", "watch"):
-            out = json.loads(cli(d, "device", "add", device, "--owner", "alice", "--json").stdout)
-            cls.keys[device] = out["credentials"]["primary_key"]
+        cls.keys = add_devices(cls.hub.data_dir, "alice", "lamp", "phone", "watch")
         cls.hub.start()
 
     def device(self, device_id, **kw):
@@ -138,9 +143,7 @@ class TwinTest(harness.HubTestCase):
         hub = harness.Hub()
         self._hubs.append(hub)
         self.addCleanup(hub.cleanup)
-        cli(hub.data_dir, "user", "add", "bob")
-        key = json.loads(cli(hub.data_dir, "device", "add", "fan", "--owner", "bob",
-                             "--json").stdout)["credentials"]["primary_key"]
+        key = add_devices(hub.data_dir, "bob", "fan")["fan"]
         hub.start()
         fan = TwinDevice(self, "fan", key, hub=hub)
         self.assertEqual(fan.report({"speed": 3})[0], 204)
@@ -158,10 +161,7 @@ class PresenceEventTest(harness.HubTestCase):
     @classmethod
     def setUpClass(cls):
         cls.hub = harness.Hub()
-        d = cls.hub.data_dir
-        cli(d, "user", "add", "alice")
-        cls.key = json.loads(cli(d, "device", "add", "speaker", "--owner", "alice",
-                                 "--json").stdout)["credentials"]["primary_key"]
+        cls.key = add_devices(cls.hub.data_dir, "alice", "speaker")["speaker"]
         cls.hub.start()
 
     def test_service_clients_see_devices_come_and_go(self):

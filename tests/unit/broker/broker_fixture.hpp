@@ -2,12 +2,12 @@
 // the test says, clients are fake transports that decode what they receive.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "broker/broker.hpp"
 #include "broker/connection.hpp"
@@ -121,6 +121,14 @@ class BrokerTest : public ::testing::Test {
     executor_.drain();
   }
 
+  // A connected client subscribed to `filter`, its CONNACK and SUBACK taken.
+  std::unique_ptr<FakeClient> subscriber(std::size_t shard, const std::string& client_id,
+                                         const std::string& filter, std::uint8_t qos = 1) {
+    auto c = connect(shard, client_id);
+    subscribe(*c, filter, qos);
+    c->take();
+    return c;
+  }
   void publish(FakeClient& c, const std::string& topic, const std::string& payload,
                std::uint8_t qos = 0, bool retain = false) {
     mqtt::Publish p;

@@ -165,12 +165,8 @@ std::shared_ptr<Message> hub_message(std::string topic, std::string payload, std
 }
 
 TEST_F(BrokerTest, SendToClientReachesOnlyThatClientsMatchingSubscription) {
-  auto dev = connect(1, "dev");
-  auto other = connect(0, "other");
-  subscribe(*dev, "$iothub/methods/POST/#", 1);
-  subscribe(*other, "$iothub/methods/POST/#", 1);
-  dev->take();
-  other->take();
+  auto dev = subscriber(1, "dev", "$iothub/methods/POST/#");
+  auto other = subscriber(0, "other", "$iothub/methods/POST/#");
   std::vector<bool> results;
   auto record = [&](bool delivered) { results.push_back(delivered); };
   broker().send_to_client("dev", hub_message("$iothub/methods/POST/ring/?$rid=1", "{}", 0), record);
@@ -199,12 +195,8 @@ TEST_F(BrokerTest, SendToClientSkipsAnOfflineSession) {
 }
 
 TEST_F(BrokerTest, InjectRoutesLikeAClientPublishAndReportsCompletion) {
-  auto a = connect(0, "a");
-  auto b = connect(1, "b");
-  subscribe(*a, "devices/+/messages/devicebound/#", 1);
-  subscribe(*b, "devices/lamp/messages/devicebound/#", 1);
-  a->take();
-  b->take();
+  auto a = subscriber(0, "a", "devices/+/messages/devicebound/#");
+  auto b = subscriber(1, "b", "devices/lamp/messages/devicebound/#");
   int done = 0;
   broker().inject(hub_message("devices/lamp/messages/devicebound/k=v", "on", 1), [&](bool ok) {
     EXPECT_TRUE(ok);
@@ -226,14 +218,12 @@ TEST_F(BrokerTest, ReceiptsTellWhenASubscriberAcknowledgedOrTheMessageExpired) {
     EXPECT_EQ(m->payload, "on");
     receipts.emplace_back(client, ok);
   });
-  auto lamp = connect(1, "lamp");
-  subscribe(*lamp, "devices/lamp/messages/devicebound/#", 1);
+  auto lamp = subscriber(1, "lamp", "devices/lamp/messages/devicebound/#");
   auto away = connect(0, "away", mqtt::Version::v5, true, 600);
   subscribe(*away, "devices/lamp/messages/devicebound/#", 1);
   mqtt::Disconnect bye;
   away->write(bye);
   executor_.drain();
-  lamp->take();
   auto m = hub_message("devices/lamp/messages/devicebound/x=1", "on", 1);
   m->receipt = true;
   m->expires_at = Clock::now() + std::chrono::milliseconds(50);
