@@ -87,7 +87,7 @@ ServiceCommands::ServiceCommands(CLI::App& app, const std::string& hub_host) : h
                    "tags.room = 'hall'\"; prints one row per line",
                    data_dir_, json_);
   query_->add_option("query", query_text_, "The query")->required();
-  query_->add_option("--page-size", page_size_, "Rows per request (1-1000); all pages are read")
+  query_->add_option("--page-size", page_size_, "Rows per request (1-10000); all pages are read")
       ->default_str("100");
 
   service_ = app.add_subcommand("service", "Service credentials (shared access policies)");
@@ -207,8 +207,8 @@ int ServiceCommands::send(Backend& backend) {
 }
 
 int ServiceCommands::query(Backend& backend) {
-  if (page_size_ < 1 || page_size_ > 1000) {
-    throw registry::RegistryError("--page-size must be 1 to 1000");
+  if (page_size_ < 1 || page_size_ > 10000) {
+    throw registry::RegistryError("--page-size must be 1 to 10000");
   }
   json all = json::array();
   std::string continuation;

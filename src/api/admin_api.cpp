@@ -64,7 +64,7 @@ std::optional<Target> parse_target(std::string_view target) {
 
 bool requires_token(std::string_view target) {
   const auto path = target.substr(0, target.find('?'));
-  for (const std::string_view root : {"/api/v1", "/devices", "/twins"}) {
+  for (const std::string_view root : {"/api/v1", "/devices", "/twins", "/statistics"}) {
     if (path == root || (path.starts_with(root) && path[root.size()] == '/')) return true;
   }
   return false;

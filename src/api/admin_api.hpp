@@ -67,7 +67,8 @@ struct Target {
 std::optional<Target> parse_target(std::string_view target);
 
 // Whether a request to `target` needs authentication (the bearer token or
-// a service SAS token): everything under /api/v1, /devices and /twins.
+// a service SAS token): everything under /api/v1, /devices, /twins and
+// /statistics.
 bool requires_token(std::string_view target);
 
 // Settings of the service side (twins, methods, messages, Azure paths).
@@ -130,6 +131,7 @@ class AdminApi {
   Response azure_put_device(const std::string& id, const Request& request);
   Response azure_show_device(const std::string& id);
   Response azure_list_devices();
+  Response device_statistics();
   Response azure_remove_device(const std::string& id, const Request& request);
   Response twin_get(const std::string& id);
   Response twin_update(const std::string& id, const Request& request, bool replace);

@@ -29,7 +29,7 @@ using detail::parse_object;
 using nlohmann::json;
 
 constexpr std::int64_t kDefaultPageSize = 100;
-constexpr std::int64_t kMaxPageSize = 1000;
+constexpr std::int64_t kMaxPageSize = 10000;  // as Azure's SDKs allow
 
 std::string device_missing(const std::string& id) {
   return fmt::format("no device \"{}\"; list devices with GET /devices or `allscene device list`",
@@ -215,6 +215,11 @@ bool AdminApi::route_service_paths(const Request& request, const Target& target,
     }
     return false;
   }
+  if (s.size() == 2 && s[0] == "statistics" && s[1] == "devices") {
+    allow(request, {"GET"});
+    answer = device_statistics();
+    return true;
+  }
   if (!s.empty() && s[0] == "twins") {
     if (s.size() == 2) {
       allow(request, {"GET", "PATCH", "PUT"});
@@ -262,6 +267,15 @@ Response AdminApi::azure_list_devices() {
   json out = json::array();
   for (const auto& [id, d] : devices) out.push_back(azure_device_view(*d, presence[id]));
   return json_response(200, out);
+}
+
+Response AdminApi::device_statistics() {
+  const auto snap = registry_.snapshot();
+  std::size_t enabled = 0;
+  for (const auto& [id, d] : snap->devices) enabled += d.enabled ? 1 : 0;
+  return json_response(200, json{{"totalDeviceCount", snap->devices.size()},
+                                 {"enabledDeviceCount", enabled},
+                                 {"disabledDeviceCount", snap->devices.size() - enabled}});
 }
 
 Response AdminApi::azure_show_device(const std::string& id) {

@@ -305,6 +305,12 @@ TEST_F(ServiceApiTest, ListAndDeleteDevicesTheAzureWay) {
   EXPECT_EQ(revoked_, std::vector<std::string>{"a"});
   EXPECT_EQ(call("DELETE", "/devices/a").status, 404u);
   EXPECT_EQ(call("POST", "/devices/b").status, 405u);
+  // Azure's SDKs list with a trailing slash.
+  EXPECT_EQ(parsed(call("GET", "/devices/?api-version=2021-04-12")).size(), 1u);
+  ASSERT_TRUE(registry_.snapshot()->device("b"));
+  registry_.set_enabled("b", false);
+  EXPECT_EQ(parsed(call("GET", "/statistics/devices")),
+            (json{{"totalDeviceCount", 1}, {"enabledDeviceCount", 0}, {"disabledDeviceCount", 1}}));
 }
 
 TEST_F(ServiceApiTest, TwinEtagsGuardConcurrentChanges) {
@@ -499,6 +505,8 @@ TEST_F(QueryTest, BadQueriesAndPagingHeadersAreRefused) {
   EXPECT_EQ(bad.status, 400u);
   EXPECT_NE(error(bad).find("query"), std::string::npos) << error(bad);
   EXPECT_EQ(query("SELECT * FROM devices", {{"x-ms-max-item-count", "0"}}).status, 400u);
+  EXPECT_EQ(query("SELECT * FROM devices", {{"x-ms-max-item-count", "10001"}}).status, 400u);
+  EXPECT_EQ(query("SELECT * FROM devices", {{"x-ms-max-item-count", "10000"}}).status, 200u);
   EXPECT_EQ(query("SELECT * FROM devices", {{"x-ms-max-item-count", "2x"}}).status, 400u);
   EXPECT_EQ(query("SELECT * FROM devices", {{"x-ms-continuation", "%%%"}}).status, 400u);
   EXPECT_EQ(call("POST", "/devices/query", json{{"sql", "SELECT"}}).status, 400u);
