@@ -92,6 +92,7 @@ struct DeviceRequest {
   std::string primary_key, secondary_key;
   std::vector<std::string> thumbprints;
   bool ca_signed = false;
+  bool none = false;  // type "none": how a password device is shown; keeps its credential
 };
 
 DeviceRequest parse_device_request(const std::string& id, const std::string& body) {
@@ -133,6 +134,8 @@ DeviceRequest parse_device_request(const std::string& id, const std::string& bod
     if (out.thumbprints.empty()) {
       fail(400, "a \"selfSigned\" device needs authentication.x509Thumbprint.primaryThumbprint");
     }
+  } else if (type == "none") {
+    out.none = true;
   } else if (type == "certificateAuthority") {
     out.kind = registry::AuthKind::x509;
     out.ca_signed = out.thumbprints.empty();
@@ -332,6 +335,11 @@ Response AdminApi::azure_put_device(const std::string& id, const Request& reques
   }
   if (!if_match.empty() && if_match != "*") {
     fail(412, fmt::format("no device \"{}\" has etag \"{}\"", id, if_match), 412002);
+  }
+  if (wanted.none) {
+    fail(400,
+         "a device needs a credential: use authentication type sas, selfSigned or "
+         "certificateAuthority");
   }
   const auto& owner = service_.device_owner;
   if (!snap->user(owner)) {

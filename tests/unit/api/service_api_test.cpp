@@ -257,6 +257,8 @@ TEST_F(ServiceApiTest, PutDeviceRefusesBadBodies) {
       std::string::npos);
   EXPECT_NE(refused(json{{"authentication", {{"type", "magic"}}}}).find("not supported"),
             std::string::npos);
+  EXPECT_NE(refused(json{{"authentication", {{"type", "none"}}}}).find("needs a credential"),
+            std::string::npos);
   const auto r = call("PUT", "/devices/c", std::string("{not json"));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(parsed(r)["errorCode"], 400004);
@@ -288,6 +290,25 @@ TEST_F(ServiceApiTest, UpdatingADeviceNeedsIfMatchAndHonoursIt) {
   ASSERT_EQ(rekeyed.status, 200u) << rekeyed.body;
   EXPECT_EQ(registry_.snapshot()->device("lamp")->primary_key, kKey);
   EXPECT_TRUE(registry_.snapshot()->device("lamp")->enabled);
+}
+
+TEST_F(ServiceApiTest, PasswordDevicesSurviveAnAzureRoundTrip) {
+  registry_.add_user("alice", "Alice");
+  registry::NewDevice n;
+  n.id = "kettle";
+  n.owner = "alice";
+  n.auth = registry::AuthKind::password;
+  registry_.add_device(n);
+  auto device = parsed(call("GET", "/devices/kettle"));
+  EXPECT_EQ(device["authentication"]["type"], "none");
+  // What an SDK's update sends back: the device as read, status changed.
+  device["status"] = "disabled";
+  const auto r = call("PUT", "/devices/kettle", device, {{"if-match", "*"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const auto* stored = registry_.snapshot()->device("kettle");
+  EXPECT_FALSE(stored->enabled);
+  EXPECT_FALSE(stored->password_hash.empty());
+  EXPECT_EQ(stored->owner, "alice");
 }
 
 TEST_F(ServiceApiTest, ListAndDeleteDevicesTheAzureWay) {
