@@ -27,8 +27,10 @@ void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::strin
                   "may lose the last sync interval) or none (memory only); docs/durability.md")
       ->check(CLI::IsMember({"fsync", "batch", "none"}))
       ->default_str(config.durability);
-  hub->add_option("--http", config.http_bind,
-                  "Admin HTTP endpoint HOST:PORT, loopback only (docs/api.md); off disables it")
+  hub->add_option(
+         "--http", config.http_bind,
+         "REST API endpoint HOST:PORT (docs/api.md); loopback only unless [http] cert_file and "
+         "key_file set up HTTPS; off disables it")
       ->default_str(config.http_bind);
   hub->add_flag("--check-data", check_data,
                 "Verify the session store in the data directory and exit (0: healthy)");
