@@ -12,6 +12,7 @@
 #include "api/api_util.hpp"
 #include "api/views.hpp"
 #include "azure/azure.hpp"
+#include "mqtt/topic.hpp"
 #include "registry/presence.hpp"
 #include "twin/twin_service.hpp"
 
@@ -161,9 +162,37 @@ Response AdminApi::route_native(const Request& request, const Target& target) {
         allow({"POST"});
         return rotate_key(s[3]);
       }
+    } else if (s[2] == "events" && s.size() == 3) {
+      allow({"GET"});
+      return open_events(target.query);
     }
   }
   fail(404, fmt::format("no such endpoint {}; see docs/api.md", request.target));
+}
+
+Response AdminApi::open_events(const std::map<std::string, std::string>& query) {
+  if (!service_.open_feed) fail(503, "the event stream needs the running hub");
+  std::vector<std::string> filters;
+  if (const auto it = query.find("filter"); it != query.end()) {
+    // Several filters are separated by spaces (never part of a filter one
+    // would stream: device ids and property bags hold none).
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      const auto space = rest.find(' ');
+      if (space != 0) filters.emplace_back(rest.substr(0, space));
+      rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+    }
+  }
+  if (filters.empty()) filters.emplace_back("devices/+/messages/events/#");
+  for (const auto& f : filters) {
+    if (!mqtt::valid_topic_filter(f)) {
+      fail(400,
+           fmt::format("'{}' is not an MQTT topic filter (e.g. devices/+/messages/events/#)", f));
+    }
+  }
+  Response r{200, {}, "text/event-stream", {}};
+  r.feed = service_.open_feed(std::move(filters));
+  return r;
 }
 
 Response AdminApi::list_users() {

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/event_feed.hpp"
 #include "registry/registry.hpp"
 
 namespace allscene::twin {
@@ -53,6 +54,8 @@ struct Response {
   std::string body;  // JSON unless content_type says otherwise; empty for 204
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers{};  // "ETag", "x-ms-continuation", …
+  // Set for GET /api/v1/events: the server streams it instead of `body`.
+  std::shared_ptr<EventFeed> feed{};
 
   // The header's value (name compared case-insensitively), or "".
   std::string header(std::string_view name) const;
@@ -78,6 +81,8 @@ struct ServiceSettings {
   // The user that owns devices created through Azure's PUT /devices/{id}
   // (created when missing).
   std::string device_owner = "service";
+  // Opens the feeds of GET /api/v1/events; without it that answers 503.
+  FeedOpener open_feed{};
 };
 
 // The value of an If-Match header without the quotes Azure puts around it.
@@ -125,6 +130,7 @@ class AdminApi {
   Response patch_device(const std::string& id, const std::string& body);
   Response remove_device(const std::string& id);
   Response rotate_key(const std::string& id);
+  Response open_events(const std::map<std::string, std::string>& query);
 
   // Service side (service_api.cpp).
   twin::TwinService& twins();

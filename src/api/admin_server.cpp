@@ -5,14 +5,18 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -35,6 +39,9 @@ namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// Event streams send a comment this often: proxies keep the connection,
+// and a vanished reader shows up as a failed write.
+constexpr auto kStreamPing = std::chrono::seconds(15);
 
 Response refusal(unsigned status, const std::string& message, std::string_view target = {}) {
   // Azure's paths (everything outside /api/) carry Azure's error fields.
@@ -78,7 +85,11 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
-  Session(AdminServer& server, Stream stream) : server_(server), stream_(std::move(stream)) {}
+  Session(AdminServer& server, Stream stream)
+      : server_(server), stream_(std::move(stream)), ping_(stream_.get_executor()) {}
+  ~Session() {
+    if (feed_) feed_->stop();
+  }
 
   void start() {
     if constexpr (kTls) {
@@ -145,6 +156,7 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
 
   void respond(const std::string& method, const std::string& target, unsigned version,
                Response response, bool keep_alive) {
+    if (response.feed) return stream_events(method, target, version, std::move(response.feed));
     spdlog::info("admin: {} {} {}", method, target, response.status);
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), version);
@@ -167,6 +179,101 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
                           self->close();
                         }
                       });
+  }
+
+  // GET /api/v1/events: the header, then the feed's events as they come,
+  // until the reader goes away or the feed ends.
+  void stream_events(const std::string& method, const std::string& target, unsigned version,
+                     std::shared_ptr<EventFeed> feed) {
+    spdlog::info("admin: {} {} 200 (event stream)", method, target);
+    feed_ = std::move(feed);
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
+    res->set(http::field::server, "allscene");
+    res->set(http::field::content_type, "text/event-stream");
+    res->set(http::field::cache_control, "no-cache");
+    res->keep_alive(false);  // the body ends when the connection does
+    auto header = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    beast::get_lowest_layer(stream_).expires_never();
+    http::async_write_header(
+        stream_, *header,
+        [self = this->shared_from_this(), res, header](beast::error_code ec, std::size_t) {
+          if (ec) return self->end_stream();
+          self->start_feed();
+        });
+  }
+
+  void start_feed() {
+    auto self = this->shared_from_this();
+    server_.waiting_.insert(self);  // held while streaming, no longer than the server runs
+    std::weak_ptr<Session> weak = self;
+    auto poster = server_.poster_;
+    EventFeed* feed = feed_.get();  // pushes stop before feed_->stop() returns
+    auto backlog = backlog_;
+    feed_->start(
+        [poster, weak, feed, backlog](const std::string& topic, const std::string& payload) {
+          const auto size = topic.size() + payload.size();
+          feed->set_backlog(backlog->fetch_add(size) + size);
+          poster->post([weak, topic, payload, size] {
+            if (const auto s = weak.lock()) s->send_event(format_event(topic, payload), size);
+          });
+        },
+        [poster, weak](const std::string& why) {
+          poster->post([weak, why] {
+            if (const auto s = weak.lock()) {
+              s->ending_ = true;
+              s->send_event(": the stream ended: " + why + "\n\n", 0);
+            }
+          });
+        });
+    watch_reader();
+    ping();
+  }
+
+  // Reads (and ignores) until the reader closes: then the stream ends.
+  void watch_reader() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->end_stream();
+                              self->watch_reader();
+                            });
+  }
+
+  void ping() {
+    ping_.expires_after(kStreamPing);
+    ping_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || !self->feed_) return;
+      self->send_event(": ping\n\n", 0);
+      self->ping();
+    });
+  }
+
+  // `counted`: the bytes this event holds in the backlog.
+  void send_event(std::string text, std::size_t counted) {
+    if (!feed_) return;
+    outbox_.emplace_back(std::move(text), counted);
+    if (outbox_.size() == 1) write_next();
+  }
+
+  void write_next() {
+    asio::async_write(stream_, asio::buffer(outbox_.front().first),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->backlog_->fetch_sub(self->outbox_.front().second);
+                        self->outbox_.pop_front();
+                        if (ec) return self->end_stream();
+                        if (!self->outbox_.empty()) return self->write_next();
+                        if (self->ending_) self->end_stream();
+                      });
+  }
+
+  void end_stream() {
+    if (!feed_) return;
+    feed_->stop();
+    feed_.reset();
+    ping_.cancel();
+    server_.waiting_.erase(this->shared_from_this());
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream_).close();
   }
 
   // Ends the connection after the last answer: shuts down sending, then
@@ -194,6 +301,13 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // Event streams only.
+  std::shared_ptr<EventFeed> feed_;
+  std::shared_ptr<std::atomic<std::size_t>> backlog_ =
+      std::make_shared<std::atomic<std::size_t>>(0);
+  std::deque<std::pair<std::string, std::size_t>> outbox_;  // text, backlog bytes
+  bool ending_ = false;
+  asio::steady_timer ping_;
 };
 
 AdminServer::AdminServer(AdminApi& api, ServerOptions options)

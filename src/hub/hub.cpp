@@ -20,6 +20,7 @@
 #include "api/admin_files.hpp"
 #include "api/admin_server.hpp"
 #include "broker/broker.hpp"
+#include "hub/broker_event_feed.hpp"
 #include "hub/device_link.hpp"
 #include "hub/registry_storage.hpp"
 #include "net/server.hpp"
@@ -338,7 +339,10 @@ int run(HubConfig config) {
         spdlog::info("device {} was disabled or removed: disconnecting it", id);
         broker.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
       },
-      api::ServiceSettings{&twins, config.http_device_owner});
+      api::ServiceSettings{&twins, config.http_device_owner,
+                           [&broker](std::vector<std::string> filters) {
+                             return std::make_shared<BrokerEventFeed>(broker, std::move(filters));
+                           }});
   std::optional<AdminEndpoint> admin;
   start_admin(admin, admin_api, config);
   for (const auto& l : config.listeners) server.listen(l);

@@ -363,6 +363,75 @@ class ServiceApiTest(harness.HubTestCase):
 
     # ---- queries
 
+    def open_stream(self, query=""):
+        """GET /api/v1/events: (connection, response) with the stream open."""
+        conn = http.client.HTTPConnection(harness.HOST, self.http_port, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/api/v1/events" + query, headers={"Authorization": self.sas()})
+        r = conn.getresponse()
+        return conn, r
+
+    @staticmethod
+    def read_event(response):
+        """The next `data:` line's JSON (skipping comments and blank lines)."""
+        for _ in range(100):
+            line = response.fp.readline().decode()
+            if not line:
+                raise AssertionError("the event stream ended")
+            if line.startswith("data: "):
+                return json.loads(line[6:])
+        raise AssertionError("no event in 100 lines")
+
+    def test_event_stream_delivers_device_events_as_server_sent_events(self):
+        conn, r = self.open_stream()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("Content-Type"), "text/event-stream")
+        lamp = self.device("lamp")
+        # The stream's subscription is made just after the header is sent:
+        # publish until one arrives (bounded), then check one event precisely.
+        stop = threading.Event()
+
+        def publish():
+            for _ in range(25):
+                if stop.is_set():
+                    return
+                lamp.client.publish(
+                    "devices/lamp/messages/events/%24.ct=application%2Fjson&room=hall",
+                    b'{"temp": 21.5}', qos=1)
+                time.sleep(0.2)
+
+        publisher = threading.Thread(target=publish, daemon=True)
+        publisher.start()
+        try:
+            event = self.read_event(r)
+        finally:
+            stop.set()
+            publisher.join(10)
+        self.assertIsNotNone(event, "no event on the stream within 5 s")
+        self.assertEqual(event["deviceId"], "lamp")
+        self.assertEqual(event["payload"], {"temp": 21.5})
+        self.assertEqual(event["properties"], {"$.ct": "application/json", "room": "hall"})
+        self.assertTrue(event["topic"].startswith("devices/lamp/messages/events/"))
+
+    def test_event_stream_of_presence_and_bad_filters(self):
+        status, _, body = self.api.request("GET", "/api/v1/events?filter=a/%23/b")
+        self.assertEqual(status, 400)
+        self.assertIn("not an MQTT topic filter", body["error"])
+        status, _, _ = self.api.request("GET", "/api/v1/events", authorization="Bearer nope")
+        self.assertEqual(status, 401)
+        conn, r = self.open_stream("?filter=%24events/devices/%2B/presence")
+        self.assertEqual(r.status, 200)
+        time.sleep(0.3)  # the stream's subscription is made after the header
+        fan = self.device("fan")
+        event = self.read_event(r)
+        self.assertEqual((event["topic"], event["payload"]["connectionState"]),
+                         ("$events/devices/fan/presence", "Connected"))
+        fan.client.close()
+        self.assertEqual(self.read_event(r)["payload"]["connectionState"], "Disconnected")
+        # A reader that goes away ends its subscription; the hub keeps serving.
+        conn.close()
+        self.assertEqual(self.api.request("GET", "/api/v1/devices/lamp")[0], 200)
+
     def test_query_matches_and_pages_with_continuation_tokens(self):
         group = "g" + self.prefix.split("/")[1]
         members = []

@@ -189,5 +189,47 @@ TEST_F(AdminApiTest, TheServerChecksTheBearerToken) {
   EXPECT_EQ(registry_.snapshot()->user("x"), nullptr);
 }
 
+class NullFeed final : public EventFeed {
+ public:
+  void start(Push, End) override {}
+  void stop() override {}
+  void set_backlog(std::size_t) override {}
+};
+
+TEST(EventStream, OpensAFeedForValidFiltersOnly) {
+  FakeStorage storage;
+  registry::Registry registry(storage, fast_options());
+  registry.load();
+  std::vector<std::vector<std::string>> opened;
+  AdminApi api(registry, storage, {},
+               ServiceSettings{nullptr, "service", [&](std::vector<std::string> filters) {
+                                 opened.push_back(filters);
+                                 return std::make_shared<NullFeed>();
+                               }});
+  auto r = api.handle({"GET", "/api/v1/events", "", {}});
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.content_type, "text/event-stream");
+  EXPECT_NE(r.feed, nullptr);
+  r = api.handle({"GET", "/api/v1/events?filter=a/%2B/c%20%24share/g/d/%23", "", {}});
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(opened, (std::vector<std::vector<std::string>>{{"devices/+/messages/events/#"},
+                                                           {"a/+/c", "$share/g/d/#"}}));
+  EXPECT_EQ(api.handle({"GET", "/api/v1/events?filter=a/%23/b", "", {}}).status, 400u);
+  EXPECT_EQ(api.handle({"POST", "/api/v1/events", "", {}}).status, 405u);
+  AdminApi without(registry, storage);
+  EXPECT_EQ(without.handle({"GET", "/api/v1/events", "", {}}).status, 503u);
+}
+
+TEST(EventStream, EventsAreOneJsonDataLine) {
+  EXPECT_EQ(format_event("a/b", "x\ny"),
+            "event: message\ndata: {\"payload\":\"x\\ny\",\"topic\":\"a/b\"}\n\n");
+  const auto e =
+      format_event("devices/lamp/messages/events/%24.ct=application%2Fjson&k=v", R"({"t": 1})");
+  const auto data = json::parse(e.substr(e.find("data: ") + 6));
+  EXPECT_EQ(data["deviceId"], "lamp");
+  EXPECT_EQ(data["payload"], json::parse(R"({"t": 1})"));
+  EXPECT_EQ(data["properties"], json::parse(R"({"$.ct": "application/json", "k": "v"})"));
+}
+
 }  // namespace
 }  // namespace allscene::api
