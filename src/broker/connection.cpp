@@ -1,5 +1,6 @@
 #include "broker/connection.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -33,7 +34,7 @@ Connection::Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePo
 
 Connection::~Connection() {
   if (state_ != State::closed && !shard_.broker().stopping()) end(true, std::nullopt, Clock::now());
-  if (signed_in_) shard_.broker().observer()->signed_out(identity_, client_id_);
+  if (signed_in_) shard_.broker().observer()->signed_out(identity_, client_id_, end_reason());
   shard_.remove_connection(id_);
 }
 
@@ -420,6 +421,8 @@ void Connection::on_disconnect(const mqtt::Disconnect& d, TimePoint now) {
     expiry = std::min(*expiry, shard_.broker().limits().max_session_expiry);
   }
   // §3.14.4: a normal DISCONNECT discards the will; 0x04 asks for it.
+  ended_by_ = d.reason_code;
+  client_ended_ = true;
   end(d.reason_code == ReasonCode::disconnect_with_will, expiry, now);
   transport_.close();
 }
@@ -427,6 +430,7 @@ void Connection::on_disconnect(const mqtt::Disconnect& d, TimePoint now) {
 void Connection::fail(ReasonCode reason, TimePoint now) {
   if (state_ == State::closed) return;
   shard_.stats().protocol_errors.add();
+  ended_by_ = reason;
   // A v5 server may say why before closing (§4.13.2); 3.1.1 just closes.
   if (state_ == State::connected && version_ == Version::v5) {
     send(mqtt::Disconnect{reason, {}});
@@ -437,6 +441,7 @@ void Connection::fail(ReasonCode reason, TimePoint now) {
 
 void Connection::kick(ReasonCode reason, TimePoint now) {
   if (state_ == State::closed) return;
+  ended_by_ = reason;
   if (state_ == State::connected && version_ == Version::v5) send(mqtt::Disconnect{reason, {}});
   end(false, std::nullopt, now);
   transport_.close();
@@ -453,6 +458,14 @@ void Connection::end(bool publish_will, std::optional<std::uint32_t> new_expiry,
   shard_.on_shard(home_, [cid = client_id_, conn = ref(), publish_will, new_expiry, now](Shard& s) {
     s.detach(cid, conn, publish_will, new_expiry, now);
   });
+}
+
+std::string Connection::end_reason() const {
+  if (!ended_by_) return "connection lost";
+  if (client_ended_ && *ended_by_ == ReasonCode::success) return "client disconnected";
+  if (client_ended_)
+    return fmt::format("client disconnected ({})", mqtt::reason_code_name(*ended_by_));
+  return std::string(mqtt::reason_code_name(*ended_by_));
 }
 
 void Connection::check_keep_alive(TimePoint now) {

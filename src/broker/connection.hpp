@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -61,6 +62,8 @@ class Connection {
   // `reason` under v5, then close; the will is published.
   void fail(mqtt::ReasonCode reason, TimePoint now);
   void end(bool publish_will, std::optional<std::uint32_t> new_expiry, TimePoint now);
+  // Why the connection ended, for presence.
+  std::string end_reason() const;
   void send(const mqtt::Packet& packet);
   void ack_publish(mqtt::PacketType type, std::uint16_t packet_id, mqtt::ReasonCode reason);
   ConnRef ref() const;
@@ -92,7 +95,9 @@ class Connection {
   std::uint16_t keep_alive_ = 0;
   bool session_expiry_was_zero_ = true;
   bool logged_denial_ = false;
-  bool signed_in_ = false;  // the observer was told; tell it when this ends
+  bool signed_in_ = false;                    // the observer was told; tell it when this ends
+  bool client_ended_ = false;                 // by DISCONNECT
+  std::optional<mqtt::ReasonCode> ended_by_;  // none: the network did
   TimePoint last_activity_;
   std::unordered_map<std::uint16_t, std::string> in_aliases_;
   std::unordered_set<std::uint16_t> inbound_qos2_;  // for Receive Maximum (§3.3.4)

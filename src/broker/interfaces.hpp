@@ -99,7 +99,10 @@ class ClientObserver {
  public:
   virtual ~ClientObserver() = default;
   virtual void signed_in(std::string_view identity, std::string_view client_id) = 0;
-  virtual void signed_out(std::string_view identity, std::string_view client_id) = 0;
+  // `reason`: why the connection ended ("client disconnected", "keep alive
+  // timeout", "session taken over", "connection lost", …).
+  virtual void signed_out(std::string_view identity, std::string_view client_id,
+                          std::string_view reason = {}) = 0;
 };
 
 // Replies a topic handler may send on the connection that published.

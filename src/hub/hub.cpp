@@ -237,13 +237,14 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
 
 // "$events/devices/{id}/presence": for service clients that follow devices.
 twin::DeviceLink::Routed presence_event(const std::string& device_id, bool connected,
-                                        std::int64_t at_ms) {
+                                        std::int64_t at_ms, std::string_view reason) {
   twin::DeviceLink::Routed event;
   event.topic = fmt::format("$events/devices/{}/presence", device_id);
-  event.payload = nlohmann::json{{"deviceId", device_id},
-                                 {"connectionState", connected ? "Connected" : "Disconnected"},
-                                 {"time", twin::iso8601(at_ms)}}
-                      .dump();
+  nlohmann::json payload{{"deviceId", device_id},
+                         {"connectionState", connected ? "Connected" : "Disconnected"},
+                         {"time", twin::iso8601(at_ms)}};
+  if (!connected) payload["reason"] = reason;
+  event.payload = payload.dump();
   event.qos = 1;
   event.content_type = "application/json";
   return event;
@@ -308,8 +309,9 @@ int run(HubConfig config) {
   broker::Broker broker(config.limits, server, access, ALLSCENE_VERSION);
   broker.set_observer(&presence);
   BrokerDeviceLink device_link(broker);
-  presence.set_listener([&device_link](const std::string& id, bool connected, std::int64_t at) {
-    device_link.route(presence_event(id, connected, at), nullptr);
+  presence.set_listener([&device_link](const std::string& id, bool connected, std::int64_t at,
+                                       std::string_view reason) {
+    device_link.route(presence_event(id, connected, at, reason), nullptr);
   });
   twin::TwinService twins(registry, registry_storage, device_link, twin::ServiceOptions{},
                           [&presence](const std::string& id) {

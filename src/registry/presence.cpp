@@ -33,10 +33,10 @@ void Presence::signed_in(std::string_view identity, std::string_view) {
     e.last_seen_ms = now;
     e.dirty = true;
   }
-  if (came_online && listener_) listener_(std::string(identity), true, now);
+  if (came_online && listener_) listener_(std::string(identity), true, now, {});
 }
 
-void Presence::signed_out(std::string_view identity, std::string_view) {
+void Presence::signed_out(std::string_view identity, std::string_view, std::string_view reason) {
   const auto now = now_ms();
   bool went_offline = false;
   {
@@ -47,7 +47,7 @@ void Presence::signed_out(std::string_view identity, std::string_view) {
     it->second.last_seen_ms = now;
     it->second.dirty = true;
   }
-  if (went_offline && listener_) listener_(std::string(identity), false, now);
+  if (went_offline && listener_) listener_(std::string(identity), false, now, reason);
 }
 
 PresenceState Presence::current(std::string_view device_id) const {

@@ -31,12 +31,14 @@ class Presence final : public broker::ClientObserver {
   // Told when a device comes online (its first connection) or goes
   // offline (its last one ended), on the event loop that saw it, outside
   // any lock. Set before the loops start.
-  using Listener =
-      std::function<void(const std::string& device_id, bool connected, std::int64_t at_ms)>;
+  // `reason`: why a device went offline (ClientObserver::signed_out).
+  using Listener = std::function<void(const std::string& device_id, bool connected,
+                                      std::int64_t at_ms, std::string_view reason)>;
   void set_listener(Listener listener) { listener_ = std::move(listener); }
 
   void signed_in(std::string_view identity, std::string_view client_id) override;
-  void signed_out(std::string_view identity, std::string_view client_id) override;
+  void signed_out(std::string_view identity, std::string_view client_id,
+                  std::string_view reason = {}) override;
 
   // Writes the devices whose state changed since the last flush, in one
   // commit. Throws what the storage throws (the changes stay pending).

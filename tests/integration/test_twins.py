@@ -174,7 +174,13 @@ class PresenceEventTest(harness.HubTestCase):
         self.assertRegex(event["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         speaker.client.kill()
         offline = json.loads(service.expect(topic="$events/devices/speaker/presence").payload)
-        self.assertEqual(offline["connectionState"], "Disconnected")
+        self.assertEqual((offline["connectionState"], offline["reason"]),
+                         ("Disconnected", "connection lost"))
+        speaker = TwinDevice(self, "speaker", self.key, subscribe=False)
+        service.expect(topic="$events/devices/speaker/presence")
+        speaker.client.disconnect()
+        offline = json.loads(service.expect(topic="$events/devices/speaker/presence").payload)
+        self.assertEqual(offline["reason"], "client disconnected")
 
     def test_devices_may_not_follow_presence(self):
         speaker = TwinDevice(self, "speaker", self.key, version=mp.V5, subscribe=False)

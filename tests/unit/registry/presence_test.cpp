@@ -44,16 +44,20 @@ TEST_F(PresenceTest, ConnectedWhileAnyConnectionLastsAndLastSeenAtEachChange) {
 
 TEST_F(PresenceTest, ListenerHearsOnlineAndOfflineOnceEachAndCurrentIsLive) {
   std::vector<std::tuple<std::string, bool, std::int64_t>> heard;
-  presence_.set_listener([&](const std::string& id, bool connected, std::int64_t at) {
-    heard.emplace_back(id, connected, at);
-  });
+  std::vector<std::string> reasons;
+  presence_.set_listener(
+      [&](const std::string& id, bool connected, std::int64_t at, std::string_view reason) {
+        heard.emplace_back(id, connected, at);
+        reasons.emplace_back(reason);
+      });
   presence_.signed_in("phone", "phone");
   now_ = 2'000;
   presence_.signed_in("phone", "phone");  // a takeover: no second "online"
   presence_.signed_out("phone", "phone");
   EXPECT_TRUE(presence_.current("phone").connected);
   now_ = 3'000;
-  presence_.signed_out("phone", "phone");
+  presence_.signed_out("phone", "phone", "keep alive timeout");
+  EXPECT_EQ(reasons, (std::vector<std::string>{"", "keep alive timeout"}));
   EXPECT_EQ(heard, (std::vector<std::tuple<std::string, bool, std::int64_t>>{
                        {"phone", true, 1'000}, {"phone", false, 3'000}}));
   EXPECT_FALSE(presence_.current("phone").connected);
