@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../registry/fake_storage.hpp"
+#include "../twin/fake_device_link.hpp"
 #include "api/admin_api.hpp"
 #include "api/admin_server.hpp"
 #include "api/service_auth.hpp"
@@ -31,43 +32,6 @@ using namespace std::chrono_literals;
 constexpr std::int64_t kNow = 1'790'000'000;  // unix seconds
 const std::string kKey = azure::base64_encode(std::string(32, 'k'));
 const std::string kOtherKey = azure::base64_encode(std::string(32, 'o'));
-
-struct Sent {
-  std::string client_id, topic, payload;
-};
-
-class FakeLink final : public twin::DeviceLink {
- public:
-  void send_to_device(const std::string& client_id, std::string topic, std::string payload,
-                      Done done) override {
-    bool online = false;
-    {
-      std::lock_guard lock(mutex);
-      online = connected.contains(client_id);
-      if (online) sent.push_back({client_id, std::move(topic), std::move(payload)});
-    }
-    cv.notify_all();
-    if (done) done(online);
-  }
-  void route(Routed message, Done done) override {
-    {
-      std::lock_guard lock(mutex);
-      routed.push_back(std::move(message));
-    }
-    if (done) done(true);
-  }
-  std::vector<Sent> wait_sent(std::size_t n) {
-    std::unique_lock lock(mutex);
-    cv.wait_for(lock, 5s, [&] { return sent.size() >= n; });
-    return sent;
-  }
-
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::set<std::string> connected;  // guarded by mutex
-  std::vector<Sent> sent;           // guarded by mutex
-  std::vector<Routed> routed;       // guarded by mutex
-};
 
 class NoReply final : public broker::HandlerReply {
  public:
@@ -182,14 +146,11 @@ class ServiceApiTest : public ::testing::Test {
     NoReply reply;
     twins_.on_publish(device, device, p, reply);
   }
-  void connect(const std::string& device) {
-    std::lock_guard lock(link_.mutex);
-    link_.connected.insert(device);
-  }
+  void connect(const std::string& device) { link_.connect(device); }
 
   FakeStorage storage_;
   registry::Registry registry_;
-  FakeLink link_;
+  twin::twin_testing::FakeDeviceLink link_;
   twin::TwinService twins_;
   std::vector<std::string> revoked_;
   AdminApi api_;

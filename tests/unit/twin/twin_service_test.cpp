@@ -10,6 +10,7 @@
 #include <set>
 
 #include "../registry/fake_storage.hpp"
+#include "fake_device_link.hpp"
 
 namespace allscene::twin {
 namespace {
@@ -19,44 +20,6 @@ using registry::registry_testing::FakeStorage;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t kNow = 1'764'000'000'000;
-
-struct Sent {
-  std::string client_id, topic, payload;
-};
-
-class FakeLink final : public DeviceLink {
- public:
-  void send_to_device(const std::string& client_id, std::string topic, std::string payload,
-                      Done done) override {
-    const bool online = connected.contains(client_id);
-    {
-      std::lock_guard lock(mutex);
-      if (online) sent.push_back({client_id, std::move(topic), std::move(payload)});
-    }
-    cv.notify_all();
-    if (done) done(online);
-  }
-  void route(Routed message, Done done) override {
-    {
-      std::lock_guard lock(mutex);
-      routed.push_back(std::move(message));
-    }
-    if (done) done(!store_fails);
-  }
-  // Waits until `n` messages were sent to devices; returns a copy.
-  std::vector<Sent> wait_sent(std::size_t n) {
-    std::unique_lock lock(mutex);
-    cv.wait_for(lock, 5s, [&] { return sent.size() >= n; });
-    return sent;
-  }
-
-  std::set<std::string> connected;
-  bool store_fails = false;
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::vector<Sent> sent;
-  std::vector<Routed> routed;
-};
 
 class NoReply final : public broker::HandlerReply {
  public:
@@ -78,7 +41,7 @@ class TwinServiceTest : public ::testing::Test {
       service_ = std::make_unique<TwinService>(
           registry_, storage_, link_, options_,
           [this](const std::string& id) {
-            return DeviceStatus{link_.connected.contains(id), kNow};
+            return DeviceStatus{link_.is_connected(id), kNow};
           },
           [] { return kNow; });
     }
@@ -102,13 +65,13 @@ class TwinServiceTest : public ::testing::Test {
 
   FakeStorage storage_;
   registry::Registry registry_;
-  FakeLink link_;
+  twin_testing::FakeDeviceLink link_;
   ServiceOptions options_;
   std::unique_ptr<TwinService> service_;
 };
 
 TEST_F(TwinServiceTest, DeviceGetsItsTwinAndPatchesReported) {
-  link_.connected.insert("lamp");
+  link_.connect("lamp");
   device_publishes("lamp", "$iothub/twin/GET/?$rid=1", " ");
   device_publishes("lamp", "$iothub/twin/PATCH/properties/reported/?$rid=2", R"({"on": true})");
   const auto sent = link_.wait_sent(2);
@@ -124,7 +87,7 @@ TEST_F(TwinServiceTest, DeviceGetsItsTwinAndPatchesReported) {
 }
 
 TEST_F(TwinServiceTest, BadReportedPatchesGetErrorStatuses) {
-  link_.connected.insert("lamp");
+  link_.connect("lamp");
   device_publishes("lamp", "$iothub/twin/PATCH/properties/reported/?$rid=a", "{not json");
   device_publishes("lamp", "$iothub/twin/PATCH/properties/reported/?$rid=b",
                    json{{"big", std::string(40 * 1024, 'x')}}.dump());
@@ -140,7 +103,7 @@ TEST_F(TwinServiceTest, BadReportedPatchesGetErrorStatuses) {
 }
 
 TEST_F(TwinServiceTest, UnregisteredDeviceGets404) {
-  link_.connected.insert("ghost");
+  link_.connect("ghost");
   device_publishes("ghost", "$iothub/twin/GET/?$rid=9");
   const auto sent = link_.wait_sent(1);
   ASSERT_EQ(sent.size(), 1u);
@@ -149,7 +112,7 @@ TEST_F(TwinServiceTest, UnregisteredDeviceGets404) {
 }
 
 TEST_F(TwinServiceTest, DesiredPatchIsPushedWithItsVersionAndEtagsGuardUpdates) {
-  link_.connected.insert("lamp");
+  link_.connect("lamp");
   const auto first = service().get_twin("lamp");
   ASSERT_TRUE(first.ok());
   auto r = service().patch_twin(
@@ -171,7 +134,7 @@ TEST_F(TwinServiceTest, DesiredPatchIsPushedWithItsVersionAndEtagsGuardUpdates) 
 }
 
 TEST_F(TwinServiceTest, ReplaceSendsTheDeviceOnlyTheDifference) {
-  link_.connected.insert("lamp");
+  link_.connect("lamp");
   service().patch_twin("lamp", json::parse(R"({"properties": {"desired": {"a": 1, "b": 2}}})"), "");
   auto r = service().replace_twin(
       "lamp", json::parse(R"({"tags": {"t": 1}, "properties": {"desired": {"a": 1, "c": 3}}})"),
@@ -215,7 +178,7 @@ TEST_F(TwinServiceTest, ForgetDropsTheStoredTwin) {
 }
 
 TEST_F(TwinServiceTest, MethodCallIsAnsweredByTheDevice) {
-  link_.connected.insert("lamp");
+  link_.connect("lamp");
   std::promise<Result> result;
   service().invoke_method("lamp", "blink", json{{"times", 3}}, 10s,
                           [&](Result r) { result.set_value(std::move(r)); });
@@ -235,7 +198,7 @@ TEST_F(TwinServiceTest, MethodCallIsAnsweredByTheDevice) {
 TEST_F(TwinServiceTest, MethodCallToAnOfflineDeviceIs404AndASilentOneTimesOut) {
   EXPECT_EQ(invoke("lamp", "blink", nullptr, 5s).status, 404);
   EXPECT_EQ(invoke("nobody", "blink", nullptr, 5s).status, 404);
-  link_.connected.insert("lamp");
+  link_.connect("lamp");
   const auto started = std::chrono::steady_clock::now();
   const auto r = invoke("lamp", "blink", nullptr, 1s);
   EXPECT_EQ(r.status, 504);
