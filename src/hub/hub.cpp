@@ -235,6 +235,30 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
   return store;
 }
 
+// Stops the server on SIGINT or SIGTERM, from a thread of its own.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(net::Server& server) : signals_(io_, SIGINT, SIGTERM) {
+    signals_.async_wait([&server](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      server.stop();  // runs once the loops run, if they do not yet
+    });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~StopOnSignal() {
+    io_.stop();
+    thread_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  std::thread thread_;
+};
+
 // "$events/devices/{id}/presence": for service clients that follow devices.
 twin::DeviceLink::Routed presence_event(const std::string& device_id, bool connected,
                                         std::int64_t at_ms, std::string_view reason) {
@@ -333,6 +357,9 @@ int run(HubConfig config) {
 #endif
   if (store) store->start();
   server.set_broker(broker);
+  // Before the hub announces itself (admin.json, listeners): a SIGTERM
+  // from whoever saw it start must stop it cleanly.
+  std::optional<StopOnSignal> stop_on_signal(std::in_place, server);
   // Before the MQTT listeners: once a client can connect, the CLI finds
   // the endpoint.
   api::AdminApi admin_api(
@@ -349,22 +376,13 @@ int run(HubConfig config) {
   start_admin(admin, admin_api, config);
   for (const auto& l : config.listeners) server.listen(l);
 
-  boost::asio::io_context signal_io;
-  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server.stop();
-  });
-  std::thread signal_thread([&] { signal_io.run(); });
   std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker);
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
   admin.reset();    // its requests reach the broker and the loops
   watcher.reset();  // it posts to the loops, which are about to go
-  signal_io.stop();
-  signal_thread.join();
+  stop_on_signal.reset();
   if (store) store->stop();  // commits what the loops handed it
   server_holder.reset();
   try {
