@@ -26,9 +26,9 @@ Connection::Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePo
     : shard_(shard),
       transport_(transport),
       peer_(std::make_unique<PeerInfo>(std::move(peer))),
-      quota_(peer_->quota ? *peer_->quota : shard.broker().limits().quota),
       id_(shard.new_connection_id()),
-      last_activity_(now) {
+      last_activity_(now),
+      quota_(peer_->quota ? *peer_->quota : shard.broker().limits().quota) {
   shard_.add_connection(id_, this);
 }
 
@@ -36,6 +36,11 @@ Connection::~Connection() {
   if (state_ != State::closed && !shard_.broker().stopping()) end(true, std::nullopt, Clock::now());
   if (signed_in_) shard_.broker().observer()->signed_out(identity_, client_id_, end_reason());
   shard_.remove_connection(id_);
+}
+
+Connection::InboundState& Connection::inbound() {
+  if (!inbound_) inbound_ = std::make_unique<InboundState>();
+  return *inbound_;
 }
 
 ConnRef Connection::ref() const { return ConnRef{shard_.index(), id_}; }
@@ -267,11 +272,12 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
       return fail(ReasonCode::topic_alias_invalid, now);
     }
     if (p.topic.empty()) {
-      auto it = in_aliases_.find(alias);
-      if (it == in_aliases_.end()) return fail(ReasonCode::protocol_error, now);
+      auto& aliases = inbound().aliases;
+      auto it = aliases.find(alias);
+      if (it == aliases.end()) return fail(ReasonCode::protocol_error, now);
       p.topic = it->second;
     } else {
-      in_aliases_[alias] = p.topic;
+      inbound().aliases[alias] = p.topic;
     }
     props.topic_alias.reset();
   }
@@ -280,9 +286,9 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
   if (!valid_topic_name(p.topic)) return fail(ReasonCode::topic_name_invalid, now);
   // [MQTT-3.3.4-6] a client must not send Subscription Identifiers.
   if (!props.subscription_identifiers.empty()) return fail(ReasonCode::protocol_error, now);
-  if (p.qos == 2 && !inbound_qos2_.contains(p.packet_id)) {
+  if (p.qos == 2 && !inbound().qos2.contains(p.packet_id)) {
     // §3.3.4: more unacknowledged QoS 2 PUBLISHes than our Receive Maximum.
-    if (inbound_qos2_.size() >= limits.max_inflight) {
+    if (inbound_->qos2.size() >= limits.max_inflight) {
       return fail(ReasonCode::receive_maximum_exceeded, now);
     }
   }
@@ -366,7 +372,7 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
       }
       break;
     default:
-      inbound_qos2_.insert(p.packet_id);
+      inbound().qos2.insert(p.packet_id);
       shard_.on_shard(home_, [cid = client_id_, conn = ref(), id = p.packet_id, m, now](Shard& s) {
         s.inbound_qos2(cid, conn, id, m, now);
       });
@@ -374,7 +380,7 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
 }
 
 void Connection::on_pubrel(const mqtt::PubAck& pubrel, TimePoint /*now*/) {
-  inbound_qos2_.erase(pubrel.packet_id);
+  if (inbound_) inbound_->qos2.erase(pubrel.packet_id);
   shard_.on_shard(home_, [cid = client_id_, conn = ref(), id = pubrel.packet_id](Shard& s) {
     s.pubrel(cid, conn, id);
   });

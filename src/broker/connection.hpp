@@ -48,7 +48,7 @@ class Connection {
   const std::string& identity() const { return identity_; }
 
  private:
-  enum class State { awaiting_connect, connected, closed };
+  enum class State : std::uint8_t { awaiting_connect, connected, closed };
 
   void handle(mqtt::Packet& packet, TimePoint now);
   void on_connect(mqtt::Connect& connect, TimePoint now);
@@ -79,29 +79,37 @@ class Connection {
     TokenBucket bytes;
     bool logged = false;
   };
+  // Inbound PUBLISH state most connections never use (two empty hash
+  // containers cost 112 bytes inline).
+  struct InboundState {
+    std::unordered_map<std::uint16_t, std::string> aliases;  // §3.3.2.3.4
+    std::unordered_set<std::uint16_t> qos2;                  // for Receive Maximum (§3.3.4)
+  };
+  InboundState& inbound();
 
+  // Widest members first, so that the small ones share the tail without
+  // padding: an idle connection costs this object and little else.
   Shard& shard_;
   Transport& transport_;
   // Who connected: needed to sign in, then freed (idle connections are
   // kept small).
   std::unique_ptr<PeerInfo> peer_;
-  Quota quota_;
   std::uint64_t id_;
-  State state_ = State::awaiting_connect;
-  mqtt::Version version_ = mqtt::Version::v5;
+  TimePoint last_activity_;
   std::string client_id_;
   std::string identity_;
+  std::unique_ptr<InboundState> inbound_;  // on the first alias or QoS 2 PUBLISH
+  std::unique_ptr<PublishRate> rate_;      // only once a publishing quota applies
+  Quota quota_;
   std::uint32_t home_ = 0;  // shard of the session
   std::uint16_t keep_alive_ = 0;
+  State state_ = State::awaiting_connect;
+  mqtt::Version version_ = mqtt::Version::v5;
   bool session_expiry_was_zero_ = true;
   bool logged_denial_ = false;
   bool signed_in_ = false;                    // the observer was told; tell it when this ends
   bool client_ended_ = false;                 // by DISCONNECT
   std::optional<mqtt::ReasonCode> ended_by_;  // none: the network did
-  TimePoint last_activity_;
-  std::unordered_map<std::uint16_t, std::string> in_aliases_;
-  std::unordered_set<std::uint16_t> inbound_qos2_;  // for Receive Maximum (§3.3.4)
-  std::unique_ptr<PublishRate> rate_;               // only once a publishing quota applies
 };
 
 }  // namespace allscene::broker

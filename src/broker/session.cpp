@@ -46,7 +46,7 @@ Session::Session(std::string client_id, const Limits& limits)
 void Session::attach(Outlet& out, ConnRef conn, const ClientLimits& limits, TimePoint now) {
   conn_ = conn;
   limits_ = limits;
-  out_aliases_.clear();  // aliases live only as long as a connection (§3.3.2.3.4)
+  out_aliases_.reset();  // aliases live only as long as a connection (§3.3.2.3.4)
   expires_at.reset();
   will_at.reset();
   // §4.4: resend unacknowledged PUBLISH with DUP set, and PUBREL.
@@ -157,7 +157,8 @@ void Session::forget(Outlet& out, const Delivery& d) {
 }
 
 bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const MessagePtr& message) {
-  if (!awaiting_rel_.insert(packet_id).second) return false;
+  if (!awaiting_rel_) awaiting_rel_ = std::make_unique<std::unordered_set<std::uint16_t>>();
+  if (!awaiting_rel_->insert(packet_id).second) return false;
   if (durable_) {
     out.persist(
         store_op::SaveInboundQos2{client_id_, packet_id, message->recoverable ? message : nullptr});
@@ -166,7 +167,7 @@ bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const Mes
 }
 
 bool Session::release_inbound_qos2(Outlet& out, std::uint16_t packet_id) {
-  if (awaiting_rel_.erase(packet_id) == 0) return false;
+  if (!awaiting_rel_ || awaiting_rel_->erase(packet_id) == 0) return false;
   if (durable_) out.persist(store_op::DeleteInboundQos2{client_id_, packet_id});
   return true;
 }
@@ -185,7 +186,9 @@ void Session::persist_all(Outlet& out) {
   if (queue_) {
     for (const auto& d : *queue_) save(d);
   }
-  for (const auto id : awaiting_rel_) out.persist(store_op::SaveInboundQos2{client_id_, id});
+  if (awaiting_rel_) {
+    for (const auto id : *awaiting_rel_) out.persist(store_op::SaveInboundQos2{client_id_, id});
+  }
 }
 
 void Session::restore(Outlet& out, std::vector<StoredDelivery>&& deliveries,
@@ -199,7 +202,10 @@ void Session::restore(Outlet& out, std::vector<StoredDelivery>&& deliveries,
       push_queued(out, std::move(d));
     }
   }
-  awaiting_rel_.insert(inbound_qos2.begin(), inbound_qos2.end());
+  if (!inbound_qos2.empty()) {
+    if (!awaiting_rel_) awaiting_rel_ = std::make_unique<std::unordered_set<std::uint16_t>>();
+    awaiting_rel_->insert(inbound_qos2.begin(), inbound_qos2.end());
+  }
   committed_seq_ = next_seq_;
 }
 
@@ -231,11 +237,13 @@ bool Session::send_publish(Outlet& out, const Delivery& d, std::uint16_t packet_
     h.message_expiry_interval = m.remaining_expiry(now);
     h.subscription_identifiers = d.subscription_ids;
     if (limits_.topic_alias_maximum > 0) {
-      if (auto it = out_aliases_.find(m.topic); it != out_aliases_.end()) {
+      if (!out_aliases_)
+        out_aliases_ = std::make_unique<std::unordered_map<std::string, std::uint16_t>>();
+      if (auto it = out_aliases_->find(m.topic); it != out_aliases_->end()) {
         h.topic_alias = it->second;
         h.topic = {};
-      } else if (out_aliases_.size() < limits_.topic_alias_maximum) {
-        new_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+      } else if (out_aliases_->size() < limits_.topic_alias_maximum) {
+        new_alias = static_cast<std::uint16_t>(out_aliases_->size() + 1);
         h.topic_alias = new_alias;
       }
     }
@@ -249,7 +257,7 @@ bool Session::send_publish(Outlet& out, const Delivery& d, std::uint16_t packet_
     out.count_drop(DropReason::too_large);
     return false;
   }
-  if (new_alias) out_aliases_.emplace(m.topic, new_alias);
+  if (new_alias) out_aliases_->emplace(m.topic, new_alias);
   out.write_publish(conn_, buf, d.message);
   return true;
 }

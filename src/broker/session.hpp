@@ -160,6 +160,7 @@ class Session {
   std::string client_id_;
   ConnRef conn_;
   ClientLimits limits_;
+  bool durable_ = false;  // here, it fills ClientLimits' tail padding
   const Limits& server_;
   std::uint64_t queued_bytes_ = 0;
   std::uint64_t next_seq_ = 0;
@@ -167,14 +168,16 @@ class Session {
   // durable: its packet id must never be reused after a crash while the
   // client may still hold it awaiting PUBREL (§4.3.3).
   std::uint64_t committed_seq_ = 0;
-  bool durable_ = false;
   std::vector<Inflight> inflight_;  // in send order; at most max_inflight_
   // Created on first use and released when drained: libstdc++'s deque
   // allocates ~600 bytes even when empty, a lot for an idle device.
   std::unique_ptr<std::deque<Delivery>> queue_;
-  std::unordered_set<std::uint16_t> awaiting_rel_;
+  // Like queue_, created on first use: an empty hash container costs 56
+  // bytes, and most sessions never see inbound QoS 2 or topic aliases.
+  std::unique_ptr<std::unordered_set<std::uint16_t>> awaiting_rel_;
   std::unordered_map<std::string, SubscriptionEntry> subscriptions_;
-  std::unordered_map<std::string, std::uint16_t> out_aliases_;  // per connection
+  // Per connection; only for a v5 client that accepts topic aliases.
+  std::unique_ptr<std::unordered_map<std::string, std::uint16_t>> out_aliases_;
 };
 
 }  // namespace allscene::broker

@@ -441,7 +441,7 @@ void Shard::attach(AttachRequest&& req, TimePoint now) {
     auto owned = std::make_unique<Session>(req.client_id, broker_.limits());
     stats_.sessions.add();
     s = owned.get();
-    sessions_.emplace(req.client_id, std::move(owned));
+    sessions_.emplace(s->client_id(), std::move(owned));
   }
   s->expiry_interval = req.session_expiry;
   s->will = std::move(req.will);
@@ -515,7 +515,7 @@ void Shard::restore(StoredSession&& stored, TimePoint now) {
   auto& rec = stored.session;
   auto owned = std::make_unique<Session>(rec.client_id, broker_.limits());
   Session& s = *owned;
-  sessions_.emplace(rec.client_id, std::move(owned));
+  sessions_.emplace(s.client_id(), std::move(owned));
   stats_.sessions.add();
   s.expiry_interval = rec.expiry_interval;
   if (rec.will) s.will = PendingWill{rec.will, rec.will_delay};

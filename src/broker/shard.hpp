@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -238,7 +239,9 @@ class Shard final : public Outlet {
   Broker& broker_;
   std::uint32_t index_;
   SubscriptionIndex index_tree_;
-  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  // Keyed by a view of the session's own client id (it never changes and
+  // the session never moves): one copy of the id per session, not two.
+  std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, std::unique_ptr<SharedGroup>> groups_;
   std::unordered_map<std::uint64_t, Connection*> connections_;
   std::multimap<TimePoint, std::string> deadlines_;  // session expiry and will delay
