@@ -98,43 +98,52 @@ void StreamConnection<Stream>::start() {
 
 template <typename Stream>
 void StreamConnection<Stream>::arm_deadline(std::chrono::steady_clock::duration after) {
-  if (!deadline_) deadline_ = std::make_unique<asio::steady_timer>(stream_.socket().get_executor());
-  deadline_->expires_after(after);
-  deadline_->async_wait([weak = this->weak_from_this()](const boost::system::error_code& ec) {
-    if (ec) return;
-    if (auto self = weak.lock()) {
-      self->timed_out_ = true;
-      self->close_socket();
-    }
-  });
+  if constexpr (Stream::kHandshake) {
+    if (!deadline_)
+      deadline_ = std::make_unique<asio::steady_timer>(stream_.socket().get_executor());
+    deadline_->expires_after(after);
+    deadline_->async_wait([weak = this->weak_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) {
+        self->timed_out_ = true;
+        self->close_socket();
+      }
+    });
+  } else {
+    (void)after;
+  }
 }
 
 template <typename Stream>
 void StreamConnection<Stream>::on_handshake(const boost::system::error_code& ec,
                                             std::string_view why) {
-  deadline_->cancel();
-  if (ec || timed_out_) {
-    if (timed_out_) {
-      spdlog::info("{}: no completed handshake within {} s; closed", who_,
-                   kHandshakeTimeout.count());
-    } else if (ec == refused()) {
-      spdlog::info("{}: refused: {}", who_, why);
-    } else {
-      spdlog::info("{}: {}: {}", who_, why, ec.message());
+  if constexpr (Stream::kHandshake) {
+    deadline_->cancel();
+    if (ec || timed_out_) {
+      if (timed_out_) {
+        spdlog::info("{}: no completed handshake within {} s; closed", who(),
+                     kHandshakeTimeout.count());
+      } else if (ec == refused()) {
+        spdlog::info("{}: refused: {}", who(), why);
+      } else {
+        spdlog::info("{}: {}: {}", who(), why, ec.message());
+      }
+      close_socket();
+      return;
     }
-    close_socket();
-    return;
-  }
-  const broker::PeerInfo& peer = *peer_;
-  if (peer.cert_thumbprint.empty()) {
-    spdlog::debug("{}: handshake done{}", who_, peer.tls ? " (TLS, no client certificate)" : "");
+    const broker::PeerInfo& peer = *peer_;
+    if (peer.cert_thumbprint.empty()) {
+      spdlog::debug("{}: handshake done{}", who(), peer.tls ? " (TLS, no client certificate)" : "");
+    } else {
+      spdlog::debug("{}: handshake done, client certificate CN={} SHA-256={} verified={}", who(),
+                    peer.cert_common_name, peer.cert_thumbprint, peer.cert_verified);
+    }
+    connection_.emplace(shard_, *this, std::move(*peer_), Clock::now());
+    peer_.reset();
+    read();
   } else {
-    spdlog::debug("{}: handshake done, client certificate CN={} SHA-256={} verified={}", who_,
-                  peer.cert_common_name, peer.cert_thumbprint, peer.cert_verified);
+    (void)ec, (void)why;
   }
-  connection_.emplace(shard_, *this, std::move(*peer_), Clock::now());
-  peer_.reset();
-  read();
 }
 
 template <typename Stream>
@@ -214,14 +223,14 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std:
     partial_.resize(had + n);
     if (ec) {
       if (!ordinary_end(ec) && !shut_) {
-        spdlog::info("{}: closed: {}", who_, ec.message());
+        spdlog::info("{}: closed: {}", who(), ec.message());
       }
       connection_->on_closed(Clock::now());
       shutdown();
       return;
     }
     if (const auto bad = stream_.rejected_data(); !bad.empty()) {
-      spdlog::info("{}: closed: {}", who_, bad);
+      spdlog::info("{}: closed: {}", who(), bad);
       connection_->on_closed(Clock::now());
       shutdown(true);
       return;
@@ -237,7 +246,7 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std:
 template <typename Stream>
 void StreamConnection<Stream>::send(std::span<const std::uint8_t> bytes) {
   if (shut_) return;
-  pending_.append(bytes);
+  writes().pending.append(bytes);
   account(bytes.size());
   schedule_write();
 }
@@ -246,13 +255,14 @@ template <typename Stream>
 void StreamConnection<Stream>::send_publish(std::span<const std::uint8_t> header,
                                             const broker::MessagePtr& message) {
   if (shut_) return;
-  pending_.append(header);
+  Output& pending = writes().pending;
+  pending.append(header);
   const auto& payload = message->payload;
   account(header.size() + payload.size());
   if (payload.size() <= kCopyLimit) {
-    pending_.append({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
+    pending.append({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
   } else {
-    pending_.segments.push_back({0, payload.size(), message});
+    pending.segments.push_back({0, payload.size(), message});
   }
   schedule_write();
 }
@@ -275,38 +285,54 @@ void StreamConnection<Stream>::schedule_write() {
 }
 
 template <typename Stream>
+typename StreamConnection<Stream>::Writes& StreamConnection<Stream>::writes() {
+  if (!writes_) writes_ = std::make_unique<Writes>();
+  return *writes_;
+}
+
+template <typename Stream>
 const std::vector<std::uint8_t>& StreamConnection<Stream>::flatten() {
-  const bool shared = std::any_of(writing_.segments.begin(), writing_.segments.end(),
+  const Output& writing = writes_->writing;
+  const bool shared = std::any_of(writing.segments.begin(), writing.segments.end(),
                                   [](const Segment& s) { return s.payload != nullptr; });
-  if (!shared) return writing_.bytes;  // the segments are the bytes, in order
-  flat_.clear();
-  for (const auto& s : writing_.segments) {
+  if (!shared) return writing.bytes;  // the segments are the bytes, in order
+  auto& flat = writes_->flat;
+  flat.clear();
+  for (const auto& s : writing.segments) {
     const std::uint8_t* data =
         s.payload ? reinterpret_cast<const std::uint8_t*>(s.payload->payload.data())
-                  : writing_.bytes.data() + s.offset;
-    flat_.insert(flat_.end(), data, data + s.size);
+                  : writing.bytes.data() + s.offset;
+    flat.insert(flat.end(), data, data + s.size);
   }
-  return flat_;
+  return flat;
 }
 
 template <typename Stream>
 void StreamConnection<Stream>::write() {
   if (write_active_ || shut_) return;
-  if (pending_.empty()) {
+  if (!writes_ || writes_->pending.empty()) {
     if (closing_) shutdown();
     return;
   }
-  std::swap(pending_, writing_);
-  pending_.clear();
+  Writes& w = *writes_;
+  std::swap(w.pending, w.writing);
+  w.pending.clear();
   write_active_ = true;
   auto done = [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
     self->write_active_ = false;
+    Writes& w = *self->writes_;
     std::size_t written = 0;
-    for (const auto& s : self->writing_.segments) written += s.size;
+    for (const auto& s : w.writing.segments) written += s.size;
     self->buffered_ -= written;
     self->shard_.stats().outbound_bytes.sub(written);
-    self->writing_.clear();
-    if (self->flat_.capacity() > kFlatKeep) std::vector<std::uint8_t>().swap(self->flat_);
+    if (w.pending.empty()) {
+      // Nothing more to send: give the buffers back (an idle connection
+      // would otherwise keep its last CONNACK or PINGRESP's capacity).
+      self->writes_.reset();
+    } else {
+      w.writing.clear();
+      if (w.flat.capacity() > kFlatKeep) std::vector<std::uint8_t>().swap(w.flat);
+    }
     if (ec) {
       self->connection_->on_closed(Clock::now());
       self->shutdown();
@@ -316,12 +342,12 @@ void StreamConnection<Stream>::write() {
   };
   if constexpr (Stream::kGather) {
     std::vector<asio::const_buffer> buffers;
-    buffers.reserve(writing_.segments.size());
-    for (const auto& s : writing_.segments) {
+    buffers.reserve(w.writing.segments.size());
+    for (const auto& s : w.writing.segments) {
       if (s.payload) {
         buffers.emplace_back(s.payload->payload.data(), s.size);
       } else {
-        buffers.emplace_back(writing_.bytes.data() + s.offset, s.size);
+        buffers.emplace_back(w.writing.bytes.data() + s.offset, s.size);
       }
     }
     stream_.async_write(buffers, std::move(done));

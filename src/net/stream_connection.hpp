@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "broker/connection.hpp"
@@ -65,6 +66,14 @@ class StreamConnection final : public broker::Transport,
   };
   void account(std::size_t added);
 
+  // For logs: "listener address" (streams with a handshake; TCP logs nothing).
+  std::string_view who() const {
+    if constexpr (Stream::kHandshake) {
+      return who_;
+    } else {
+      return {};
+    }
+  }
   void on_handshake(const boost::system::error_code& ec, std::string_view why);
   void read();
   void on_readable();                                                                 // kReadiness
@@ -76,22 +85,38 @@ class StreamConnection final : public broker::Transport,
   void close_socket();
   void arm_deadline(std::chrono::steady_clock::duration after);
 
+  // A member only some streams use: the others hold an empty type, which
+  // [[no_unique_address]] makes take no space (idle TCP connections are
+  // kept small). One empty type per T: two members of the same empty type
+  // would need distinct addresses.
+  template <typename T>
+  struct Unused {};
+  template <bool kUsed, typename T>
+  using Only = std::conditional_t<kUsed, T, Unused<T>>;
+
   broker::Shard& shard_;
   Stream stream_;
   std::optional<broker::Connection> connection_;
   // Who is connecting, until the handshake is done and connection_ takes it
   // (on the heap: idle connections are kept small).
-  std::unique_ptr<broker::PeerInfo> peer_;
-  std::string who_;  // "listener address" for logs (streams with a handshake)
+  [[no_unique_address]] Only<Stream::kHandshake, std::unique_ptr<broker::PeerInfo>> peer_;
+  [[no_unique_address]] Only<Stream::kHandshake, std::string> who_;  // "listener address" for logs
   // Bytes of a packet not yet complete. Over TCP idle connections hold no
   // read buffer: data is read into one buffer per event loop (see
   // on_readable); other streams read into this one.
   std::vector<std::uint8_t> partial_;
-  Output pending_;
-  Output writing_;
-  std::vector<std::uint8_t> flat_;  // streams without gather writes
-  // Handshake and close deadlines (streams with a handshake).
-  std::unique_ptr<boost::asio::steady_timer> deadline_;
+  // What is queued and what is being written, on the heap only while
+  // there is something to send: most connections are idle most of the time.
+  struct Writes {
+    Output pending;
+    Output writing;
+    std::vector<std::uint8_t> flat;  // streams without gather writes
+  };
+  Writes& writes();  // created on first use
+  std::unique_ptr<Writes> writes_;
+  // Handshake and close deadlines.
+  [[no_unique_address]] Only<Stream::kHandshake, std::unique_ptr<boost::asio::steady_timer>>
+      deadline_;
   bool write_scheduled_ = false;
   bool write_active_ = false;
   bool closing_ = false;
