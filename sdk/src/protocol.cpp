@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "azure/azure.hpp"
+#include "azure/topics.hpp"
 
 namespace allscene::sdk::detail {
 namespace {
@@ -151,11 +152,9 @@ std::string event_topic(std::string_view device_id, const Event& event) {
 
 std::optional<Properties> parse_devicebound_topic(std::string_view topic,
                                                   std::string_view device_id) {
-  const std::string prefix = azure::device_bound_prefix(device_id);
-  if (!topic.starts_with(prefix)) return std::nullopt;
-  topic.remove_prefix(prefix.size());
-  if (topic.find('/') != std::string_view::npos) return std::nullopt;
-  return azure::parse_property_bag(topic);
+  auto bound = azure::parse_devicebound(topic);
+  if (!bound || bound->device_id != device_id) return std::nullopt;
+  return std::move(bound->properties);
 }
 
 std::optional<Twin> parse_twin_document(std::string_view body) {

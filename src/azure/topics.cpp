@@ -84,16 +84,28 @@ std::optional<MethodResponse> parse_method_response(std::string_view topic) {
   return MethodResponse{*status, std::move(*rid)};
 }
 
-std::optional<DeviceEvent> parse_device_event(std::string_view topic) {
+namespace {
+
+// Takes "devices/{id}/" off the front of `topic`; the id, or nullopt.
+std::optional<std::string> take_device(std::string_view& topic) {
   constexpr std::string_view kDevices = "devices/";
-  constexpr std::string_view kEvents = "messages/events/";
   if (!topic.starts_with(kDevices)) return std::nullopt;
   topic.remove_prefix(kDevices.size());
-  DeviceEvent e;
   const std::size_t slash = topic.find('/');
   if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
-  e.device_id = std::string(topic.substr(0, slash));
+  std::string id(topic.substr(0, slash));
   topic.remove_prefix(slash + 1);
+  return id;
+}
+
+}  // namespace
+
+std::optional<DeviceEvent> parse_device_event(std::string_view topic) {
+  constexpr std::string_view kEvents = "messages/events/";
+  DeviceEvent e;
+  auto device = take_device(topic);
+  if (!device) return std::nullopt;
+  e.device_id = std::move(*device);
   constexpr std::string_view kModules = "modules/";
   if (topic.starts_with(kModules)) {
     topic.remove_prefix(kModules.size());
@@ -112,6 +124,17 @@ std::optional<DeviceEvent> parse_device_event(std::string_view topic) {
 
 std::string devicebound_topic(std::string_view device_id, const PropertyBag& properties) {
   return device_bound_prefix(device_id) + format_property_bag(properties);
+}
+
+std::optional<DeviceBound> parse_devicebound(std::string_view topic) {
+  constexpr std::string_view kBound = "messages/devicebound/";
+  auto device = take_device(topic);
+  if (!device || !topic.starts_with(kBound)) return std::nullopt;
+  topic.remove_prefix(kBound.size());
+  if (topic.find('/') != std::string_view::npos) return std::nullopt;
+  auto bag = parse_property_bag(topic);
+  if (!bag) return std::nullopt;
+  return DeviceBound{std::move(*device), std::move(*bag)};
 }
 
 }  // namespace allscene::azure

@@ -50,5 +50,12 @@ struct DeviceEvent {
 std::optional<DeviceEvent> parse_device_event(std::string_view topic);
 // Cloud-to-device: "devices/{id}/messages/devicebound/{property bag}".
 std::string devicebound_topic(std::string_view device_id, const PropertyBag& properties);
+struct DeviceBound {
+  std::string device_id;
+  PropertyBag properties;
+};
+// The reverse of devicebound_topic; nullopt for anything else (a bag
+// holding '/' included: devicebound_topic encodes it).
+std::optional<DeviceBound> parse_devicebound(std::string_view topic);
 
 }  // namespace allscene::azure

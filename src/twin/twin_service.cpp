@@ -473,15 +473,11 @@ void TwinService::send_message(const std::string& device_id, std::string payload
 
 void TwinService::on_receipt(const std::string& client_id, const std::string& topic,
                              bool delivered) {
-  // devices/{id}/messages/devicebound/{property bag}
-  constexpr std::string_view kMiddle = "/messages/devicebound/";
-  const auto middle = topic.find(kMiddle);
-  if (!topic.starts_with("devices/") || middle == std::string::npos) return;
-  const std::string device_id = topic.substr(8, middle - 8);
-  const auto bag =
-      azure::parse_property_bag(std::string_view(topic).substr(middle + kMiddle.size()));
+  const auto bound = azure::parse_devicebound(topic);
+  if (!bound) return;
+  const std::string& device_id = bound->device_id;
   std::string id;
-  for (const auto& [key, value] : bag.value_or(azure::PropertyBag{})) {
+  for (const auto& [key, value] : bound->properties) {
     if (key == "$.mid") id = value;
   }
   DeviceLink::Routed feedback;

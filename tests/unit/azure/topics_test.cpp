@@ -74,11 +74,15 @@ TEST(AzureTopics, CloudToDeviceTopicsRoundTripTheirProperties) {
       {"$.mid", "m-1"}, {"$.to", "/devices/d1/messages/devicebound"}, {"room", "kitchen & hall"}};
   const auto topic = devicebound_topic("d1", props);
   EXPECT_EQ(topic.rfind("devices/d1/messages/devicebound/", 0), 0u) << topic;
-  const auto bag =
-      parse_property_bag(topic.substr(std::string("devices/d1/messages/devicebound/").size()));
-  ASSERT_TRUE(bag);
-  EXPECT_EQ(*bag, props);
+  const auto bound = parse_devicebound(topic);
+  ASSERT_TRUE(bound);
+  EXPECT_EQ(bound->device_id, "d1");
+  EXPECT_EQ(bound->properties, props);
   EXPECT_EQ(devicebound_topic("d1", {}), "devices/d1/messages/devicebound/");
+  EXPECT_TRUE(parse_devicebound("devices/d1/messages/devicebound/")->properties.empty());
+  EXPECT_FALSE(parse_devicebound("devices/d1/messages/devicebound/a/b"));
+  EXPECT_FALSE(parse_devicebound("devices/d1/messages/events/a=b"));
+  EXPECT_FALSE(parse_devicebound("devices//messages/devicebound/"));
 }
 
 }  // namespace
