@@ -124,15 +124,18 @@ void TwinService::on_publish(std::string_view client_id, std::string_view identi
                              const mqtt::Publish& publish, broker::HandlerReply&) {
   const auto device = device_of(client_id, identity);
   if (!device) return;
-  if (azure::parse_twin_request(publish.topic) || azure::parse_method_response(publish.topic)) {
+  if (auto request = azure::parse_twin_request(publish.topic)) {
     boost::asio::post(io_, [this, client = std::string(client_id), device = *device,
-                            topic = publish.topic, payload = publish.payload] {
-      if (azure::parse_twin_request(topic)) {
-        handle_twin_request(client, device, topic, payload);
-      } else {
-        handle_method_response(device, topic, payload);
-      }
+                            request = std::move(*request), payload = publish.payload] {
+      handle_twin_request(client, device, request, payload);
     });
+    return;
+  }
+  if (auto response = azure::parse_method_response(publish.topic)) {
+    boost::asio::post(
+        io_, [this, device = *device, response = std::move(*response), payload = publish.payload] {
+          handle_method_response(device, response, payload);
+        });
     return;
   }
   spdlog::debug("twins: {} published to {}, which the hub does not serve; ignored", client_id,
@@ -140,25 +143,25 @@ void TwinService::on_publish(std::string_view client_id, std::string_view identi
 }
 
 void TwinService::handle_twin_request(const std::string& client_id, const std::string& device_id,
-                                      const std::string& topic, const std::string& payload) {
-  const auto request = azure::parse_twin_request(topic);
+                                      const azure::TwinRequest& request,
+                                      const std::string& payload) {
   std::unique_lock lock(mutex_);
   Entry* entry = entry_locked(device_id);
   if (!entry) {
     lock.unlock();
     return answer(
-        client_id, 404, request->rid, std::nullopt,
+        client_id, 404, request.rid, std::nullopt,
         Result::error(404, fmt::format("device {} is not registered", device_id)).body.dump());
   }
-  if (request->kind == azure::TwinRequest::Kind::get) {
+  if (request.kind == azure::TwinRequest::Kind::get) {
     std::string body = entry->twin.device_view().dump();
     lock.unlock();
-    return answer(client_id, 200, request->rid, std::nullopt, std::move(body));
+    return answer(client_id, 200, request.rid, std::nullopt, std::move(body));
   }
   const json patch = json::parse(payload, nullptr, false);
   if (patch.is_discarded() || !patch.is_object()) {
     lock.unlock();
-    return answer(client_id, 400, request->rid, std::nullopt,
+    return answer(client_id, 400, request.rid, std::nullopt,
                   Result::error(400, "a reported patch must be a JSON object").body.dump());
   }
   Entry next = *entry;
@@ -168,15 +171,15 @@ void TwinService::handle_twin_request(const std::string& client_id, const std::s
     save_locked(device_id, next);
     *entry = std::move(next);
     lock.unlock();
-    answer(client_id, 204, request->rid, version, {});
+    answer(client_id, 204, request.rid, version, {});
   } catch (const TwinError& e) {
     lock.unlock();
-    answer(client_id, e.status(), request->rid, std::nullopt,
+    answer(client_id, e.status(), request.rid, std::nullopt,
            Result::error(e.status(), e.what()).body.dump());
   } catch (const std::exception& e) {
     lock.unlock();
     spdlog::error("twins: cannot store the reported properties of {}: {}", device_id, e.what());
-    answer(client_id, 500, request->rid, std::nullopt,
+    answer(client_id, 500, request.rid, std::nullopt,
            Result::error(500, "the hub could not store the patch; try again").body.dump());
   }
 }
@@ -194,21 +197,21 @@ void TwinService::answer(const std::string& client_id, int status, const std::st
                        });
 }
 
-void TwinService::handle_method_response(const std::string& device_id, const std::string& topic,
+void TwinService::handle_method_response(const std::string& device_id,
+                                         const azure::MethodResponse& response,
                                          const std::string& payload) {
-  const auto response = azure::parse_method_response(topic);
   {
     std::lock_guard lock(mutex_);
-    const auto it = calls_.find(response->rid);
+    const auto it = calls_.find(response.rid);
     if (it == calls_.end() || it->second->device_id != device_id) {
       spdlog::debug("twins: {} answered method call {}, which is not pending (timed out?)",
-                    device_id, response->rid);
+                    device_id, response.rid);
       return;
     }
   }
   finish_call(
-      response->rid,
-      Result{200, json{{"status", response->status}, {"payload", method_payload(payload)}}, {}});
+      response.rid,
+      Result{200, json{{"status", response.status}, {"payload", method_payload(payload)}}, {}});
 }
 
 // ---- twins -------------------------------------------------------------------

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "azure/topics.hpp"
 #include "broker/interfaces.hpp"
 #include "registry/registry.hpp"
 #include "twin/twin.hpp"
@@ -161,8 +162,8 @@ class TwinService final : public broker::TopicHandler {
 
   std::optional<std::string> device_of(std::string_view client_id, std::string_view identity) const;
   void handle_twin_request(const std::string& client_id, const std::string& device_id,
-                           const std::string& topic, const std::string& payload);
-  void handle_method_response(const std::string& device_id, const std::string& topic,
+                           const azure::TwinRequest& request, const std::string& payload);
+  void handle_method_response(const std::string& device_id, const azure::MethodResponse& response,
                               const std::string& payload);
   void answer(const std::string& client_id, int status, const std::string& rid,
               std::optional<std::int64_t> version, std::string body);
