@@ -221,6 +221,50 @@ class DeviceClient {
   void async_report_properties(nlohmann::json patch,
                                std::function<void(std::error_code, std::int64_t)> handler);
 
+  // ---- Plain MQTT topics (the cross-device ecosystem is built on these) ----
+
+  // Handler: void(const std::string& topic, const std::string& payload).
+  // Subscribes `filter` at QoS 1, now when connected and in the
+  // subscription step of every (re)connection (before `connected` is
+  // reported). Each message whose topic matches the filter (MQTT wildcard
+  // rules) goes to its handler; a message matching several filters goes to
+  // each. Subscribing the same filter again replaces the handler. A filter
+  // the hub refuses stays silent (the connection is kept). Messages on the
+  // SDK's own topics ($iothub/…, the device's devicebound, $ecosystem/res)
+  // are not passed here.
+  void subscribe(std::string filter,
+                 std::function<void(const std::string&, const std::string&)> handler);
+
+  // Handler: void(std::error_code error).
+  // Publishes `payload` on `topic`. QoS 1 goes through the offline queue
+  // like events (same bounds and policy, kept across reconnections, sent
+  // at least once) and completes when acknowledged, or with
+  // Errc::queue_full / Errc::shut_down. QoS 0 completes when handed to the
+  // connection, or with Errc::connection_lost at once when there is none
+  // (not queued). Errc::bad_request for another QoS or an invalid topic.
+  void async_publish(std::string topic, std::string payload, int qos, bool retain,
+                     std::function<void(std::error_code)> handler);
+
+  // Handler: void(std::error_code error, MethodResult result).
+  // Calls `method` on another device of the owner's group through the hub
+  // ("$ecosystem/call/{device_id}/{method}/?$rid={rid}&$timeout={s}"),
+  // answered on "$ecosystem/res/{status}/?$rid={rid}" (the client
+  // subscribes "$ecosystem/res/#" from its first call on, in every
+  // subscription step). Completes with the answer's status and JSON payload
+  // (text that is not JSON as a string) and error_from_status(status):
+  // empty for 2xx, Errc::not_found (404: offline, not in the group, no such
+  // method), Errc::request_failed (403, …), Errc::timeout (504, or no
+  // answer within timeout + 2 s: result.status 0), Errc::bad_request at
+  // once for an empty or invalid device id or method name or a timeout
+  // outside 1..300 s, Errc::shut_down. Written when connected; a call whose
+  // connection dropped before its answer is sent again (at least once).
+  void async_call(std::string device_id, std::string method, nlohmann::json payload,
+                  std::chrono::seconds timeout,
+                  std::function<void(std::error_code, MethodResult)> handler);
+
+  // This client's device id (ClientOptions::device_id).
+  const std::string& device_id() const;
+
   // The executor handlers run on (a strand).
   boost::asio::any_io_executor get_executor() const;
 
