@@ -27,6 +27,7 @@ class BrokerDeviceLink final : public twin::DeviceLink {
     m->payload = std::move(routed.payload);
     m->qos = routed.qos;
     m->receipt = routed.receipt;
+    m->retain = routed.retain;
     if (routed.ttl) m->expires_at = broker::Clock::now() + *routed.ttl;
     for (auto& [key, value] : routed.user_properties) {
       m->properties.user_properties.push_back({std::move(key), std::move(value)});

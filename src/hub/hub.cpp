@@ -20,6 +20,7 @@
 #include "api/admin_files.hpp"
 #include "api/admin_server.hpp"
 #include "broker/broker.hpp"
+#include "ecosystem/group_service.hpp"
 #include "hub/broker_event_feed.hpp"
 #include "hub/device_link.hpp"
 #include "hub/registry_storage.hpp"
@@ -88,15 +89,18 @@ store::StoreOptions store_options(const HubConfig& config) {
 
 // Every half second: applies registry changes made by another process (the
 // CLI) — reloads when the documents' version moves and disconnects the
-// devices that were disabled or removed — and writes presence changes.
+// devices that were disabled or removed — tells `after_changes` (the
+// device cards follow the registry), and writes presence changes.
 class RegistryWatcher {
  public:
   RegistryWatcher(store::DocumentStore& documents, registry::Registry& registry,
-                  registry::Presence& presence, broker::Broker& broker)
+                  registry::Presence& presence, broker::Broker& broker,
+                  std::function<void()> after_changes)
       : documents_(documents),
         registry_(registry),
         presence_(presence),
         broker_(broker),
+        after_changes_(std::move(after_changes)),
         seen_(documents.version()),
         thread_([this] { run(); }) {}
   ~RegistryWatcher() {
@@ -117,6 +121,7 @@ class RegistryWatcher {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, kInterval, [this] { return stopping_; })) {
       apply_changes();
+      after_changes_();
       flush_presence();
     }
     flush_presence();
@@ -148,6 +153,7 @@ class RegistryWatcher {
   registry::Registry& registry_;
   registry::Presence& presence_;
   broker::Broker& broker_;
+  std::function<void()> after_changes_;  // every tick: cheap when nothing changed
   std::int64_t seen_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -333,9 +339,13 @@ int run(HubConfig config) {
   broker::Broker broker(config.limits, server, access, ALLSCENE_VERSION);
   broker.set_observer(&presence);
   BrokerDeviceLink device_link(broker);
-  presence.set_listener([&device_link](const std::string& id, bool connected, std::int64_t at,
-                                       std::string_view reason) {
+  // Declared before the twin service, built after it: the twin thread may
+  // still report changes to it until the twin service is gone.
+  std::optional<ecosystem::GroupService> group;
+  presence.set_listener([&device_link, &group](const std::string& id, bool connected,
+                                               std::int64_t at, std::string_view reason) {
     device_link.route(presence_event(id, connected, at, reason), nullptr);
+    if (group) group->presence_changed(id);
   });
   twin::TwinService twins(registry, registry_storage, device_link, twin::ServiceOptions{},
                           [&presence](const std::string& id) {
@@ -343,6 +353,12 @@ int run(HubConfig config) {
                             return twin::DeviceStatus{state.connected, state.last_seen_ms};
                           });
   broker.add_topic_handler(twins);
+  group.emplace(registry, twins, device_link,
+                [&presence](const std::string& id) { return presence.current(id); });
+  broker.add_topic_handler(*group);
+  twins.set_reported_listener([&group](const std::string& id, const nlohmann::json& patch) {
+    group->reported_changed(id, patch);
+  });
   broker.set_receipt_handler(
       [&twins](const std::string& client_id, const broker::MessagePtr& m, bool delivered) {
         twins.on_receipt(client_id, m->topic, delivered);
@@ -357,6 +373,7 @@ int run(HubConfig config) {
 #endif
   if (store) store->start();
   server.set_broker(broker);
+  group->sync_registry();  // after recovery: the cards replace what was retained
   // Before the hub announces itself (admin.json, listeners): a SIGTERM
   // from whoever saw it start must stop it cleanly.
   std::optional<StopOnSignal> stop_on_signal(std::in_place, server);
@@ -376,7 +393,8 @@ int run(HubConfig config) {
   start_admin(admin, admin_api, config);
   for (const auto& l : config.listeners) server.listen(l);
 
-  std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker);
+  std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker,
+                                         [&group] { group->sync_registry(); });
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();

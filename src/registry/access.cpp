@@ -110,6 +110,15 @@ bool reaches_other_user(std::string_view filter, std::string_view user) {
   return is_wildcard(second) || second != user;
 }
 
+// "users/{X}/devices" and below hold the device cards the hub keeps (a card is the
+// registry's and the twin's word, not a device's): no device publishes there.
+bool hub_kept(std::string_view topic) {
+  bool done = false;
+  if (mqtt::pop_level(topic, done) != "users" || done) return false;
+  mqtt::pop_level(topic, done);
+  return !done && mqtt::pop_level(topic, done) == "devices";
+}
+
 CompiledRule compile(const AccessRule& rule) {
   auto fail = [&](std::string_view why) {
     return std::invalid_argument("access rule \"" + rule.pattern + "\": " + std::string(why));
@@ -152,10 +161,11 @@ CompiledRule compile(const AccessRule& rule) {
 }
 
 // What every device may use: its own device topics, its owner's group and
-// the Azure device topics (whose handler enforces the rest).
+// the Azure device and group-call topics (whose handlers enforce the rest).
 std::vector<CompiledRule> default_rules() {
   std::vector<CompiledRule> rules;
-  for (const char* pattern : {"devices/{device}/#", "users/{user}/#", "$iothub/#"}) {
+  for (const char* pattern :
+       {"devices/{device}/#", "users/{user}/#", "$iothub/#", "$ecosystem/#"}) {
     rules.push_back(compile(AccessRule{.pattern = pattern, .publish = true, .subscribe = true}));
   }
   return rules;
@@ -164,6 +174,7 @@ std::vector<CompiledRule> default_rules() {
 bool allowed(const std::vector<CompiledRule>& rules, bool publish, std::string_view filter,
              const Subject& subject) {
   if (reaches_other_user(filter, subject.user)) return false;
+  if (publish && hub_kept(filter)) return false;
   for (const auto& rule : rules) {
     if (publish ? !rule.publish : !rule.subscribe) continue;
     if (rule.uses_client_id && subject.client_id.empty()) continue;

@@ -56,6 +56,8 @@ class Twin {
   void replace_tags(const nlohmann::json& tags);
 
   std::int64_t version(Section section) const;
+  // A section's properties, without $version or metadata.
+  const nlohmann::json& values(Section section) const { return part(section).values; }
   // What a device sees on "$iothub/twin/GET": both sections with $version.
   nlohmann::json device_view() const;
   // What the service sees (Azure's twin JSON): deviceId, version, tags and

@@ -172,6 +172,7 @@ void TwinService::handle_twin_request(const std::string& client_id, const std::s
     *entry = std::move(next);
     lock.unlock();
     answer(client_id, 204, request.rid, version, {});
+    if (reported_listener_) reported_listener_(device_id, patch);
   } catch (const TwinError& e) {
     lock.unlock();
     answer(client_id, e.status(), request.rid, std::nullopt,
@@ -356,6 +357,13 @@ std::vector<json> TwinService::all_twins() {
     if (const Entry* e = entry_locked(id)) out.push_back(view_locked(id, *e).body);
   }
   return out;
+}
+
+json TwinService::reported(const std::string& device_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = twins_.find(device_id);
+  if (it == twins_.end()) return json::object();
+  return it->second.twin.values(Twin::Section::reported);
 }
 
 void TwinService::forget(const std::string& device_id) {

@@ -64,6 +64,7 @@ class DeviceLink {
     std::vector<std::pair<std::string, std::string>> user_properties;
     std::string content_type;
     bool receipt = false;  // report the outcome (TwinService::on_receipt)
+    bool retain = false;   // kept as the topic's retained message (empty payload: cleared)
   };
   virtual void route(Routed message, Done done) = 0;
 };
@@ -148,6 +149,16 @@ class TwinService final : public broker::TopicHandler {
   // feedback record on "$events/devices/{id}/feedback". Any thread.
   void on_receipt(const std::string& client_id, const std::string& topic, bool delivered);
 
+  // Told after a device's reported properties changed (the patch is
+  // stored), with the patch it sent; on the service's thread, outside its
+  // lock. Set before devices connect.
+  using ReportedListener =
+      std::function<void(const std::string& device_id, const nlohmann::json& patch)>;
+  void set_reported_listener(ReportedListener listener) { reported_listener_ = std::move(listener); }
+  // The device's reported properties (an empty object when it has none or
+  // is unknown).
+  nlohmann::json reported(const std::string& device_id);
+
   // A device was removed from the registry: its twin goes too.
   void forget(const std::string& device_id);
 
@@ -185,6 +196,7 @@ class TwinService final : public broker::TopicHandler {
   DeviceLink& link_;
   ServiceOptions options_;
   StatusSource status_;
+  ReportedListener reported_listener_;
   WallClock now_;
 
   mutable std::mutex mutex_;

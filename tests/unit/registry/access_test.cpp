@@ -509,6 +509,18 @@ TEST_F(AclTest, DefaultPublishRights) {
   EXPECT_TRUE(auth.may_publish("bobs", "bobs", "users/bob/clipboard"));
 }
 
+TEST_F(AclTest, GroupCallsAreOpenAndDeviceCardsAreTheHubs) {
+  auto auth = make();
+  EXPECT_TRUE(auth.may_publish("phone", "phone", "$ecosystem/call/watch/ring/?$rid=1"));
+  EXPECT_TRUE(auth.may_subscribe("phone", "phone", "$ecosystem/res/#"));
+  // Cards are read by the group, written only by the hub.
+  EXPECT_TRUE(auth.may_subscribe("phone", "phone", "users/alice/devices/+"));
+  EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/devices/phone"));
+  EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/devices/watch/x"));
+  EXPECT_TRUE(auth.may_publish("phone", "phone", "users/alice/devicesx"));
+  EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/devices"));
+}
+
 TEST_F(AclTest, DefaultSubscribeRights) {
   auto auth = make();
   EXPECT_TRUE(auth.may_subscribe("phone", "phone", "devices/phone/messages/devicebound/#"));

@@ -1,0 +1,54 @@
+#include "ecosystem/topics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace allscene::ecosystem {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(EcosystemTopics, ParsesACall) {
+  const auto parsed = parse_call("$ecosystem/call/watch/media.control/?$rid=7&$timeout=20");
+  ASSERT_TRUE(parsed.call) << parsed.error.message;
+  EXPECT_EQ(parsed.call->target, "watch");
+  EXPECT_EQ(parsed.call->method, "media.control");
+  EXPECT_EQ(parsed.call->rid, "7");
+  EXPECT_EQ(parsed.call->timeout, 20s);
+}
+
+TEST(EcosystemTopics, TimeoutIsOptionalAndRidIsDecoded) {
+  const auto parsed = parse_call("$ecosystem/call/phone/ring/?$rid=a%2Fb");
+  ASSERT_TRUE(parsed.call);
+  EXPECT_EQ(parsed.call->rid, "a/b");
+  EXPECT_FALSE(parsed.call->timeout);
+}
+
+TEST(EcosystemTopics, RefusesMalformedCallsKeepingTheRidToAnswer) {
+  for (const char* topic :
+       {"$ecosystem/call/phone/?$rid=1", "$ecosystem/call/phone/a/b/?$rid=1",
+        "$ecosystem/call//ring/?$rid=1", "$ecosystem/call/phone/ring/?$rid=1&$timeout=x",
+        "$ecosystem/call/phone/ring/?$rid=1&$timeout=-3", "$ecosystem/other/phone/ring/?$rid=1"}) {
+    const auto parsed = parse_call(topic);
+    EXPECT_FALSE(parsed.call) << topic;
+    EXPECT_EQ(parsed.error.rid, "1") << topic;
+    EXPECT_FALSE(parsed.error.message.empty()) << topic;
+  }
+}
+
+TEST(EcosystemTopics, ACallWithoutRidCannotBeAnswered) {
+  for (const char* topic :
+       {"$ecosystem/call/phone/ring", "$ecosystem/call/phone/ring/?x=1",
+        "$ecosystem/call/phone/ring/?$rid=", "$ecosystem/call/phone/ring/?%zz"}) {
+    const auto parsed = parse_call(topic);
+    EXPECT_FALSE(parsed.call) << topic;
+    EXPECT_TRUE(parsed.error.rid.empty()) << topic;
+  }
+}
+
+TEST(EcosystemTopics, BuildsAnswerAndCardTopics) {
+  EXPECT_EQ(call_result_topic(504, "r 1"), "$ecosystem/res/504/?$rid=r%201");
+  EXPECT_EQ(card_topic("ana", "watch"), "users/ana/devices/watch");
+}
+
+}  // namespace
+}  // namespace allscene::ecosystem
