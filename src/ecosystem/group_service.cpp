@@ -110,6 +110,22 @@ void GroupService::on_publish(std::string_view client_id, std::string_view ident
   call(std::string(client_id), caller, publish);
 }
 
+// Methods of the hub itself: what a device needs before it can join its
+// group (its owner is part of every group topic).
+void GroupService::call_hub(const std::string& client_id, const registry::Device& caller,
+                            const CallRequest& request) {
+  if (request.method != "whoami") {
+    return answer(
+        link_, client_id, 404, request.rid,
+        error_body(fmt::format("the hub has no method '{}'; it has whoami", request.method)));
+  }
+  answer(link_, client_id, 200, request.rid,
+         {{"deviceId", caller.id},
+          {"owner", caller.owner},
+          {"name", caller.display_name.empty() ? caller.id : caller.display_name},
+          {"class", std::string(registry::to_string(caller.device_class))}});
+}
+
 void GroupService::call(const std::string& client_id, const std::string& caller_id,
                         const mqtt::Publish& publish) {
   auto parsed = parse_call(publish.topic);
@@ -128,6 +144,7 @@ void GroupService::call(const std::string& client_id, const std::string& caller_
     return answer(link_, client_id, 403, request.rid,
                   error_body("only a registered device can call the devices of its owner"));
   }
+  if (request.target == kHubTarget) return call_hub(client_id, *caller, request);
   const auto* target = snapshot->device(request.target);
   if (target == nullptr || target->owner != caller->owner) {
     return answer(

@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "broker/interfaces.hpp"
+#include "ecosystem/topics.hpp"
 #include "registry/presence.hpp"
 #include "registry/registry.hpp"
 #include "twin/twin_service.hpp"
@@ -68,6 +69,8 @@ class GroupService final : public broker::TopicHandler {
 
   void call(const std::string& client_id, const std::string& caller_id,
             const mqtt::Publish& publish);
+  void call_hub(const std::string& client_id, const registry::Device& caller,
+                const CallRequest& request);
 
   registry::Registry& registry_;
   twin::TwinService& twins_;

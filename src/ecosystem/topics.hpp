@@ -10,6 +10,8 @@
 namespace allscene::ecosystem {
 
 inline constexpr std::string_view kPrefix = "$ecosystem/";
+// The call target that is the hub itself ($ecosystem/call/$hub/whoami).
+inline constexpr std::string_view kHubTarget = "$hub";
 // What a device subscribes to for the answers to its calls.
 inline constexpr std::string_view kCallResults = "$ecosystem/res/#";
 

@@ -171,8 +171,9 @@ void TwinService::handle_twin_request(const std::string& client_id, const std::s
     save_locked(device_id, next);
     *entry = std::move(next);
     lock.unlock();
-    answer(client_id, 204, request.rid, version, {});
+    // Before the answer: a device that saw 204 finds its card up to date.
     if (reported_listener_) reported_listener_(device_id, patch);
+    answer(client_id, 204, request.rid, version, {});
   } catch (const TwinError& e) {
     lock.unlock();
     answer(client_id, e.status(), request.rid, std::nullopt,

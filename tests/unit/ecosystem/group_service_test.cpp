@@ -199,6 +199,17 @@ TEST_F(GroupServiceTest, RefusesCallsOutsideTheGroupAndMalformedOnes) {
   EXPECT_EQ(link_.wait_sent(0).size(), n);
 }
 
+TEST_F(GroupServiceTest, TheHubTellsADeviceWhoItIs) {
+  link_.connect("watch");
+  publish("watch", "$ecosystem/call/$hub/whoami/?$rid=w");
+  const auto answer = sent(1);
+  EXPECT_EQ(answer.topic, "$ecosystem/res/200/?$rid=w");
+  EXPECT_EQ(json::parse(answer.payload),
+            json::parse(R"({"deviceId":"watch","owner":"ana","name":"watch","class":"wearable"})"));
+  publish("watch", "$ecosystem/call/$hub/reboot/?$rid=x");
+  EXPECT_EQ(sent(2).topic, "$ecosystem/res/404/?$rid=x");
+}
+
 TEST_F(GroupServiceTest, RemoteCommandsHonourTheTargetsAllowList) {
   set_online("phone", true);
   set_online("watch", true);
