@@ -12,6 +12,7 @@
 #include "azure/azure.hpp"
 #include "azure/topics.hpp"
 #include "mqtt/codec.hpp"
+#include "mqtt/topic.hpp"
 #include "protocol.hpp"
 
 namespace allscene::sdk {
@@ -281,11 +282,15 @@ void DeviceClient::Impl::on_connack(const mqtt::Connack& connack) {
   add(std::string(detail::kDesiredPatches), 0);
   add(std::string(azure::kMethodRequests), 0);
   add(detail::devicebound_filter(options_.device_id), 1);
+  if (calls_used_) add(std::string(detail::kEcosystemResponses), 0);
+  for (const auto& [filter, handler] : subscriptions_) add(filter, 1);
+  live_subscribe_ids_.clear();  // their SUBACKs went with the old connection
   state_ = State::subscribing;
   send(s);
 }
 
 void DeviceClient::Impl::on_suback(const mqtt::Suback& suback) {
+  if (live_subscribe_ids_.erase(suback.packet_id) > 0) return;
   if (state_ != State::subscribing || suback.packet_id != subscribe_id_) return;
   subscribe_id_ = 0;
   // A refused filter (0x80) leaves that feature silent; the device still
@@ -312,6 +317,8 @@ void DeviceClient::Impl::on_publish(const mqtt::Publish& publish) {
     if (patch && on_desired && !stopped) on_desired(*patch, *version);
   } else if (topic.starts_with("$iothub/methods/POST/")) {
     on_method(topic, publish.payload);
+  } else if (topic.starts_with("$ecosystem/res/")) {
+    on_call_response(topic, publish.payload);
   } else if (auto props = detail::parse_devicebound_topic(topic, options_.device_id)) {
     if (on_message && !stopped) {
       CloudMessage m;
@@ -319,6 +326,8 @@ void DeviceClient::Impl::on_publish(const mqtt::Publish& publish) {
       m.properties = std::move(*props);
       on_message(m);
     }
+  } else {
+    route_subscribed(topic, publish.payload);
   }
   if (publish.qos == 1 && link_ != nullptr) {
     mqtt::PubAck ack;
@@ -335,6 +344,25 @@ void DeviceClient::Impl::on_twin_response(const std::string& topic, const std::s
   if (!request) return;  // late (timed out) or not ours
   detail::TwinResponse response{parsed->status, payload, parsed->version};
   request->handler(error_from_status(parsed->status), response);
+}
+
+void DeviceClient::Impl::on_call_response(const std::string& topic, const std::string& payload) {
+  const auto parsed = detail::parse_ecosystem_response_topic(topic);
+  if (!parsed) return;
+  auto request = requests_.take(parsed->rid);
+  if (!request) return;  // late (timed out) or not ours
+  request->handler(error_from_status(parsed->status),
+                   detail::TwinResponse{parsed->status, payload, std::nullopt});
+}
+
+void DeviceClient::Impl::route_subscribed(const std::string& topic, const std::string& payload) {
+  if (stopped) return;
+  // A copy: a handler may subscribe (and so grow the list) while we walk it.
+  const auto subscriptions = subscriptions_;
+  for (const auto& [filter, handler] : subscriptions) {
+    if (handler && mqtt::filter_matches(filter, topic)) handler(topic, payload);
+    if (link_ == nullptr) return;  // a handler stopped the client
+  }
 }
 
 void DeviceClient::Impl::on_method(const std::string& topic, const std::string& payload) {
@@ -371,7 +399,10 @@ std::uint16_t DeviceClient::Impl::next_packet_id() {
   for (;;) {
     ++last_packet_id_;
     if (last_packet_id_ == 0) continue;
-    if (last_packet_id_ == subscribe_id_ || queue_.uses_packet_id(last_packet_id_)) continue;
+    if (last_packet_id_ == subscribe_id_ || live_subscribe_ids_.contains(last_packet_id_) ||
+        queue_.uses_packet_id(last_packet_id_)) {
+      continue;
+    }
     return last_packet_id_;
   }
 }
@@ -409,6 +440,7 @@ void DeviceClient::Impl::pump() {
   while (auto* e = queue_.next_to_write(std::max<std::size_t>(1, options_.max_in_flight))) {
     mqtt::Publish p;
     p.qos = 1;
+    p.retain = e->retain;
     p.dup = e->packet_id != 0;  // written on an earlier connection (§4.4)
     if (e->packet_id == 0) e->packet_id = next_packet_id();
     p.packet_id = e->packet_id;
@@ -487,6 +519,7 @@ void DeviceClient::Impl::stop() {
   on_desired = nullptr;
   on_message = nullptr;
   methods.clear();
+  subscriptions_.clear();
   auto link = std::move(link_);
   if (link == nullptr) return;
   if (!connected) {
@@ -520,14 +553,14 @@ void DeviceClient::Impl::send_event(Event event, std::function<void(std::error_c
   pump();
 }
 
-void DeviceClient::Impl::add_request(std::string (*make_topic)(std::string_view),
-                                     std::string payload, detail::ResponseHandler handler) {
+void DeviceClient::Impl::add_request(
+    const std::function<std::string(const std::string&)>& make_topic, std::string payload,
+    Clock::duration timeout, detail::ResponseHandler handler) {
   if (state_ == State::stopped) {
     handler(Errc::shut_down, {});
     return;
   }
-  auto& r = requests_.add([make_topic](const std::string& rid) { return make_topic(rid); },
-                          std::move(payload), Clock::now() + options_.request_timeout,
+  auto& r = requests_.add(make_topic, std::move(payload), Clock::now() + timeout,
                           std::move(handler));
   if (state_ != State::connected) return;  // written once connected
   r.written = true;
@@ -539,7 +572,8 @@ void DeviceClient::Impl::add_request(std::string (*make_topic)(std::string_view)
 }
 
 void DeviceClient::Impl::get_twin(std::function<void(std::error_code, Twin)> handler) {
-  add_request(&detail::twin_get_topic, "",
+  add_request([](const std::string& rid) { return detail::twin_get_topic(rid); }, "",
+              options_.request_timeout,
               [handler = std::move(handler)](std::error_code ec, const detail::TwinResponse& r) {
                 if (ec) {
                   handler(ec, {});
@@ -560,7 +594,8 @@ void DeviceClient::Impl::report(nlohmann::json patch,
     handler(Errc::bad_request, 0);
     return;
   }
-  add_request(&detail::twin_reported_topic, patch.dump(),
+  add_request([](const std::string& rid) { return detail::twin_reported_topic(rid); },
+              patch.dump(), options_.request_timeout,
               [handler = std::move(handler)](std::error_code ec, const detail::TwinResponse& r) {
                 if (ec) {
                   handler(ec, 0);
@@ -571,6 +606,104 @@ void DeviceClient::Impl::report(nlohmann::json patch,
                   return;
                 }
                 handler({}, *r.version);
+              });
+}
+
+void DeviceClient::Impl::subscribe_now(const std::string& filter) {
+  if (state_ != State::connected && state_ != State::subscribing) return;  // next step has it
+  mqtt::Subscribe s;
+  s.packet_id = next_packet_id();
+  live_subscribe_ids_.insert(s.packet_id);
+  mqtt::TopicSubscription sub;
+  sub.filter = filter;
+  sub.options.max_qos = filter == detail::kEcosystemResponses ? 0 : 1;
+  s.subscriptions.push_back(std::move(sub));
+  send(s);
+  flush();
+}
+
+void DeviceClient::Impl::subscribe(std::string filter, detail::TopicHandler handler) {
+  if (state_ == State::stopped || !mqtt::valid_topic_filter(filter)) return;
+  for (auto& [f, h] : subscriptions_) {
+    if (f == filter) {
+      h = std::move(handler);
+      return;
+    }
+  }
+  subscriptions_.emplace_back(filter, std::move(handler));
+  subscribe_now(filter);
+}
+
+void DeviceClient::Impl::publish(std::string topic, std::string payload, int qos, bool retain,
+                                 std::function<void(std::error_code)> handler) {
+  if (state_ == State::stopped) {
+    if (handler) handler(Errc::shut_down);
+    return;
+  }
+  if ((qos != 0 && qos != 1) || !mqtt::valid_topic_name(topic)) {
+    if (handler) handler(Errc::bad_request);
+    return;
+  }
+  if (qos == 0) {
+    // QoS 0 is for data that is worthless late (file chunks): never queued.
+    if (state_ != State::connected) {
+      if (handler) handler(Errc::connection_lost);
+      return;
+    }
+    mqtt::Publish p;
+    p.retain = retain;
+    p.topic = std::move(topic);
+    p.payload = std::move(payload);
+    send(p);
+    flush();
+    if (handler) handler({});
+    return;
+  }
+  detail::QueuedEvent e;
+  e.topic = std::move(topic);
+  e.payload = std::move(payload);
+  e.retain = retain;
+  e.handler = std::move(handler);
+  for (auto& dropped : queue_.push(std::move(e))) {
+    if (dropped.handler) dropped.handler(Errc::queue_full);
+  }
+  pump();
+}
+
+void DeviceClient::Impl::call(std::string device_id, std::string method,
+                              const nlohmann::json& payload, std::chrono::seconds timeout,
+                              std::function<void(std::error_code, MethodResult)> handler) {
+  if (state_ == State::stopped) {
+    handler(Errc::shut_down, {});
+    return;
+  }
+  if (!detail::valid_topic_level(device_id) || !detail::valid_topic_level(method) ||
+      timeout.count() < 1 || timeout.count() > 300) {
+    handler(Errc::bad_request, {});
+    return;
+  }
+  if (!calls_used_) {
+    calls_used_ = true;
+    // Sent before the call, so the hub knows where to answer it.
+    subscribe_now(std::string(detail::kEcosystemResponses));
+  }
+  auto make_topic = [device_id, method, s = timeout.count()](const std::string& rid) {
+    return detail::ecosystem_call_topic(device_id, method, s, rid);
+  };
+  // The hub answers 504 at `timeout`; ours is later so its answer wins.
+  const auto local_timeout = std::chrono::duration_cast<Clock::duration>(timeout) +
+                             std::chrono::seconds(2);
+  add_request(make_topic, payload.is_null() ? std::string("{}") : payload.dump(), local_timeout,
+              [handler = std::move(handler)](std::error_code ec, const detail::TwinResponse& r) {
+                MethodResult result;
+                result.status = r.status;
+                if (r.body.empty()) {
+                  result.payload = nullptr;
+                } else {
+                  result.payload = nlohmann::json::parse(r.body, nullptr, false);
+                  if (result.payload.is_discarded()) result.payload = r.body;
+                }
+                handler(ec, std::move(result));
               });
 }
 

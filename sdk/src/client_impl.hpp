@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 
 #include "allscene/device_client.hpp"
@@ -22,6 +23,9 @@
 #include "requests.hpp"
 
 namespace allscene::sdk {
+namespace detail {
+using TopicHandler = std::function<void(const std::string&, const std::string&)>;
+}  // namespace detail
 
 class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Impl> {
  public:
@@ -35,6 +39,13 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   void send_event(Event event, std::function<void(std::error_code)> handler);
   void get_twin(std::function<void(std::error_code, Twin)> handler);
   void report(nlohmann::json patch, std::function<void(std::error_code, std::int64_t)> handler);
+  void subscribe(std::string filter, detail::TopicHandler handler);
+  void publish(std::string topic, std::string payload, int qos, bool retain,
+               std::function<void(std::error_code)> handler);
+  void call(std::string device_id, std::string method, const nlohmann::json& payload,
+            std::chrono::seconds timeout, std::function<void(std::error_code, MethodResult)> handler);
+  // Immutable after construction: safe from any thread.
+  const std::string& device_id() const { return options_.device_id; }
 
   detail::Executor strand;
   std::atomic<bool> stopped{false};  // set at once by stop(); callbacks check it
@@ -59,13 +70,17 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   void on_publish(const mqtt::Publish& publish);
   void on_twin_response(const std::string& topic, const std::string& payload);
   void on_method(const std::string& topic, const std::string& payload);
+  void on_call_response(const std::string& topic, const std::string& payload);
+  void route_subscribed(const std::string& topic, const std::string& payload);
+  void subscribe_now(const std::string& filter);
   void send(const mqtt::Packet& packet);
   void flush();
   void pump();
   void fail(std::error_code reason);
   void schedule_retry();
   void tick();
-  void add_request(std::string (*make_topic)(std::string_view), std::string payload,
+  void add_request(const std::function<std::string(const std::string&)>& make_topic,
+                   std::string payload, detail::Clock::duration timeout,
                    detail::ResponseHandler handler);
   std::uint16_t next_packet_id();
   std::string password();
@@ -84,6 +99,11 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   std::vector<std::uint8_t> out_;  // encoded packets waiting for the write in progress
   std::uint16_t last_packet_id_ = 0;
   std::uint16_t subscribe_id_ = 0;
+  // SUBSCRIBEs sent outside the subscription step (subscribe() while
+  // connected, the first call), whose SUBACK nothing waits for.
+  std::set<std::uint16_t> live_subscribe_ids_;
+  std::vector<std::pair<std::string, detail::TopicHandler>> subscriptions_;
+  bool calls_used_ = false;  // "$ecosystem/res/#" is part of the subscription step
   detail::Clock::time_point attempt_deadline_{};
   detail::Clock::time_point last_sent_{};
   detail::Clock::time_point last_received_{};

@@ -115,6 +115,32 @@ void DeviceClient::async_report_properties(
   });
 }
 
+void DeviceClient::subscribe(std::string filter,
+                             std::function<void(const std::string&, const std::string&)> handler) {
+  asio::post(impl_->strand, [impl = impl_, f = std::move(filter), h = std::move(handler)]() mutable {
+    impl->subscribe(std::move(f), std::move(h));
+  });
+}
+
+void DeviceClient::async_publish(std::string topic, std::string payload, int qos, bool retain,
+                                 std::function<void(std::error_code)> handler) {
+  asio::post(impl_->strand, [impl = impl_, t = std::move(topic), p = std::move(payload), qos,
+                             retain, h = std::move(handler)]() mutable {
+    impl->publish(std::move(t), std::move(p), qos, retain, std::move(h));
+  });
+}
+
+void DeviceClient::async_call(std::string device_id, std::string method, nlohmann::json payload,
+                              std::chrono::seconds timeout,
+                              std::function<void(std::error_code, MethodResult)> handler) {
+  asio::post(impl_->strand, [impl = impl_, d = std::move(device_id), m = std::move(method),
+                             p = std::move(payload), timeout, h = std::move(handler)]() mutable {
+    impl->call(std::move(d), std::move(m), p, timeout, std::move(h));
+  });
+}
+
+const std::string& DeviceClient::device_id() const { return impl_->device_id(); }
+
 asio::any_io_executor DeviceClient::get_executor() const { return impl_->strand; }
 
 }  // namespace allscene::sdk

@@ -1,4 +1,4 @@
-// The bounded queue of device-to-cloud events: waiting to be written, and
+// The bounded queue of device-to-cloud events (and other QoS 1 publishes): waiting to be written, and
 // written but not yet acknowledged (PUBACK). No I/O. The bound counts
 // both; see "Offline queue" in allscene/device_client.hpp for the policy.
 #pragma once
@@ -20,6 +20,7 @@ struct QueuedEvent {
   std::string topic;
   std::string payload;
   std::function<void(std::error_code)> handler;
+  bool retain = false;
   std::uint16_t packet_id = 0;  // kept across connections once assigned (resent with DUP)
   bool written = false;         // written to the current connection
 };

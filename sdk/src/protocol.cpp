@@ -11,6 +11,7 @@ namespace {
 constexpr std::string_view kTwinResponse = "$iothub/twin/res/";
 constexpr std::string_view kDesiredPatch = "$iothub/twin/PATCH/properties/desired/";
 constexpr std::string_view kMethodRequest = "$iothub/methods/POST/";
+constexpr std::string_view kEcosystemResponse = "$ecosystem/res/";
 
 template <class Int>
 std::optional<Int> to_int(std::string_view text) {
@@ -103,6 +104,30 @@ std::optional<TwinResponseTopic> parse_twin_response_topic(std::string_view topi
     if (!r.version) return std::nullopt;
   }
   return r;
+}
+
+std::string ecosystem_call_topic(std::string_view device, std::string_view method,
+                                 std::int64_t timeout_s, std::string_view rid) {
+  std::string t = "$ecosystem/call/";
+  t.append(device).append("/").append(method).append("/?$rid=").append(rid);
+  t.append("&$timeout=").append(std::to_string(timeout_s));
+  return t;
+}
+
+bool valid_topic_level(std::string_view level) {
+  return !level.empty() && !level.starts_with('$') &&
+         level.find_first_of("/+#?") == std::string_view::npos;
+}
+
+std::optional<EcosystemResponseTopic> parse_ecosystem_response_topic(std::string_view topic) {
+  const auto parts = level_and_rest(topic, kEcosystemResponse);
+  if (!parts) return std::nullopt;
+  const auto status = to_int<int>(parts->first);
+  const auto bag = query(parts->second);
+  if (!status || !bag) return std::nullopt;
+  const std::string* rid = find(*bag, "$rid");
+  if (rid == nullptr || rid->empty()) return std::nullopt;
+  return EcosystemResponseTopic{*status, *rid};
 }
 
 std::optional<std::int64_t> parse_desired_patch_topic(std::string_view topic) {

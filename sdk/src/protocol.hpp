@@ -50,6 +50,20 @@ std::optional<MethodTopic> parse_method_topic(std::string_view topic);
 // "$iothub/methods/res/{status}/?$rid={rid}"
 std::string method_response_topic(int status, std::string_view rid);
 
+// "$ecosystem/call/{device}/{method}/?$rid={rid}&$timeout={s}".
+std::string ecosystem_call_topic(std::string_view device, std::string_view method,
+                                 std::int64_t timeout_s, std::string_view rid);
+// A device id or method name usable as one topic level: non-empty, no
+// '/', '+', '#', '?', no leading '$'.
+bool valid_topic_level(std::string_view level);
+// "$ecosystem/res/{status}/?$rid={rid}": status and rid.
+struct EcosystemResponseTopic {
+  int status = 0;
+  std::string rid;
+};
+std::optional<EcosystemResponseTopic> parse_ecosystem_response_topic(std::string_view topic);
+inline constexpr std::string_view kEcosystemResponses = "$ecosystem/res/#";
+
 // "devices/{id}/messages/events/{bag}": system properties first ("$.mid",
 // "$.ct", "$.ce", keys literal as Azure writes them), then the
 // application properties, every value URL-encoded.
