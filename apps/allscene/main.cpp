@@ -84,6 +84,19 @@ void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::strin
       ->default_str(std::to_string(l.memory_low_water));
   hub->add_option("--sys-interval", l.sys_interval, "Seconds between $SYS updates; 0 disables")
       ->default_str(std::to_string(l.sys_interval));
+  auto& up = config.upstream;
+  hub->add_option("--upstream", up.address,
+                  "Bridge to a cloud hub or broker, mqtt[s]://HOST[:PORT]: users/# both ways, "
+                  "devices/+/messages/events/# out (docs/operations.md, Edge hub and bridges)");
+  hub->add_option("--upstream-username", up.username, "User name for --upstream");
+  hub->add_option("--upstream-password", up.password, "Password for --upstream");
+  hub->add_option("--upstream-connection-string", up.connection_string,
+                  "Device connection string (HostName=..;DeviceId=..;SharedAccessKey=..) for "
+                  "--upstream: signs SAS tokens");
+  hub->add_option("--upstream-ca", up.ca_file, "PEM CA bundle for mqtts:// (default: system CAs)")
+      ->check(CLI::ExistingFile);
+  hub->add_option("--upstream-client-id", up.client_id,
+                  "Client id upstream (default: the user name, else allscene-bridge-upstream)");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "bridge/rules.hpp"
 #include "net/tls.hpp"
 
 namespace allscene::hub {
@@ -220,6 +221,120 @@ void validate_listener(const net::ListenerConfig& l) {
   }
 }
 
+constexpr std::string_view kBridgeKeys[] = {"name",
+                                            "address",
+                                            "ca_file",
+                                            "cert_file",
+                                            "key_file",
+                                            "verify_host_name",
+                                            "username",
+                                            "password",
+                                            "connection_string",
+                                            "client_id",
+                                            "keep_alive",
+                                            "clean_start",
+                                            "session_expiry",
+                                            "mqtt_version",
+                                            "inflight",
+                                            "reconnect_min_ms",
+                                            "reconnect_max_ms",
+                                            "rule"};
+constexpr std::string_view kBridgeRuleKeys[] = {"pattern", "direction", "qos", "local_prefix",
+                                                "remote_prefix"};
+
+bridge::Rule read_bridge_rule(const toml::table& t, const std::string& where) {
+  check_keys(t, kBridgeRuleKeys, where);
+  bridge::Rule rule;
+  read_string(t, "pattern", rule.pattern, where);
+  std::string direction = "both";
+  read_string(t, "direction", direction, where);
+  const auto d = bridge::parse_direction(direction);
+  if (!d) throw std::runtime_error(where + ": direction must be \"in\", \"out\" or \"both\"");
+  rule.direction = *d;
+  read_uint(t, "qos", rule.qos, where);
+  read_string(t, "local_prefix", rule.local_prefix, where);
+  read_string(t, "remote_prefix", rule.remote_prefix, where);
+  return rule;
+}
+
+bridge::BridgeConfig read_bridge(const toml::table& t, const std::string& path) {
+  bridge::BridgeConfig b;
+  std::string where = path + " [[bridge]]";
+  check_keys(t, kBridgeKeys, where);
+  read_string(t, "name", b.name, where);
+  where += " " + b.name;
+  std::string address, text;
+  read_string(t, "address", address, where);
+  try {
+    if (!address.empty()) bridge::parse_upstream_address(address, b);
+    read_string(t, "connection_string", text, where);
+    if (!text.empty()) bridge::apply_connection_string(text, b);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(where + ": " + e.what());
+  }
+  read_string(t, "ca_file", b.ca_file, where);
+  read_string(t, "cert_file", b.cert_file, where);
+  read_string(t, "key_file", b.key_file, where);
+  read_bool(t, "verify_host_name", b.verify_host_name, where);
+  if (t.contains("username")) read_string(t, "username", b.username.emplace(), where);
+  if (t.contains("password")) read_string(t, "password", b.password.emplace(), where);
+  read_string(t, "client_id", b.client_id, where);
+  read_uint(t, "keep_alive", b.keep_alive, where);
+  read_bool(t, "clean_start", b.clean_start, where);
+  read_uint(t, "session_expiry", b.session_expiry, where);
+  std::string version = "5";
+  read_string(t, "mqtt_version", version, where);
+  if (version != "5" && version != "3.1.1") {
+    throw std::runtime_error(where + ": mqtt_version must be \"5\" or \"3.1.1\"");
+  }
+  b.version = version == "5" ? mqtt::Version::v5 : mqtt::Version::v311;
+  read_uint(t, "inflight", b.inflight, where);
+  read_uint(t, "reconnect_min_ms", b.reconnect_min_ms, where);
+  read_uint(t, "reconnect_max_ms", b.reconnect_max_ms, where);
+  if (const auto* node = t.get("rule")) {
+    const auto* rules = node->as_array();
+    if (!rules) throw std::runtime_error(where + ": rules are [[bridge.rule]] tables");
+    for (const auto& r : *rules) {
+      const auto* rt = r.as_table();
+      if (!rt) throw std::runtime_error(where + ": rules are [[bridge.rule]] tables");
+      b.rules.push_back(read_bridge_rule(*rt, where + " [[bridge.rule]]"));
+    }
+  }
+  if (b.rules.empty()) b.rules = bridge::default_rules();
+  return b;
+}
+
+// The bridge the --upstream flags ask for, with the default rules.
+bridge::BridgeConfig upstream_bridge(const UpstreamFlags& f) {
+  bridge::BridgeConfig b;
+  if (!f.address.empty()) bridge::parse_upstream_address(f.address, b);
+  if (!f.connection_string.empty()) bridge::apply_connection_string(f.connection_string, b);
+  if (!f.username.empty()) b.username = f.username;
+  if (!f.password.empty()) b.password = f.password;
+  if (!f.client_id.empty()) b.client_id = f.client_id;
+  b.ca_file = f.ca_file;
+  b.rules = bridge::default_rules();
+  return b;
+}
+
+void validate_bridges(HubConfig& config) {
+  if (!config.upstream.address.empty() || !config.upstream.connection_string.empty()) {
+    config.bridges.push_back(upstream_bridge(config.upstream));
+    config.upstream = {};
+  }
+  for (std::size_t i = 0; i < config.bridges.size(); ++i) {
+    bridge::validate(config.bridges[i]);
+    for (std::size_t j = 0; j < i; ++j) {
+      if (config.bridges[j].name == config.bridges[i].name) {
+        throw std::invalid_argument(fmt::format(
+            "two bridges are named '{}': give each [[bridge]] its own name (--upstream is "
+            "\"upstream\")",
+            config.bridges[i].name));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool parse_queue_policy(const std::string& text) {
@@ -316,6 +431,14 @@ void load_config_file(const std::string& path, HubConfig& config) {
       config.listeners.push_back(read_listener(*t, path, config.limits.quota));
     }
   }
+  if (const auto* bridges = root["bridge"].as_array()) {
+    config.bridges.clear();
+    for (const auto& node : *bridges) {
+      const auto* t = node.as_table();
+      if (!t) throw std::runtime_error(path + ": [[bridge]] entries must be tables");
+      config.bridges.push_back(read_bridge(*t, path));
+    }
+  }
   if (const auto* limits = root["limits"].as_table()) {
     const std::string where = path + " [limits]";
     auto& l = config.limits;
@@ -344,6 +467,7 @@ void validate(HubConfig& config) {
   // Off loopback every client signs in (validate_listener refuses
   // allow_anonymous there).
   for (const auto& l : config.listeners) validate_listener(l);
+  validate_bridges(config);
   auto& lim = config.limits;
   if (lim.max_packet_size < 64) {
     throw std::invalid_argument("max_packet_size must be at least 64 bytes");

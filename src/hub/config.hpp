@@ -5,11 +5,19 @@
 #include <string>
 #include <vector>
 
+#include "bridge/config.hpp"
 #include "broker/limits.hpp"
 #include "net/server.hpp"
 #include "registry/access.hpp"
 
 namespace allscene::hub {
+
+// The --upstream* flags: one bridge with the default rules (validate()
+// turns it into a [[bridge]] named "upstream").
+struct UpstreamFlags {
+  std::string address;  // mqtt[s]://HOST[:PORT]; empty: none
+  std::string username, password, connection_string, ca_file, client_id;
+};
 
 struct HubConfig {
   std::vector<net::ListenerConfig> listeners;  // empty: the default 127.0.0.1:1883
@@ -30,6 +38,10 @@ struct HubConfig {
   // [http] device_owner: the user owning devices created through Azure's
   // PUT /devices/{id} (created when missing).
   std::string http_device_owner = "service";
+  // [[bridge]] tables (docs/configuration.md, docs/operations.md "Edge hub
+  // and bridges"); validate() appends the one from `upstream`.
+  std::vector<bridge::BridgeConfig> bridges;
+  UpstreamFlags upstream;
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their

@@ -19,6 +19,7 @@
 #include "api/admin_api.hpp"
 #include "api/admin_files.hpp"
 #include "api/admin_server.hpp"
+#include "bridge/bridge.hpp"
 #include "broker/broker.hpp"
 #include "ecosystem/group_service.hpp"
 #include "hub/broker_event_feed.hpp"
@@ -395,6 +396,13 @@ int run(HubConfig config) {
 
   std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker,
                                          [&group] { group->sync_registry(); });
+
+  // Bridges to other brokers ([[bridge]], --upstream; docs/operations.md).
+  // Each halts by itself once the broker stops, so it may outlive the loops.
+  std::vector<std::unique_ptr<bridge::Bridge>> bridges;
+  for (const auto& b : config.bridges) {
+    bridges.push_back(std::make_unique<bridge::Bridge>(broker, b));
+  }
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
