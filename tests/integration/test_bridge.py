@@ -17,8 +17,8 @@ import uuid
 
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-import harness as h
 from harness import Hub, PahoClient, free_port, log_shows, wait_until
+from test_tls_ws import Certs, ConfigHub
 
 # Retries quickly so that the tests do not wait out a long backoff.
 EDGE_CONFIG = """
@@ -269,7 +269,7 @@ class TestStoreAndForward(BridgeTestCase):
         s = self.client(self.edge, edge_sub_id, clean=False, session_expiry=3600)
         s.subscribe(self.topic("down/#"), 1)
         s.disconnect()
-        self.edge.stop()
+        self.assertEqual(self.edge.stop(), 0, "the edge did not stop cleanly")
         cloud_pub = self.client(self.cloud)
         n = 10
         for i in range(n):
@@ -320,6 +320,134 @@ class TestUpstreamFlags(BridgeTestCase):
             hub.start()
         self.assertIn("mqtt://HOST[:PORT]", str(e.exception))
 
+
+# MQTT 3.1.1 upstream: no No Local, so in and out use separate remote prefixes.
+EDGE_V311_CONFIG = """
+[[bridge]]
+name = "old"
+address = "mqtt://127.0.0.1:{port}"
+mqtt_version = "3.1.1"
+reconnect_min_ms = 100
+reconnect_max_ms = 1000
+
+[[bridge.rule]]
+pattern = "#"
+direction = "out"
+local_prefix = "home/"
+remote_prefix = "up/house1/"
+
+[[bridge.rule]]
+pattern = "#"
+direction = "in"
+local_prefix = "home/"
+remote_prefix = "down/house1/"
+"""
+
+
+class TestMqtt311Upstream(BridgeTestCase):
+
+    def test_separate_prefixes_work_both_ways(self):
+        with open(self.config, "w") as f:
+            f.write(EDGE_V311_CONFIG.format(port=self.cloud_port))
+        self.start_cloud()
+        self.start_edge()
+        self.wait_linked()
+        cloud = self.client(self.cloud)
+        cloud.subscribe("up/#", 1)
+        edge = self.client(self.edge)
+        edge.subscribe("home/#", 1)
+        edge.publish("home/door", b"open", qos=1)
+        self.assertEqual(cloud.expect(timeout=5, topic="up/house1/door").payload, b"open")
+        cloud.publish("down/house1/lamp", b"on", qos=1)
+        got = {m.topic: m.payload for m in edge.collect(2, timeout=5)}
+        self.assertEqual(got.get("home/lamp"), b"on", got)
+        self.assertEqual(edge.quiet(1.0), [])  # nothing came back around
+
+    def test_overlapping_rules_refused_at_start(self):
+        with open(self.config, "w") as f:
+            f.write(EDGE_CONFIG.format(port=self.cloud_port).replace(
+                'keep_alive = 5', 'keep_alive = 5\nmqtt_version = "3.1.1"'))
+        hub = Hub("--http", "off", "-c", self.config)
+        self.addCleanup(hub.cleanup)
+        with self.assertRaises(RuntimeError) as e:
+            hub.start()
+        self.assertIn("No Local", str(e.exception))
+
+
+CLOUD_TLS_CONFIG = """
+[[listener]]
+bind = "127.0.0.1:@TCP@"
+
+[[listener]]
+name = "tls"
+bind = "127.0.0.1:{tls_port}"
+transport = "tls"
+cert_file = "{cert}"
+key_file = "{key}"
+"""
+
+
+class TestTlsUpstream(BridgeTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = Certs()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.certs.cleanup()
+
+    def setUp(self):
+        super().setUp()
+        self.tls_port = free_port()
+        cloud = ConfigHub(CLOUD_TLS_CONFIG.format(tls_port=self.tls_port,
+                                                  cert=self.certs.path("server.crt"),
+                                                  key=self.certs.path("server.key")))
+        cloud.name = "cloud"
+        self.hubs.append(cloud)
+        self.addCleanup(cloud.cleanup)
+        self.cloud = cloud.start()
+
+    def test_mqtts_with_ca_file(self):
+        self.start_edge("--upstream", "mqtts://127.0.0.1:%d" % self.tls_port,
+                        "--upstream-ca", self.certs.path("ca.crt"))
+        self.wait_linked()
+        cloud_sub = self.client(self.cloud)
+        cloud_sub.subscribe(self.topic("#"), 1)
+        edge = self.client(self.edge)
+        edge.publish(self.topic("tls"), b"secret", qos=1)
+        self.assertEqual(cloud_sub.expect(timeout=5).payload, b"secret")
+
+    def test_untrusted_certificate_is_refused_and_retried(self):
+        # Without --upstream-ca only the system CAs are trusted, and the
+        # development CA is not one of them.
+        self.start_edge("--upstream", "mqtts://127.0.0.1:%d" % self.tls_port)
+        ok = wait_until(lambda: self._count(self.edge, "TLS handshake failed") >= 2, 15)
+        self.assertTrue(ok, self.edge.log_tail())
+        self.assertEqual(self._count(self.edge, " up as client "), 0)
+        self.assertTrue(self.edge.alive())
+
+    def test_host_name_is_verified(self):
+        # The certificate names 127.0.0.1 and localhost. Served on
+        # 127.0.0.2 it no longer matches the address: refused, unless
+        # verify_host_name = false.
+        port = free_port()
+        other = ConfigHub(CLOUD_TLS_CONFIG.replace('bind = "127.0.0.1:{tls_port}"',
+                                                   'bind = "127.0.0.2:{tls_port}"').format(
+            tls_port=port, cert=self.certs.path("server.crt"), key=self.certs.path("server.key")))
+        self.addCleanup(other.cleanup)
+        other.start()
+        self.start_edge("--upstream", "mqtts://127.0.0.2:%d" % port,
+                        "--upstream-ca", self.certs.path("ca.crt"))
+        ok = wait_until(lambda: self._count(self.edge, "TLS handshake failed") >= 1, 15)
+        self.assertTrue(ok, self.edge.log_tail())
+        self.assertEqual(self._count(self.edge, " up as client "), 0)
+        self.edge.stop()
+        with open(self.config, "w") as f:
+            f.write('[[bridge]]\naddress = "mqtts://127.0.0.2:%d"\nca_file = "%s"\n'
+                    'verify_host_name = false\n' % (port, self.certs.path("ca.crt")))
+        self.start_edge()
+        self.wait_linked()
 
 if __name__ == "__main__":
     unittest.main()
