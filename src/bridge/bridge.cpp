@@ -104,8 +104,11 @@ void Bridge::start_local() {
   options.subscriptions = Engine::local_subscriptions(config_.rules);
   options.receive_maximum = config_.inflight;
   LocalSession::Callbacks callbacks;
-  callbacks.message = local_->on_bridge_thread(
-      std::function<void(mqtt::Publish)>([this](mqtt::Publish p) { engine_.on_local_message(p); }));
+  callbacks.message =
+      local_->on_bridge_thread(std::function<void(mqtt::Publish)>([this](mqtt::Publish p) {
+        engine_.on_local_message(p);
+        if (local_->session) local_->session->consumed(LocalSession::size_of(p));
+      }));
   callbacks.ended = local_->on_bridge_thread(
       std::function<void(mqtt::ReasonCode)>([this](mqtt::ReasonCode reason) {
         if (broker_.stopping()) return;

@@ -108,11 +108,13 @@ void Engine::on_local_message(const mqtt::Publish& delivered) {
   out.properties = forwarded(delivered.properties);
   out.qos = std::min<std::uint8_t>({delivered.qos, upstream_max_qos_, 1});
   if (out.qos == 0) {
-    if (up_) {
+    if (!up_) {
+      ++stats_.dropped_qos0_offline;
+    } else if (upstream_.queued_bytes() > kMaxUpstreamBuffer) {
+      ++stats_.dropped_qos0_congested;
+    } else {
       upstream_.send(out);
       ++stats_.forwarded_out;
-    } else {
-      ++stats_.dropped_qos0_offline;
     }
     if (delivered.qos > 0) local_.acknowledge(delivered.packet_id);
     return;
@@ -183,7 +185,12 @@ void Engine::on_upstream_publish(const mqtt::Publish& publish) {
   in.qos = std::min<std::uint8_t>(publish.qos, 1);
   in.properties = forwarded(publish.properties);
   const bool ack = publish.qos == 1;
+  if (++local_pending_ >= kMaxLocalPending && reading_) {
+    reading_ = false;
+    upstream_.set_reading(false);
+  }
   local_.publish(std::move(in), [this, link = link_, upstream_id, ack](bool ok) {
+    local_answered();
     if (!ok) {
       ++stats_.refused_local;
       return;  // not acknowledged: the upstream sends it again
@@ -194,6 +201,14 @@ void Engine::on_upstream_publish(const mqtt::Publish& publish) {
       upstream_.send(puback(upstream_id));
     }
   });
+}
+
+void Engine::local_answered() {
+  --local_pending_;
+  if (!reading_ && local_pending_ <= kMaxLocalPending / 2) {
+    reading_ = true;
+    upstream_.set_reading(true);
+  }
 }
 
 std::uint16_t Engine::next_packet_id() {

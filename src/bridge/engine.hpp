@@ -35,6 +35,10 @@ class UpstreamPort {
   virtual ~UpstreamPort() = default;
   // Queues a packet on the live link; only called while the link is up.
   virtual void send(const mqtt::Packet& packet) = 0;
+  // Bytes queued and not yet written.
+  virtual std::size_t queued_bytes() const = 0;
+  // Stops (false) or resumes (true) reading from the upstream.
+  virtual void set_reading(bool on) = 0;
 };
 
 // The bridge's session in the local broker.
@@ -50,13 +54,21 @@ struct EngineStats {
   std::uint64_t forwarded_out = 0;  // acknowledged by the upstream (QoS 0: sent)
   std::uint64_t forwarded_in = 0;   // accepted by the local broker
   std::uint64_t dropped_qos0_offline = 0;
-  std::uint64_t refused_upstream = 0;  // PUBACK with an error code: dropped
-  std::uint64_t refused_local = 0;     // the local broker refused: the upstream resends
-  std::uint64_t unmatched = 0;         // no rule covers the topic (should not happen)
+  std::uint64_t dropped_qos0_congested = 0;  // the upstream is not taking what we write
+  std::uint64_t refused_upstream = 0;        // PUBACK with an error code: dropped
+  std::uint64_t refused_local = 0;           // the local broker refused: the upstream resends
+  std::uint64_t unmatched = 0;               // no rule covers the topic (should not happen)
 };
 
 class Engine {
  public:
+  // QoS 0 going out is dropped while this much waits to be written
+  // upstream (QoS 1 is bounded by the inflight window instead).
+  static constexpr std::size_t kMaxUpstreamBuffer = 4 * 1024 * 1024;
+  // Reading from the upstream stops while this many inbound messages wait
+  // for the local broker, and resumes below half of it.
+  static constexpr std::size_t kMaxLocalPending = 1024;
+
   Engine(const BridgeConfig& config, UpstreamPort& upstream, LocalPort& local);
 
   // The subscriptions of the bridge's local session (out rules), with No
@@ -73,6 +85,8 @@ class Engine {
   void on_local_message(const mqtt::Publish& delivered);
 
   bool up() const { return up_; }
+  // Inbound messages handed to the local broker and not yet answered.
+  std::size_t local_pending() const { return local_pending_; }
   // QoS 1 messages given to the bridge and not yet acknowledged upstream.
   std::size_t held() const { return held_.size(); }
   // Of those, sent on the current link.
@@ -93,6 +107,7 @@ class Engine {
   void on_suback(const mqtt::Suback& ack);
   void on_upstream_publish(const mqtt::Publish& publish);
   std::uint16_t next_packet_id();
+  void local_answered();
 
   const BridgeConfig& config_;
   UpstreamPort& upstream_;
@@ -103,6 +118,8 @@ class Engine {
   std::uint8_t upstream_max_qos_ = 2;
   std::size_t upstream_window_ = 0;  // min(our inflight, the upstream's Receive Maximum)
   std::size_t inflight_ = 0;
+  std::size_t local_pending_ = 0;
+  bool reading_ = true;
   std::deque<Held> held_;
   std::unordered_set<std::uint16_t> ids_in_use_;  // upstream packet ids
   std::uint16_t last_id_ = 0;

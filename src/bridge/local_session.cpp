@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "broker/connection.hpp"
 #include "mqtt/codec.hpp"
 
@@ -34,9 +36,9 @@ class LocalSession::Pipe final : public broker::Transport {
       if (self->callbacks_.ended) self->callbacks_.ended(reason);
     });
   }
-  // The bridge takes every delivery at once (it holds at most its
-  // Receive Maximum), so nothing waits here.
-  std::size_t buffered_bytes() const override { return 0; }
+  std::size_t buffered_bytes() const override {
+    return owner_.backlog_.load(std::memory_order_relaxed);
+  }
   bool closed() const { return closed_; }
 
   std::unique_ptr<broker::Connection> connection;
@@ -113,7 +115,9 @@ void LocalSession::feed(const mqtt::Packet& packet) {
 void LocalSession::on_packet(const mqtt::Packet& packet) {
   if (const auto* p = std::get_if<mqtt::Publish>(&packet)) {
     std::lock_guard lock(callbacks_mutex_);
-    if (callbacks_.message) callbacks_.message(*p);
+    if (!callbacks_.message) return;
+    backlog_.fetch_add(size_of(*p), std::memory_order_relaxed);
+    callbacks_.message(*p);
   } else if (const auto* ack = std::get_if<mqtt::PubAck>(&packet)) {
     const auto it = publishing_.find(ack->packet_id);
     if (it == publishing_.end()) return;
@@ -168,6 +172,14 @@ void LocalSession::acknowledge(std::uint16_t packet_id) {
   broker_.executor().post(shard_, [self = shared_from_this(), packet_id] {
     self->feed(mqtt::PubAck{mqtt::PacketType::puback, packet_id, mqtt::ReasonCode::success, {}});
   });
+}
+
+void LocalSession::consumed(std::size_t bytes) {
+  // Never below zero, even for a delivery of an earlier connection.
+  auto current = backlog_.load(std::memory_order_relaxed);
+  while (!backlog_.compare_exchange_weak(current, current - std::min(current, bytes),
+                                         std::memory_order_relaxed)) {
+  }
 }
 
 void LocalSession::stop() {

@@ -11,6 +11,7 @@
 // After stop() returns no callback starts.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -56,6 +57,12 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
   void acknowledge(std::uint16_t packet_id);
   // Disconnects, keeping the session; idempotent.
   void stop();
+  // The consumer took `bytes` (topic + payload) of delivered messages.
+  // Until then they count as this connection's write buffer, so above
+  // Limits::max_outbound_bytes the broker drops QoS 0 messages to the
+  // bridge (counted as slow-consumer drops) instead of queueing them.
+  void consumed(std::size_t bytes);
+  static std::size_t size_of(const mqtt::Publish& p) { return p.topic.size() + p.payload.size(); }
 
  private:
   class Pipe;
@@ -72,6 +79,7 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
   std::mutex callbacks_mutex_;  // held while a callback runs and by stop()
   Callbacks callbacks_;         // guarded by callbacks_mutex_; empty once stopped
   bool stopped_ = false;        // guarded by callbacks_mutex_
+  std::atomic<std::size_t> backlog_{0};
   // Loop only:
   std::unique_ptr<Pipe> pipe_;
   std::map<std::uint16_t, std::function<void(bool)>> publishing_;

@@ -111,7 +111,8 @@ void UpstreamClient::attempt() {
   const auto epoch = ++epoch_;
   in_.clear();
   out_.clear();
-  writing_ = false;
+  queued_bytes_ = 0;
+  writing_ = reading_ = false;
   socket_.reset();
   tls_.reset();
   if (tls_context_) {
@@ -158,14 +159,23 @@ void UpstreamClient::on_connected() {
 }
 
 void UpstreamClient::read() {
+  if (reading_ || paused_) return;
+  reading_ = true;
   with_stream([this](auto& stream) {
     stream.async_read_some(asio::buffer(chunk_),
                            [this, epoch = epoch_](const error_code& ec, std::size_t n) {
                              if (epoch != epoch_) return;
+                             reading_ = false;
                              if (ec) return fail("connection lost: " + ec.message());
                              on_read(n);
                            });
   });
+}
+
+void UpstreamClient::set_reading(bool on) {
+  paused_ = !on;
+  // While paused the TCP window fills and the upstream stops sending.
+  if (on && (state_ == State::up || state_ == State::awaiting_connack)) read();
 }
 
 void UpstreamClient::on_read(std::size_t n) {
@@ -241,6 +251,7 @@ void UpstreamClient::send(const mqtt::Packet& packet) {
 }
 
 void UpstreamClient::send_bytes(std::vector<std::uint8_t> bytes) {
+  queued_bytes_ += bytes.size();
   out_.push_back(std::move(bytes));
   if (!writing_) write_next();
 }
@@ -257,6 +268,7 @@ void UpstreamClient::write_next() {
                       [this, epoch = epoch_](const error_code& ec, std::size_t) {
                         if (epoch != epoch_) return;
                         if (ec) return fail("write failed: " + ec.message());
+                        queued_bytes_ -= out_.front().size();
                         out_.pop_front();
                         write_next();
                       });
@@ -272,7 +284,8 @@ void UpstreamClient::fail(const std::string& why) {
   if (tls_) tls_->lowest_layer().close(ignored);
   keep_alive_timer_.cancel();
   out_.clear();
-  writing_ = false;
+  queued_bytes_ = 0;
+  writing_ = reading_ = false;
   state_ = State::waiting;
   const auto delay = backoff_.next();
   spdlog::warn("bridge {}: link to {}:{} {}: {}; next attempt in {:.1f} s", config_.name,

@@ -43,6 +43,8 @@ class UpstreamClient final : public UpstreamPort {
   void start();
   void stop();
   void send(const mqtt::Packet& packet) override;
+  std::size_t queued_bytes() const override { return queued_bytes_; }
+  void set_reading(bool on) override;
   bool up() const { return state_ == State::up; }
 
  private:
@@ -87,7 +89,10 @@ class UpstreamClient final : public UpstreamPort {
   std::array<std::uint8_t, 16 * 1024> chunk_{};
   std::vector<std::uint8_t> in_;
   std::deque<std::vector<std::uint8_t>> out_;
+  std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool reading_ = false;  // a read is outstanding
+  bool paused_ = false;   // set_reading(false)
 };
 
 }  // namespace allscene::bridge

@@ -12,6 +12,8 @@ namespace {
 class FakeUpstream final : public UpstreamPort {
  public:
   void send(const mqtt::Packet& packet) override { sent.push_back(packet); }
+  std::size_t queued_bytes() const override { return queued; }
+  void set_reading(bool on) override { reading.push_back(on); }
   template <typename T>
   std::vector<T> take() {
     std::vector<T> out;
@@ -22,6 +24,8 @@ class FakeUpstream final : public UpstreamPort {
     return out;
   }
   std::vector<mqtt::Packet> sent;
+  std::size_t queued = 0;
+  std::vector<bool> reading;
 };
 
 class FakeLocal final : public LocalPort {
@@ -162,6 +166,35 @@ TEST_F(EngineTest, QosZeroIsDroppedWhileDownAndCounted) {
   up_.take<mqtt::Subscribe>();
   engine_.on_local_message(delivery("telemetry/t", 0, 0));
   EXPECT_EQ(up_.take<mqtt::Publish>().size(), 1u);
+}
+
+TEST_F(EngineTest, QosZeroIsDroppedWhileTheUpstreamIsNotTakingIt) {
+  engine_.on_upstream_up(connack());
+  up_.take<mqtt::Subscribe>();
+  up_.queued = Engine::kMaxUpstreamBuffer + 1;
+  engine_.on_local_message(delivery("telemetry/t", 0, 0));
+  EXPECT_TRUE(up_.take<mqtt::Publish>().empty());
+  EXPECT_EQ(engine_.stats().dropped_qos0_congested, 1u);
+  // QoS 1 is bounded by the window, not dropped.
+  engine_.on_local_message(delivery("users/a", 1));
+  EXPECT_EQ(up_.take<mqtt::Publish>().size(), 1u);
+}
+
+TEST_F(EngineTest, ReadingPausesWhileTheLocalBrokerIsBehind) {
+  engine_.on_upstream_up(connack());
+  for (std::size_t i = 0; i < Engine::kMaxLocalPending; ++i) {
+    engine_.on_upstream_packet(delivery("users/a", 0, 0));
+  }
+  EXPECT_EQ(up_.reading, std::vector<bool>{false});
+  EXPECT_EQ(engine_.local_pending(), Engine::kMaxLocalPending);
+  // Answers below half the bound resume reading, once.
+  for (std::size_t i = 0; i < Engine::kMaxLocalPending / 2; ++i) local_.pending[i](true);
+  EXPECT_EQ(up_.reading, (std::vector<bool>{false, true}));
+  for (std::size_t i = Engine::kMaxLocalPending / 2; i < local_.pending.size(); ++i) {
+    local_.pending[i](true);
+  }
+  EXPECT_EQ(up_.reading.size(), 2u);
+  EXPECT_EQ(engine_.local_pending(), 0u);
 }
 
 TEST_F(EngineTest, UpstreamMaximumQosZeroDowngrades) {

@@ -178,6 +178,32 @@ TEST_F(LocalSessionTest, UnacknowledgedDeliveriesSurviveTheSession) {
   drain();
 }
 
+TEST_F(LocalSessionTest, QosZeroBeyondTheBacklogIsDropped) {
+  // What the bridge has not consumed counts as its write buffer: past
+  // max_outbound_bytes the broker drops QoS 0 to it, as for a slow client.
+  limits_.max_outbound_bytes = 100;
+  broker::Broker broker(limits_, executor_, access_);
+  LocalSession::Options o;
+  o.client_id = "allscene-bridge-local-b";
+  o.subscriptions = out_rules();
+  std::vector<mqtt::Publish> got;
+  auto session = LocalSession::start(broker, o, {[&](mqtt::Publish p) { got.push_back(p); }, {}});
+  Watcher device(broker.shard(1), "device", "nothing/here");
+  drain();
+  auto p = message("users/ana/telemetry", 0);
+  p.payload.assign(60, 'x');
+  for (int i = 0; i < 4; ++i) device.write(p);
+  drain();
+  ASSERT_EQ(got.size(), 2u);  // 0, then 80 bytes: 160 is over the limit
+  EXPECT_EQ(broker.totals().dropped_slow_consumer, 2u);
+  for (const auto& m : got) session->consumed(LocalSession::size_of(m));
+  device.write(p);
+  drain();
+  EXPECT_EQ(got.size(), 3u);
+  session->stop();
+  drain();
+}
+
 TEST_F(LocalSessionTest, PublishAfterStopFails) {
   auto session = open(out_rules());
   session->stop();
