@@ -23,6 +23,8 @@ class RegistryCommands {
   // Registers `user` and `device` with their subcommands on `app`.
   explicit RegistryCommands(CLI::App& app);
   bool chosen() const { return user_->parsed() || device_->parsed(); }
+  // `allscene device`, for commands that live beside the registry's.
+  CLI::App& device_command() { return *device_; }
   // Runs the chosen subcommand; returns the process exit code (0 done,
   // 1 refused: the message says why).
   int run();
