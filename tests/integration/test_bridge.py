@@ -18,6 +18,7 @@ import uuid
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from harness import Hub, PahoClient, free_port, log_shows, wait_until
+from test_auth import cli
 from test_tls_ws import Certs, ConfigHub
 
 # Retries quickly so that the tests do not wait out a long backoff.
@@ -49,7 +50,6 @@ class BridgeTestCase(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="allscene-bridge-it-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
         self.hubs = []
         self.cloud_port = free_port()
         self.cloud_dir = os.path.join(self.tmp, "cloud")
@@ -66,8 +66,10 @@ class BridgeTestCase(unittest.TestCase):
         out = super().run(result)
         if len(result.failures) + len(result.errors) > before:
             for hub in getattr(self, "hubs", []):
-                hub.keep_log = True
                 print("\n---- %s log tail ----\n%s" % (hub.name, hub.log_tail()))
+        # After the cleanups (which stop the hubs), so the logs were there.
+        if getattr(self, "tmp", None):
+            shutil.rmtree(self.tmp, True)
         return out
 
     def start(self, name, port, data_dir, *args):
@@ -312,6 +314,30 @@ class TestUpstreamFlags(BridgeTestCase):
         c.subscribe("home/x", 1)
         c.publish("home/x", b"1", qos=1)
         self.assertEqual(c.expect(timeout=5).payload, b"1")
+
+    def test_device_connection_string_signs_in_with_sas(self):
+        # The edge signs in to the cloud as a registered device of user ana,
+        # with SAS tokens signed from its key; the cloud applies that
+        # device's access rules (users/ana/... yes, users/# no).
+        os.makedirs(self.cloud_dir)
+        cli(self.cloud_dir, "user", "add", "ana")
+        added = cli(self.cloud_dir, "device", "add", "edge1", "--owner", "ana").stdout
+        conn = "HostName=" + added.split("HostName=")[1].split()[0]
+        self.start_cloud()
+        self.start_edge("--upstream", "mqtt://127.0.0.1:%d" % self.cloud_port,
+                        "--upstream-connection-string", conn)
+        self.wait_linked()
+        self.assertTrue(log_shows(self.edge.log_path,
+                                  "the upstream refused the subscription users/#", timeout=5))
+        cloud_sub = self.client(self.cloud)
+        cloud_sub.subscribe("users/ana/clipboard", 1)
+        cloud_sub.subscribe("devices/edge1/messages/events/#", 1)
+        edge = self.client(self.edge)
+        edge.publish("users/ana/clipboard", b"hello", qos=1)
+        edge.publish("devices/edge1/messages/events/", b"d2c", qos=1)
+        got = {m.topic: m.payload for m in cloud_sub.collect(2, timeout=5)}
+        self.assertEqual(got, {"users/ana/clipboard": b"hello",
+                               "devices/edge1/messages/events/": b"d2c"})
 
     def test_bad_upstream_address_refused_at_start(self):
         hub = Hub("--http", "off", "--upstream", "tcp://127.0.0.1:1")
