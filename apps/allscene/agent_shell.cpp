@@ -163,19 +163,21 @@ void AgentPrinter::event(json event, const std::string& text) {
   std::lock_guard lock(mutex_);
   if (machine_) {
     std::cout << event.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
-  } else {
+  } else if (!text.empty()) {
     std::cout << text << std::endl;
   }
 }
 
 void AgentPrinter::progress(const sdk::Transfer& t) {
   if (t.size == 0) return;
-  const int tenths = static_cast<int>(t.bytes * 10 / t.size);
+  // Tools hear of every tenth, people see every percent.
+  const std::uint64_t steps = machine_ ? 10 : 100;
+  const auto step = static_cast<int>(t.bytes * steps / t.size);
   std::lock_guard lock(mutex_);
+  auto& shown = shown_steps_[t.id];
+  if (step <= shown) return;
+  shown = step;
   if (machine_) {
-    auto& shown = shown_tenths_[t.id];
-    if (tenths <= shown) return;
-    shown = tenths;
     std::cout << json{{"event", "progress"},
                       {"transfer", t.id},
                       {"bytes", t.bytes},
@@ -185,11 +187,10 @@ void AgentPrinter::progress(const sdk::Transfer& t) {
     return;
   }
   const int width = 30;
-  const int filled = static_cast<int>(t.bytes * width / t.size);
-  std::cerr << fmt::format("\r{} {} [{}{}] {:3}% ", direction_name(t.direction), t.name,
-                           std::string(filled, '#'), std::string(width - filled, '.'),
-                           t.bytes * 100 / t.size)
-            << (t.bytes == t.size ? "\n" : "") << std::flush;
+  const int filled = step * width / 100;
+  std::cerr << fmt::format("\r{} {} [{}{}] {:3}%", direction_name(t.direction), t.name,
+                           std::string(filled, '#'), std::string(width - filled, '.'), step)
+            << (step == 100 ? "\n" : "") << std::flush;
 }
 
 // ---- shell -----------------------------------------------------------------------
@@ -204,7 +205,9 @@ AgentShell::AgentShell(sdk::Ecosystem& ecosystem, AgentPrinter& printer, std::st
 void AgentShell::install(const std::map<std::string, AgentCommandSpec>& commands,
                          bool decline_files) {
   eco_.on_device_changed([this](const sdk::DeviceCard& c) {
-    printer_.event({{"event", "device"}, {"device", card_json(c)}}, "device " + card_text(c));
+    // People need not hear of their own device's card.
+    printer_.event({{"event", "device"}, {"device", card_json(c)}},
+                   c.device_id == self_ ? std::string() : "device " + card_text(c));
   });
   eco_.on_device_removed([this](const std::string& id) {
     printer_.event({{"event", "device-removed"}, {"deviceId", id}}, "device " + id + " removed");
@@ -319,35 +322,37 @@ void AgentShell::install(const std::map<std::string, AgentCommandSpec>& commands
 bool AgentShell::execute(const std::string& line) {
   const auto words = split_words(line);
   if (!words)
-    return result(line, std::make_error_code(std::errc::invalid_argument), {},
-                  "cannot read that line (unbalanced quotes?)");
+    return refuse(line,
+                  "cannot read that line: unbalanced quotes, or one of | & ; < > ( ) { } "
+                  "unquoted (quote JSON: '{\"line\": 12}')");
   if (words->empty()) return true;
   const auto it = commands_.find(words->front());
   if (it == commands_.end()) {
-    return result(words->front(), std::make_error_code(std::errc::invalid_argument), {},
-                  "unknown command; type help");
+    return refuse(words->front(), "unknown command; type help");
   }
   if (words->size() - 1 < it->second.min_words) {
-    return result(words->front(), std::make_error_code(std::errc::invalid_argument), {},
-                  "usage: " + it->second.usage);
+    return refuse(words->front(), "usage: " + it->second.usage);
   }
   try {
     return it->second.run(*words);
   } catch (const std::exception& e) {  // a number that is not one, say
-    return result(words->front(), std::make_error_code(std::errc::invalid_argument), {},
-                  std::string(e.what()) + "; usage: " + it->second.usage);
+    return refuse(words->front(), std::string(e.what()) + "; usage: " + it->second.usage);
   }
 }
 
 bool AgentShell::result(const std::string& command, std::error_code error, json data,
                         const std::string& text) {
-  json e = {{"event", "result"}, {"command", command}, {"ok", !error}};
-  if (error) e["error"] = text.empty() ? error.message() : text + " (" + error.message() + ")";
-  if (!data.empty()) e["data"] = data;
-  std::string line = error ? fmt::format("{}: failed: {}", command, e["error"].get<std::string>())
-                           : (text.empty() ? command + ": done" : text);
-  printer_.event(std::move(e), line);
-  return !error;
+  if (error) return refuse(command, error.message());
+  json e = {{"event", "result"}, {"command", command}, {"ok", true}};
+  if (!data.empty()) e["data"] = std::move(data);
+  printer_.event(std::move(e), text.empty() ? command + ": done" : text);
+  return true;
+}
+
+bool AgentShell::refuse(const std::string& command, const std::string& why) {
+  printer_.event({{"event", "result"}, {"command", command}, {"ok", false}, {"error", why}},
+                 command + ": failed: " + why);
+  return false;
 }
 
 void AgentShell::add(std::string name, std::string usage, std::size_t min_words, Handler run) {
@@ -377,8 +382,7 @@ void AgentShell::define_commands() {
   });
   add("copy-image", "copy-image PATH [MIME]", 1, [this](const Words& w) {
     const auto bytes = read_file(w[1]);
-    if (!bytes)
-      return result("copy-image", std::make_error_code(std::errc::no_such_file_or_directory));
+    if (!bytes) return refuse("copy-image", "cannot read " + w[1]);
     const std::string mime = w.size() > 2 ? w[2] : "image/png";
     return result("copy-image", wait_for([&](auto h) { eco_.copy_image(mime, *bytes, h); }));
   });
@@ -402,8 +406,7 @@ void AgentShell::define_commands() {
     if (w.size() > 4) {
       a.state = json::parse(w[4], nullptr, false);
       if (a.state.is_discarded()) {
-        return result("activity", std::make_error_code(std::errc::invalid_argument), {},
-                      "the state must be JSON");
+        return refuse("activity", "the state must be JSON (quote it: '{\"line\": 12}')");
       }
     }
     return result("activity", wait_for([&](auto h) { eco_.set_activity(a, h); }));
@@ -438,6 +441,7 @@ void AgentShell::define_commands() {
   add("run", "run DEVICE COMMAND", 2, [this](const Words& w) {
     auto [ec, output] =
         wait_for_value<std::string>([&](auto h) { eco_.run_command(w[1], w[2], h); });
+    while (!output.empty() && output.back() == '\n') output.pop_back();
     return result("run", ec, {{"output", output}}, output);
   });
   add("share", "share DEVICE TEXT-OR-URL", 2, [this](const Words& w) {
@@ -512,8 +516,7 @@ bool AgentShell::notify(const Words& w) {
     }
   }
   if (plain.empty()) {
-    return result("notify", std::make_error_code(std::errc::invalid_argument), {},
-                  "a title is needed");
+    return refuse("notify", "a title is needed");
   }
   n.title = plain[0];
   n.body = join(plain, 1);
@@ -602,7 +605,9 @@ std::optional<sdk::NowPlaying> AgentShell::control_player(const sdk::MediaContro
     return std::nullopt;
   }
   printer_.event({{"event", "media-control"}, {"from", c.from}, {"action", c.action}},
-                 fmt::format("{} asked the player to {}", c.from, c.action));
+                 c.action == "volume"
+                     ? fmt::format("{} set the volume to {}", c.from, player_.volume)
+                     : fmt::format("{} asked the player to {}", c.from, c.action));
   return player_;
 }
 

@@ -33,7 +33,7 @@ class AgentPrinter {
  private:
   bool machine_;
   std::mutex mutex_;
-  std::map<std::string, int> shown_tenths_;  // by transfer id; guarded by mutex_
+  std::map<std::string, int> shown_steps_;  // by transfer id; guarded by mutex_
 };
 
 struct AgentCommandSpec {
@@ -63,9 +63,11 @@ class AgentShell {
   void define_commands();
   void add(std::string name, std::string usage, std::size_t min_words, Handler run);
 
-  // Reporting the outcome of one operation as a "result" event.
+  // The outcome of one command as a "result" event: `data` and `text` (its
+  // line for people) on success, the error's message otherwise.
   bool result(const std::string& command, std::error_code error,
               nlohmann::json data = nlohmann::json::object(), const std::string& text = {});
+  bool refuse(const std::string& command, const std::string& why);
 
   bool list_devices();
   bool show_clipboard();
