@@ -342,16 +342,17 @@ bool AgentShell::execute(const std::string& line) {
 
 bool AgentShell::result(const std::string& command, std::error_code error, json data,
                         const std::string& text) {
-  if (error) return refuse(command, error.message());
+  if (error) return refuse(command, error.message(), std::move(data));
   json e = {{"event", "result"}, {"command", command}, {"ok", true}};
   if (!data.empty()) e["data"] = std::move(data);
   printer_.event(std::move(e), text.empty() ? command + ": done" : text);
   return true;
 }
 
-bool AgentShell::refuse(const std::string& command, const std::string& why) {
-  printer_.event({{"event", "result"}, {"command", command}, {"ok", false}, {"error", why}},
-                 command + ": failed: " + why);
+bool AgentShell::refuse(const std::string& command, const std::string& why, json data) {
+  json e = {{"event", "result"}, {"command", command}, {"ok", false}, {"error", why}};
+  if (!data.empty()) e["data"] = std::move(data);  // e.g. each device's outcome of `send all`
+  printer_.event(std::move(e), command + ": failed: " + why);
   return false;
 }
 

@@ -67,7 +67,8 @@ class AgentShell {
   // line for people) on success, the error's message otherwise.
   bool result(const std::string& command, std::error_code error,
               nlohmann::json data = nlohmann::json::object(), const std::string& text = {});
-  bool refuse(const std::string& command, const std::string& why);
+  bool refuse(const std::string& command, const std::string& why,
+              nlohmann::json data = nlohmann::json::object());
 
   bool list_devices();
   bool show_clipboard();
