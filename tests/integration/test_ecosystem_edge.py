@@ -1,0 +1,118 @@
+"""One person's devices split between a home (edge) hub and the cloud hub
+it is bridged to: the shared-state features cross the bridge both ways, the
+home keeps working while the cloud is down, and what was shared meanwhile
+arrives when the link returns.  Device agents as in test_ecosystem.
+
+The edge signs in to the cloud as a registered device of Ana's ("home-hub",
+SAS from its connection string) and mirrors users/ana/# both ways
+(docs/operations.md, "Edge hub and bridges").  Calls between a device on
+the edge and one in the cloud do not cross yet (docs/ecosystem.md, Limits).
+"""
+
+import os
+import shutil
+import tempfile
+import time
+import unittest
+
+import harness
+from test_auth import cli
+from test_ecosystem import Agent
+
+EDGE_CONFIG = """
+[http]
+bind = "127.0.0.1:{http_port}"
+
+[[bridge]]
+name = "cloud"
+address = "mqtt://127.0.0.1:{cloud_port}"
+connection_string = "{connection_string}"
+reconnect_min_ms = 200
+reconnect_max_ms = 1000
+
+[[bridge.rule]]
+pattern = "users/ana/#"
+direction = "both"
+"""
+
+
+class EdgeEcosystemTest(unittest.TestCase):
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="allscene-edge-eco-")
+        self.addCleanup(shutil.rmtree, self.work, True)
+        self.cloud_port = harness.free_port()
+        self.cloud = self.hub("cloud", port=self.cloud_port,
+                              args=("--http", "127.0.0.1:%d" % harness.free_port()))
+        cli(self.cloud.data_dir, "user", "add", "ana")
+        added = cli(self.cloud.data_dir, "device", "add", "home-hub", "--owner", "ana").stdout
+        connection_string = "HostName=" + added.split("HostName=")[1].split()[0]
+        config = os.path.join(self.work, "edge.toml")
+        with open(config, "w") as f:
+            f.write(EDGE_CONFIG.format(http_port=harness.free_port(), cloud_port=self.cloud_port,
+                                       connection_string=connection_string))
+        self.edge = self.hub("edge", args=("-c", config))
+        cli(self.edge.data_dir, "user", "add", "ana")
+        self.cloud.start()
+        self.edge.start()
+        self.assertTrue(harness.log_shows(self.edge.log_path, " up as client ", timeout=10),
+                        self.edge.log_tail())
+        self.phone = self.agent(self.cloud, "phone", "phone")      # away, on the cloud hub
+        self.laptop = self.agent(self.edge, "laptop", "laptop")    # at home
+        self.speaker = self.agent(self.edge, "speaker", "audio")   # at home
+
+    def hub(self, name, port=None, args=()):
+        data_dir = os.path.join(self.work, name)
+        os.makedirs(data_dir)
+        hub = harness.Hub(*args, port=port, data_dir=data_dir)
+        self.addCleanup(hub.cleanup)
+        return hub
+
+    def agent(self, hub, device_id, device_class):
+        state = os.path.join(self.work, "agent-" + device_id)
+        os.makedirs(state, exist_ok=True)
+        a = Agent(hub, "ana", device_class, device_id, state_dir=state)
+        self.addCleanup(a.stop)
+        return a
+
+    def test_shared_state_crosses_the_bridge_both_ways(self):
+        since = self.phone.mark()
+        self.laptop.ok('copy "from home"')
+        self.phone.wait_for(lambda e: e["event"] == "clipboard" and e.get("text") == "from home",
+                            since=since)
+        since = self.speaker.mark()
+        self.phone.ok('copy "from the road"')
+        self.speaker.wait_for(lambda e: e["event"] == "clipboard"
+                              and e.get("text") == "from the road", since=since)
+        since = self.laptop.mark()
+        self.phone.ok('notify "Parcel" "delivered" --id parcel')
+        self.laptop.wait_for(lambda e: e["event"] == "notification" and e["id"] == "parcel"
+                             and not e["dismissed"], since=since)
+        self.laptop.ok("dismiss phone parcel")  # dismissed at home, gone on the road
+        self.phone.wait_for(lambda e: e["event"] == "notification" and e["id"] == "parcel"
+                            and e["dismissed"])
+        since = self.phone.mark()
+        self.speaker.ok('play "Night Train"')
+        self.phone.wait_for(lambda e: e["event"] == "media" and e["deviceId"] == "speaker"
+                            and e["title"] == "Night Train", since=since)
+
+    def test_home_keeps_working_while_the_cloud_is_down_and_catches_up(self):
+        self.cloud.kill()  # kill -9
+        since = self.speaker.mark()
+        self.laptop.ok('copy "while the cloud is down"')
+        self.speaker.wait_for(lambda e: e["event"] == "clipboard"
+                              and e.get("text") == "while the cloud is down", since=since)
+        self.laptop.ok('notify "Oven" "done" --id oven')
+        self.cloud.start()
+        # The phone reconnects by itself; what home shared meanwhile (QoS 1,
+        # retained) arrives once the bridge's link is back.
+        self.phone.wait_for(lambda e: e["event"] == "clipboard"
+                            and e.get("text") == "while the cloud is down", timeout=30,
+                            what="the clipboard after the outage")
+        self.phone.wait_for(lambda e: e["event"] == "notification" and e["id"] == "oven",
+                            timeout=30, what="the notification after the outage")
+        self.assertEqual(self.phone.ok("paste")["text"], "while the cloud is down")
+
+
+if __name__ == "__main__":
+    unittest.main()
