@@ -6,6 +6,7 @@
 
 #include "agent_command.hpp"
 #include "bench_command.hpp"
+#include "discover_command.hpp"
 #include "hub/hub.hpp"
 #include "registry_commands.hpp"
 #include "service_commands.hpp"
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
   bool check_data = false;
   add_hub_command(app, config, config_file, listen, check_data);
   allscene::app::BenchCommand bench(app);
+  allscene::app::DiscoverCommand discover(app);
   allscene::app::RegistryCommands registry(app);
   allscene::app::AgentCommand agent(registry.device_command());
   allscene::app::ServiceCommands service(app, config.auth.hub_host);
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
     // (stores opened, twins loaded) would only be noise there.
     spdlog::set_level(spdlog::level::warn);
     if (bench.chosen()) return bench.run();
+    if (discover.chosen()) return discover.run();
     if (agent.chosen()) return agent.run();
     if (registry.chosen()) return registry.run();
     if (service.chosen()) return service.run();
