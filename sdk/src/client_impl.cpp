@@ -677,7 +677,8 @@ void DeviceClient::Impl::call(std::string device_id, std::string method,
     handler(Errc::shut_down, {});
     return;
   }
-  if (!detail::valid_topic_level(device_id) || !detail::valid_topic_level(method) ||
+  const bool to_hub = device_id == detail::kHubTarget;
+  if ((!to_hub && !detail::valid_topic_level(device_id)) || !detail::valid_topic_level(method) ||
       timeout.count() < 1 || timeout.count() > 300) {
     handler(Errc::bad_request, {});
     return;

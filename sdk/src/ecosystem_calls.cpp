@@ -222,4 +222,21 @@ void Ecosystem::Impl::share(const std::string& device, const std::string& text,
        [done = std::move(done)](std::error_code ec, const MethodResult&) { done(ec); });
 }
 
+void async_whoami(DeviceClient& client, std::function<void(std::error_code, Identity)> handler) {
+  client.async_call(std::string(detail::kHubTarget), "whoami", json::object(),
+                    std::chrono::seconds(10),
+                    [handler = std::move(handler)](std::error_code ec, const MethodResult& r) {
+                      if (ec) return complete(handler, ec);
+                      if (!r.payload.is_object()) return complete(handler, Errc::malformed_response);
+                      Identity id{detail::string_member(r.payload, "deviceId"),
+                                  detail::string_member(r.payload, "owner"),
+                                  detail::string_member(r.payload, "name"),
+                                  detail::string_member(r.payload, "class")};
+                      if (id.device_id.empty() || id.owner.empty()) {
+                        return complete(handler, Errc::malformed_response);
+                      }
+                      handler({}, std::move(id));
+                    });
+}
+
 }  // namespace allscene::sdk

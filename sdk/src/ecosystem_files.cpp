@@ -160,10 +160,11 @@ void Ecosystem::Impl::on_file_data(const std::string& transfer, std::string_view
   const auto it = std::find_if(incoming_.begin(), incoming_.end(), [&](const auto& entry) {
     return entry.second->offer().transfer == transfer;
   });
-  if (!offset || it == incoming_.end()) {
-    reject("file data of an unknown transfer", topics_.own_inbox_filter());
+  if (!offset) {
+    reject("file data without an offset", topics_.own_inbox_filter());
     return;
   }
+  if (it == incoming_.end()) return;  // a late duplicate of a finished transfer
   const std::string key = it->first;
   auto& receiving = *it->second;
   std::error_code write_error;

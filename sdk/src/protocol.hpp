@@ -63,6 +63,8 @@ struct EcosystemResponseTopic {
 };
 std::optional<EcosystemResponseTopic> parse_ecosystem_response_topic(std::string_view topic);
 inline constexpr std::string_view kEcosystemResponses = "$ecosystem/res/#";
+// The call target that is the hub itself ("$ecosystem/call/$hub/whoami").
+inline constexpr std::string_view kHubTarget = "$hub";
 
 // "devices/{id}/messages/events/{bag}": system properties first ("$.mid",
 // "$.ct", "$.ce", keys literal as Azure writes them), then the

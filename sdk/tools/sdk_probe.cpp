@@ -7,6 +7,17 @@
 //   {"op":"method","name":"…","status":S,"payload":…}  (answer `name` so; a null
 //      payload echoes the request's)
 //   {"op":"stop"}
+// Plain topics and group calls:
+//   {"op":"subscribe","filter":"…"}  (messages as {"event":"message",…})
+//   {"op":"publish","id":N,"topic":"…","payload":"…","qos":0|1,"retain":b}
+//   {"op":"call","id":N,"device":"…","method":"…","payload":{…},"timeout":s}
+//   {"op":"whoami","id":N}
+// With --ecosystem USER (an Ecosystem on the client, callbacks as events:
+// device, clipboard, notification, ring, share, file_offer, transfer, log):
+//   {"op":"eco_status","id":N,"level":n,"charging":b}  {"op":"copy","id":N,"text":"…"}
+//   {"op":"notify","id":N,"nid":"…","title":"…"}  {"op":"dismiss","id":N,"origin":"…","nid":"…"}
+//   {"op":"ring","id":N,"device":"…"}  {"op":"share","id":N,"device":"…","text":"…"}
+//   {"op":"send_file","id":N,"device":"…","path":"…"}  {"op":"devices","id":N}
 // Output events: ready, connected, disconnected, sent, twin, reported,
 // desired, method, c2d, stopped; errors as {"error":message,"code":name}.
 #include <CLI/CLI.hpp>
@@ -14,24 +25,52 @@
 #include <mutex>
 #include <string>
 
+#include <memory>
+
 #include "allscene/connection_string.hpp"
 #include "allscene/device_client.hpp"
+#include "allscene/ecosystem.hpp"
+#include "probe_ecosystem.hpp"
+#include "probe_output.hpp"
 
 namespace {
 
 using nlohmann::json;
 using namespace allscene::sdk;
+using probe::emit;
+using probe::with_error;
 
 std::mutex out_mutex;
 
-void emit(const json& line) {
-  const std::string text = line.dump();
-  std::lock_guard lock(out_mutex);
-  std::cout << text << std::endl;
+std::string ecosystem_code_name(EcosystemErrc e) {
+  switch (e) {
+    case EcosystemErrc::opted_out:
+      return "opted_out";
+    case EcosystemErrc::too_large:
+      return "too_large";
+    case EcosystemErrc::declined:
+      return "declined";
+    case EcosystemErrc::hash_mismatch:
+      return "hash_mismatch";
+    case EcosystemErrc::file_error:
+      return "file_error";
+    case EcosystemErrc::transfer_failed:
+      return "transfer_failed";
+    case EcosystemErrc::cancelled:
+      return "cancelled";
+    case EcosystemErrc::no_activity:
+      return "no_activity";
+    case EcosystemErrc::invalid_argument:
+      return "invalid_argument";
+  }
+  return "ecosystem:" + std::to_string(static_cast<int>(e));
 }
 
 std::string code_name(std::error_code ec) {
   if (!ec) return "";
+  if (ec.category() == ecosystem_category()) {
+    return ecosystem_code_name(static_cast<EcosystemErrc>(ec.value()));
+  }
   if (ec.category() != sdk_category())
     return ec.category().name() + std::string(":") + std::to_string(ec.value());
   switch (static_cast<Errc>(ec.value())) {
@@ -75,11 +114,21 @@ std::string code_name(std::error_code ec) {
   return "sdk:" + std::to_string(ec.value());
 }
 
-json with_error(json line, std::error_code ec) {
+}  // namespace
+
+void probe::emit(const json& line) {
+  const std::string text = line.dump();
+  std::lock_guard lock(out_mutex);
+  std::cout << text << std::endl;
+}
+
+json probe::with_error(json line, std::error_code ec) {
   line["code"] = code_name(ec);
   line["error"] = ec ? ec.message() : "";
   return line;
 }
+
+namespace {
 
 json to_json(const Properties& props) {
   json out = json::array();
@@ -97,6 +146,8 @@ int main(int argc, char** argv) {
   int request_timeout = 10000, token_ttl = 3600;
   std::size_t queue_limit = 1000, queue_bytes = 4 << 20;
   bool tls = false;
+  std::string ecosystem_user, downloads = ".";
+  bool decline_files = false;
   app.add_option("--connection-string", connection_string,
                  "HostName=…;DeviceId=…;SharedAccessKey=…");
   app.add_option("--host", host, "hub host name (with --device and --key)");
@@ -116,6 +167,9 @@ int main(int argc, char** argv) {
   app.add_option("--queue-limit", queue_limit, "offline queue bound (events)");
   app.add_option("--queue-bytes", queue_bytes, "offline queue bound (payload bytes)");
   app.add_option("--queue-policy", policy, "drop_oldest or reject_new");
+  app.add_option("--ecosystem", ecosystem_user, "run an Ecosystem for this owner (user id)");
+  app.add_option("--downloads", downloads, "where received files go (with --ecosystem)");
+  app.add_flag("--decline-files", decline_files, "decline file offers");
   CLI11_PARSE(app, argc, argv);
 
   ClientOptions options;
@@ -159,6 +213,18 @@ int main(int argc, char** argv) {
   client.on_message([](const CloudMessage& m) {
     emit({{"event", "c2d"}, {"payload", m.payload}, {"properties", to_json(m.properties)}});
   });
+  std::unique_ptr<Ecosystem> eco;
+  if (!ecosystem_user.empty()) {
+    EcosystemOptions eo;
+    eo.user_id = ecosystem_user;
+    eo.downloads_dir = downloads;
+    eco = std::make_unique<Ecosystem>(client, eo);
+    probe::watch_ecosystem(*eco, decline_files);
+    if (const auto ec = eco->start()) {
+      emit(with_error({{"event", "invalid"}}, ec));
+      return 2;
+    }
+  }
   if (const auto ec = client.start()) {
     emit(with_error({{"event", "invalid"}}, ec));
     return 2;
@@ -211,10 +277,13 @@ int main(int argc, char** argv) {
       emit({{"event", "method_set"}, {"name", cmd.value("name", "")}});
     } else if (op == "stop") {
       break;
+    } else if (probe::ecosystem_command(eco.get(), client, op, cmd)) {
+      continue;
     } else {
       emit({{"event", "bad_command"}, {"line", line}});
     }
   }
+  if (eco) eco->stop();
   client.stop();
   emit({{"event", "stopped"}});
   return 0;

@@ -211,6 +211,19 @@ struct EcosystemOptions {
   std::chrono::seconds call_timeout{10};
 };
 
+// Who a device is, as the hub knows it: its owner is EcosystemOptions::user_id.
+struct Identity {
+  std::string device_id;
+  std::string owner;
+  std::string name;
+  std::string device_class;
+};
+// Handler: void(std::error_code, Identity). Asks the hub
+// ("$ecosystem/call/$hub/whoami"), on the client's strand; the client must
+// be started (the call waits for the connection). Errors as async_call;
+// Errc::malformed_response for an answer without deviceId and owner.
+void async_whoami(DeviceClient& client, std::function<void(std::error_code, Identity)> handler);
+
 class Ecosystem {
  public:
   // `client` must outlive the Ecosystem. Nothing happens before start().

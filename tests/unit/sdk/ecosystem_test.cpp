@@ -316,7 +316,7 @@ TEST_F(EcosystemTest, MalformedMessagesOnEveryTopicAreIgnoredAndCounted) {
       hub.inject(topic, junk);
     }
   }
-  hub.inject("users/ana/inbox/phone/file-data/nope/0", "bytes");
+  hub.inject("users/ana/inbox/phone/file-data/nope/zero", "bytes");
   hub.inject("users/ana/inbox/phone/whatever", "x");
   // A card published for another id than its topic says.
   hub.inject("users/ana/devices/watch", R"({"deviceId":"phone"})");
@@ -357,6 +357,17 @@ TEST_F(EcosystemTest, OperationsAfterStopCompleteWithShutDown) {
             std::tuple{std::error_code(Errc::shut_down)});
   auto [ec, t] = await<Transfer>([&](auto h) { phone->eco.send_file("watch", "/etc/hostname", "", h); });
   EXPECT_EQ(ec, Errc::shut_down);
+}
+
+TEST_F(EcosystemTest, WhoamiAsksTheHubForTheOwner) {
+  DeviceClient client(test::client_options(hub, "phone"));
+  ASSERT_FALSE(client.start());
+  auto [ec, me] = await<Identity>([&](auto h) { async_whoami(client, h); });
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(me.owner, "ana");
+  EXPECT_EQ(me.device_id, "phone");
+  const auto calls = hub.published_on("$ecosystem/call/$hub/whoami/?$rid=");
+  EXPECT_EQ(calls.size(), 1u);
 }
 
 TEST_F(EcosystemTest, StartRefusesAnInvalidUser) {

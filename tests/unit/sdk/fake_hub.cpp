@@ -86,7 +86,8 @@ class FakeHub::Impl : public std::enable_shared_from_this<FakeHub::Impl> {
         });
   }
 
-  void close(const std::shared_ptr<Conn>& c) {
+  // By value: `c` may be the map's own pointer, erased below.
+  void close(std::shared_ptr<Conn> c) {
     if (c->closed) return;
     c->closed = true;
     boost::system::error_code ignored;
@@ -254,6 +255,12 @@ class FakeHub::Impl : public std::enable_shared_from_this<FakeHub::Impl> {
     const std::string target(rest.substr(0, slash));
     const std::string method(rest.substr(slash + 1, slash2 - slash - 1));
     if (calls_unanswered) return;
+    if (target == "$hub") {  // whoami; every device belongs to "ana" here
+      const json me = {{"deviceId", c->client_id}, {"owner", "ana"}, {"name", c->client_id},
+                       {"class", "phone"}};
+      deliver(c, "$ecosystem/res/200/?$rid=" + rid, me.dump(), 0, false);
+      return;
+    }
     const auto t = conns.find(target);
     bool takes_methods = false;
     if (t != conns.end()) {
@@ -293,7 +300,8 @@ FakeHub::~FakeHub() {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
     for (auto& [id, c] : std::map(impl->conns)) impl->close(c);
-    impl->io.stop();
+    // No io.stop(): run() returns once the cancelled operations are done,
+    // so no handler (each holds the Impl) is left in the io_context.
   });
   thread_.join();
 }
