@@ -23,6 +23,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -457,6 +458,92 @@ class SdkTwinTest(ServiceApiBase):
         props = dict(m["properties"])
         self.assertEqual(props.get("scene"), "evening")
         self.assertEqual(props.get("$.mid"), answer["messageId"])
+
+
+class SdkEcosystemTest(SdkTestBase):
+    """The Ecosystem (sdk/include/allscene/ecosystem.hpp) through the real hub:
+    two of alice's devices, one of bob's. Each probe runs an Ecosystem
+    (--ecosystem alice)."""
+
+    DEVICES = ("eco-phone", "eco-laptop")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hub = harness.Hub()
+        cli(cls.hub.data_dir, "user", "add", "alice")
+        cli(cls.hub.data_dir, "user", "add", "bob")
+        cls.keys = {d: register(cls.hub.data_dir, d) for d in cls.DEVICES}
+        cls.keys["eco-bob"] = register(cls.hub.data_dir, "eco-bob", owner="bob")
+        cls.hub.start()
+
+    def eco_probe(self, device, owner="alice", *args):
+        downloads = tempfile.mkdtemp(prefix="allscene-eco-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", downloads]))
+        p = self.connected_probe(device, "--ecosystem", owner, "--downloads", downloads, *args)
+        p.downloads = downloads
+        return p
+
+    def test_whoami_and_cards_with_the_reported_status(self):
+        laptop = self.eco_probe("eco-laptop")
+        phone = self.eco_probe("eco-phone")
+        i = phone.command("whoami")
+        me = phone.expect("whoami", id=i)
+        self.assertEqual((me["code"], me["owner"], me["deviceId"]), ("", "alice", "eco-phone"))
+        i = phone.command("eco_status", level=62, charging=True)
+        self.assertEqual(phone.expect("eco_status", id=i)["code"], "")
+        # Cards change as devices connect and report; wait for the phone's report.
+        deadline = time.monotonic() + 10
+        while True:
+            card = laptop.expect("device", timeout=max(0.1, deadline - time.monotonic()))["card"]
+            if card["deviceId"] == "eco-phone" and "battery" in card:
+                break
+        self.assertEqual(card["battery"], {"level": 62, "charging": True})
+        self.assertTrue(card["online"])
+        self.assertEqual(card["class"], "iot")
+        self.assertIn("files", card["capabilities"])
+
+    def test_calls_reach_the_group_and_never_another_owner(self):
+        laptop = self.eco_probe("eco-laptop")
+        phone = self.eco_probe("eco-phone")
+        bob = self.eco_probe("eco-bob", "bob")
+        i = phone.command("ring", device="eco-laptop")
+        self.assertEqual(phone.expect("rung", id=i)["code"], "")
+        self.assertEqual(laptop.expect("ring")["from"], "eco-phone")
+        i = phone.command("share", device="eco-laptop", text="hello")
+        self.assertEqual(phone.expect("shared", id=i)["code"], "")
+        laptop.expect("share", text="hello", **{"from": "eco-phone"})
+        i = bob.command("ring", device="eco-laptop")
+        self.assertEqual(bob.expect("rung", id=i)["code"], "not_found")
+        self.assertEqual(laptop.none_within("ring", 0.5), [])
+
+    def test_clipboard_and_a_file_through_the_inboxes(self):
+        laptop = self.eco_probe("eco-laptop")
+        phone = self.eco_probe("eco-phone")
+        i = phone.command("copy", text="shared text")
+        self.assertEqual(phone.expect("copied", id=i)["code"], "")
+        laptop.expect("clipboard", text="shared text")
+        source = os.path.join(phone.downloads, "clip.bin")
+        data = os.urandom(5 * 1024 * 1024 + 17)
+        with open(source, "wb") as f:
+            f.write(data)
+        i = phone.command("send_file", device="eco-laptop", path=source)
+        sent = phone.expect("file_sent", id=i, timeout=60)
+        self.assertEqual(sent["code"], "", sent)
+        self.assertEqual(sent["transfer"]["sha256"], hashlib.sha256(data).hexdigest())
+        done = laptop.expect("transfer", timeout=10)
+        while done["transfer"]["state"] != "complete":
+            done = laptop.expect("transfer", timeout=10)
+        with open(done["transfer"]["path"], "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_a_declined_file(self):
+        self.eco_probe("eco-laptop", "alice", "--decline-files")
+        phone = self.eco_probe("eco-phone")
+        source = os.path.join(phone.downloads, "no.txt")
+        with open(source, "wb") as f:
+            f.write(b"no thanks")
+        i = phone.command("send_file", device="eco-laptop", path=source)
+        self.assertEqual(phone.expect("file_sent", id=i)["code"], "declined")
 
 
 class FakeHub:
