@@ -423,6 +423,12 @@ void load_config_file(const std::string& path, HubConfig& config) {
     read_string(*http, "key_file", config.http_key_file, path + " [http]");
     read_string(*http, "device_owner", config.http_device_owner, path + " [http]");
   }
+  if (const auto* discovery = root["discovery"].as_table()) {
+    static constexpr std::string_view kDiscoveryKeys[] = {"announce", "instance"};
+    check_keys(*discovery, kDiscoveryKeys, path + " [discovery]");
+    read_string(*discovery, "announce", config.discovery_announce, path + " [discovery]");
+    read_string(*discovery, "instance", config.discovery_instance, path + " [discovery]");
+  }
   if (const auto* listeners = root["listener"].as_array()) {
     config.listeners.clear();
     for (const auto& node : *listeners) {
@@ -509,6 +515,12 @@ void validate(HubConfig& config) {
           "off)",
           config.http_bind));
     }
+  }
+  if (config.discovery_announce != "auto" && config.discovery_announce != "on" &&
+      config.discovery_announce != "off") {
+    throw std::invalid_argument(fmt::format(
+        "[discovery] announce '{}' must be 'auto', 'on' or 'off' (docs/discovery.md)",
+        config.discovery_announce));
   }
 }
 

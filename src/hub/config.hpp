@@ -42,6 +42,12 @@ struct HubConfig {
   // and bridges"); validate() appends the one from `upstream`.
   std::vector<bridge::BridgeConfig> bridges;
   UpstreamFlags upstream;
+  // [discovery] (docs/discovery.md): announce the hub on the local network
+  // over mDNS/DNS-SD. announce: auto (when an MQTT listener is not on
+  // loopback), on (also loopback-only: tests), off. instance: the DNS-SD
+  // instance name; "{hostname}" becomes the machine's host name.
+  std::string discovery_announce = "auto";
+  std::string discovery_instance = "allscene on {hostname}";
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their

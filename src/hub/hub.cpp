@@ -21,6 +21,7 @@
 #include "api/admin_server.hpp"
 #include "bridge/bridge.hpp"
 #include "broker/broker.hpp"
+#include "discovery/announcer.hpp"
 #include "ecosystem/group_service.hpp"
 #include "hub/broker_event_feed.hpp"
 #include "hub/device_link.hpp"
@@ -392,7 +393,34 @@ int run(HubConfig config) {
                            }});
   std::optional<AdminEndpoint> admin;
   start_admin(admin, admin_api, config);
-  for (const auto& l : config.listeners) server.listen(l);
+  // [discovery] (docs/discovery.md): the hub on the local network over
+  // mDNS/DNS-SD, from the announcer's own thread; withdrawn (goodbye
+  // packets) as soon as the loops stop. Failing to announce is not fatal.
+  std::vector<discovery::Listener> bound;
+  for (const auto& l : config.listeners) bound.push_back({l.address, server.listen(l), l.transport});
+  if (admin) {
+    bound.push_back({parse_listen(config.http_bind).address, admin->server.port(),
+                     admin->server.https() ? "https" : "http"});
+  }
+  std::unique_ptr<discovery::Announcer> announcer;
+  if (auto record = discovery::hub_record(
+          discovery::parse_announce_mode(config.discovery_announce).value(),
+          config.discovery_instance, discovery::local_host_name(), bound, config.auth.hub_host)) {
+    std::error_code ec;
+    announcer = discovery::Announcer::start(
+        std::move(*record),
+        [](discovery::Announcer::Event event, const std::string& detail) {
+          using E = discovery::Announcer::Event;
+          if (event == E::established) spdlog::info("discovery: announced as '{}'", detail);
+          if (event == E::renamed) spdlog::info("discovery: name taken, now trying '{}'", detail);
+          if (event == E::failed) spdlog::warn("discovery: announcement stopped: {}", detail);
+        },
+        ec);
+    if (ec) spdlog::warn("discovery: not announced: cannot use multicast DNS: {}", ec.message());
+  } else if (config.discovery_announce != "off") {
+    spdlog::info("discovery: not announced: no {}MQTT listener over TCP or TLS (docs/discovery.md)",
+                 config.discovery_announce == "auto" ? "non-loopback " : "");
+  }
 
   std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker,
                                          [&group] { group->sync_registry(); });
@@ -406,6 +434,7 @@ int run(HubConfig config) {
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
+  announcer.reset();
   admin.reset();    // its requests reach the broker and the loops
   watcher.reset();  // it posts to the loops, which are about to go
   stop_on_signal.reset();
