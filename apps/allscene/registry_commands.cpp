@@ -115,6 +115,9 @@ void RegistryCommands::add_device_commands() {
   add->add_option("--thumbprint", thumbprints_,
                   "With --auth x509: SHA-256 fingerprint of the device certificate; repeat for "
                   "several");
+  add->add_flag("--gateway", gateway_,
+                 "An edge hub bridged to this hub signs in as this device (it may publish its "
+                 "owner's device cards and relay group calls; docs/ecosystem.md)");
   add->add_flag("--ca-signed", ca_signed_,
                 "With --auth x509: accept any certificate from the listener's CA whose CN is "
                 "the device id");
@@ -196,6 +199,7 @@ int RegistryCommands::run_device(Backend& backend) {
     if (!password_.empty()) body["password"] = password_;
     if (!thumbprints_.empty()) body["thumbprints"] = thumbprints_;
     if (ca_signed_) body["ca_signed"] = true;
+    if (gateway_) body["gateway"] = true;
     const auto added = backend.call("POST", "/api/v1/devices", body);
     if (json_) {
       std::cout << added.dump() << "\n";

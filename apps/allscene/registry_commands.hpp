@@ -50,6 +50,7 @@ class RegistryCommands {
   std::string password_;
   std::vector<std::string> thumbprints_;
   bool ca_signed_ = false;
+  bool gateway_ = false;
   std::string hub_host_ = "localhost";
   // device token
   unsigned ttl_ = 3600;

@@ -251,7 +251,7 @@ Response AdminApi::list_devices(const std::map<std::string, std::string>& query)
 
 Response AdminApi::add_device(const std::string& body) {
   const auto j = parse_object(body, {"id", "owner", "class", "display_name", "tags", "auth",
-                                     "password", "thumbprints", "ca_signed"});
+                                     "password", "thumbprints", "ca_signed", "gateway"});
   registry::NewDevice n;
   n.id = string_field(j, "id", true);
   n.owner = string_field(j, "owner", true);
@@ -294,6 +294,7 @@ Response AdminApi::add_device(const std::string& body) {
     }
   }
   n.ca_signed = bool_field(j, "ca_signed", false);
+  n.gateway = bool_field(j, "gateway", false);
   // Conflicts and unknown owners are told apart from invalid input here;
   // the registry's own checks (and messages) cover the rest.
   if (registry::valid_id(n.id)) {

@@ -6,6 +6,13 @@
 //    $ecosystem/call/{target}/{method} as a direct method on a device of
 //    the caller's own owner, answering $ecosystem/res/{status}.
 //
+//  - calls between bridged hubs: a call for a device this hub does not
+//    host, but whose card came from a bridged hub (an edge hub and its
+//    cloud), is relayed on users/{owner}/relay/call/{target}; the hub that
+//    hosts the target runs it and answers on
+//    users/{owner}/relay/result/{hub id}/{rid}. Only hubs (and gateways,
+//    the identity an edge hub signs in upstream with) may publish there.
+//
 // Errors: every refused call is answered with a status and {"error": "…"}
 // that says what to change; nothing a device sends throws.
 //
@@ -14,11 +21,13 @@
 // updates reach subscribers in order.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "broker/interfaces.hpp"
@@ -57,6 +66,11 @@ class GroupService final : public broker::TopicHandler {
   // A device's reported properties changed (TwinService's listener).
   void reported_changed(const std::string& device_id, const nlohmann::json& patch);
 
+  // What the hub wiring subscribes to, in-process, for on_group_message:
+  // other hubs' device cards and relayed calls and answers.
+  static constexpr std::string_view kGroupFilters[] = {"users/+/devices/+", "users/+/relay/#"};
+  void on_group_message(std::string_view topic, std::string_view payload);
+
  private:
   struct Published {
     std::string owner;
@@ -67,8 +81,17 @@ class GroupService final : public broker::TopicHandler {
   void clear_locked(const std::string& device_id, const Published& last);
   void publish_card(const std::string& owner, const std::string& device_id, std::string payload);
 
+  using Respond = std::function<void(int status, const nlohmann::json& body)>;
   void call(const std::string& client_id, const std::string& caller_id,
             const mqtt::Publish& publish);
+  void run_call(const registry::Device& caller, const registry::Device& target,
+                const std::string& method, nlohmann::json payload, std::chrono::seconds timeout,
+                Respond respond);
+  void relay(const registry::Device& caller, const std::string& target, const std::string& method,
+             nlohmann::json payload, std::chrono::seconds timeout, Respond respond);
+  void remote_card(const GroupTopic& topic, std::string_view payload);
+  void relayed_call(const GroupTopic& topic, std::string_view payload);
+  void relayed_result(const std::string& rid, std::string_view payload);
   void call_hub(const std::string& client_id, const registry::Device& caller,
                 const CallRequest& request);
 
@@ -81,6 +104,18 @@ class GroupService final : public broker::TopicHandler {
   std::mutex mutex_;
   std::unordered_map<std::string, Published> published_;  // by device id; guarded by mutex_
   std::optional<std::uint64_t> synced_generation_;        // guarded by mutex_
+
+  // Calls relayed to other hubs, waiting for their answer.
+  static constexpr std::size_t kMaxRelayed = 10000;
+  static constexpr std::chrono::seconds kRelayGrace{2};
+  struct Relayed {
+    Respond respond;
+    std::chrono::steady_clock::time_point deadline;  // then forgotten
+  };
+  const std::string hub_id_;
+  std::unordered_map<std::string, bool> remote_cards_;  // "owner/id" -> online; guarded by mutex_
+  std::unordered_map<std::string, Relayed> relayed_;    // by relay rid; guarded by mutex_
+  std::uint64_t next_relay_ = 1;                        // guarded by mutex_
 };
 
 }  // namespace allscene::ecosystem

@@ -1,6 +1,8 @@
 #include "ecosystem/topics.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 #include "azure/azure.hpp"
 
@@ -73,6 +75,50 @@ std::string card_topic(std::string_view owner, std::string_view device_id) {
   std::string topic = "users/";
   topic.append(owner).append("/devices/").append(device_id);
   return topic;
+}
+
+std::string relay_call_topic(std::string_view owner, std::string_view target) {
+  std::string topic = "users/";
+  topic.append(owner).append("/relay/call/").append(target);
+  return topic;
+}
+
+std::string relay_result_topic(std::string_view owner, std::string_view hub, std::string_view rid) {
+  std::string topic = "users/";
+  topic.append(owner).append("/relay/result/").append(hub).append("/").append(rid);
+  return topic;
+}
+
+std::optional<GroupTopic> parse_group_topic(std::string_view topic) {
+  std::vector<std::string_view> levels;
+  while (true) {
+    const std::size_t slash = topic.find('/');
+    levels.push_back(topic.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    topic.remove_prefix(slash + 1);
+  }
+  if (levels.size() < 4 || levels[0] != "users" ||
+      std::any_of(levels.begin(), levels.end(), [](auto level) { return level.empty(); })) {
+    return std::nullopt;
+  }
+  GroupTopic parsed;
+  parsed.owner = levels[1];
+  if (levels.size() == 4 && levels[2] == "devices") {
+    parsed.device = levels[3];
+    return parsed;
+  }
+  if (levels.size() == 5 && levels[2] == "relay" && levels[3] == "call") {
+    parsed.kind = GroupTopic::Kind::relay_call;
+    parsed.device = levels[4];
+    return parsed;
+  }
+  if (levels.size() == 6 && levels[2] == "relay" && levels[3] == "result") {
+    parsed.kind = GroupTopic::Kind::relay_result;
+    parsed.hub = levels[4];
+    parsed.rid = levels[5];
+    return parsed;
+  }
+  return std::nullopt;
 }
 
 }  // namespace allscene::ecosystem

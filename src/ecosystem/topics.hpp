@@ -44,4 +44,21 @@ std::string call_result_topic(int status, std::string_view rid);
 // "users/{owner}/devices/{device}": the device's card, kept by the hub.
 std::string card_topic(std::string_view owner, std::string_view device_id);
 
+// Between bridged hubs: "users/{owner}/relay/call/{target}" carries a
+// call, "users/{owner}/relay/result/{hub}/{rid}" its answer.
+std::string relay_call_topic(std::string_view owner, std::string_view target);
+std::string relay_result_topic(std::string_view owner, std::string_view hub, std::string_view rid);
+
+// A topic of the hubs' own under users/{owner}/: a card, a relayed call,
+// or a relayed answer; nullopt for anything else.
+struct GroupTopic {
+  enum class Kind { card, relay_call, relay_result };
+  Kind kind = Kind::card;
+  std::string owner;
+  std::string device;  // card, relay_call
+  std::string hub;     // relay_result
+  std::string rid;     // relay_result
+};
+std::optional<GroupTopic> parse_group_topic(std::string_view topic);
+
 }  // namespace allscene::ecosystem

@@ -21,6 +21,7 @@
 #include "api/admin_server.hpp"
 #include "bridge/bridge.hpp"
 #include "broker/broker.hpp"
+#include "broker/local_client.hpp"
 #include "discovery/announcer.hpp"
 #include "ecosystem/group_service.hpp"
 #include "hub/broker_event_feed.hpp"
@@ -376,6 +377,16 @@ int run(HubConfig config) {
   if (store) store->start();
   server.set_broker(broker);
   group->sync_registry();  // after recovery: the cards replace what was retained
+  // Other hubs' cards and relayed calls (an edge and its cloud), in-process.
+  const auto group_feed = broker::LocalClient::start(
+      broker, "allscene-ecosystem",
+      {std::begin(ecosystem::GroupService::kGroupFilters),
+       std::end(ecosystem::GroupService::kGroupFilters)},
+      [&group](const mqtt::Publish& p) { group->on_group_message(p.topic, p.payload); },
+      [](mqtt::ReasonCode reason) {
+        spdlog::error("ecosystem: the group feed ended ({}); calls to bridged hubs stop",
+                      mqtt::reason_code_name(reason));
+      });
   // Before the hub announces itself (admin.json, listeners): a SIGTERM
   // from whoever saw it start must stop it cleanly.
   std::optional<StopOnSignal> stop_on_signal(std::in_place, server);
@@ -434,6 +445,7 @@ int run(HubConfig config) {
 
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
+  group_feed->stop();
   announcer.reset();
   admin.reset();    // its requests reach the broker and the loops
   watcher.reset();  // it posts to the loops, which are about to go

@@ -21,6 +21,7 @@ struct Subject {
   std::string_view user;
   std::string_view device;
   std::string_view client_id;
+  bool gateway = false;  // Device::gateway
 };
 
 constexpr std::string_view kPlaceholders[] = {"user", "device", "client_id"};
@@ -110,13 +111,17 @@ bool reaches_other_user(std::string_view filter, std::string_view user) {
   return is_wildcard(second) || second != user;
 }
 
-// "users/{X}/devices" and below hold the device cards the hub keeps (a card is the
-// registry's and the twin's word, not a device's): no device publishes there.
+// "users/{X}/devices" and "users/{X}/relay" and below are the hubs' own: the
+// device cards (a card is the registry's and the twin's word, not a
+// device's) and group calls relayed between bridged hubs. No device
+// publishes there, except a gateway (an edge hub speaking for its devices).
 bool hub_kept(std::string_view topic) {
   bool done = false;
   if (mqtt::pop_level(topic, done) != "users" || done) return false;
   mqtt::pop_level(topic, done);
-  return !done && mqtt::pop_level(topic, done) == "devices";
+  if (done) return false;
+  const std::string_view third = mqtt::pop_level(topic, done);
+  return third == "devices" || third == "relay";
 }
 
 CompiledRule compile(const AccessRule& rule) {
@@ -174,7 +179,7 @@ std::vector<CompiledRule> default_rules() {
 bool allowed(const std::vector<CompiledRule>& rules, bool publish, std::string_view filter,
              const Subject& subject) {
   if (reaches_other_user(filter, subject.user)) return false;
-  if (publish && hub_kept(filter)) return false;
+  if (publish && !subject.gateway && hub_kept(filter)) return false;
   for (const auto& rule : rules) {
     if (publish ? !rule.publish : !rule.subscribe) continue;
     if (rule.uses_client_id && subject.client_id.empty()) continue;
@@ -266,7 +271,10 @@ bool Authenticator::may_publish(std::string_view identity, std::string_view clie
   if (device == nullptr || !device->enabled) return false;
   if (topic.empty()) return false;
   return allowed(rules_, true, topic,
-                 Subject{.user = device->owner, .device = device->id, .client_id = client_id});
+                 Subject{.user = device->owner,
+                         .device = device->id,
+                         .client_id = client_id,
+                         .gateway = device->gateway});
 }
 
 bool Authenticator::may_subscribe(std::string_view identity, std::string_view client_id,
@@ -277,7 +285,10 @@ bool Authenticator::may_subscribe(std::string_view identity, std::string_view cl
   if (!mqtt::valid_topic_filter(filter)) return false;
   if (const auto shared = mqtt::parse_shared(filter)) filter = shared->filter;
   return allowed(rules_, false, filter,
-                 Subject{.user = device->owner, .device = device->id, .client_id = client_id});
+                 Subject{.user = device->owner,
+                         .device = device->id,
+                         .client_id = client_id,
+                         .gateway = device->gateway});
 }
 
 broker::AuthResult Authenticator::decide(const broker::PeerInfo& peer,

@@ -130,6 +130,7 @@ nlohmann::json to_json(const Device& device) {
       {"password_hash", device.password_hash},
       {"thumbprints", device.thumbprints},
       {"ca_signed", device.ca_signed},
+      {"gateway", device.gateway},
   };
 }
 
@@ -172,6 +173,7 @@ Device device_from_json(const nlohmann::json& json) {
     }
   }
   device.ca_signed = field<bool>(json, "ca_signed", kind, false);
+  device.gateway = field<bool>(json, "gateway", kind, false);
   return device;
 }
 

@@ -40,6 +40,10 @@ struct Device {
   std::vector<std::string> thumbprints;  // SHA-256 of DER, 64 upper-case hex digits
   bool ca_signed =
       false;  // accept a client certificate that chains to the listener CA and has CN == id
+  // An edge hub bridged to this one signs in as this device: it may publish
+  // its owner's hub-kept topics (device cards, relayed group calls) for the
+  // devices it hosts.
+  bool gateway = false;
 };
 
 class RegistryError : public std::runtime_error {

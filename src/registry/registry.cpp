@@ -251,6 +251,7 @@ std::pair<Device, Credentials> Registry::add_device(const NewDevice& request) {
   device.owner = request.owner;
   device.display_name = request.display_name;
   device.device_class = request.device_class;
+  device.gateway = request.gateway;
   device.tags = request.tags;
   Credentials credentials;
   const bool has_x509_fields = !request.thumbprints.empty() || request.ca_signed;

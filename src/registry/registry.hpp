@@ -68,6 +68,7 @@ struct NewDevice {
   std::vector<std::string> thumbprints;  // AuthKind::x509 (normalised: strip ':' and spaces,
                                          // upper-case; validated 64 hex)
   bool ca_signed = false;                // AuthKind::x509 without thumbprints
+  bool gateway = false;  // Device::gateway
   // AuthKind::sas: the keys to use (base64, 16-64 bytes); empty: generated.
   std::string primary_key, secondary_key;
 };

@@ -3,10 +3,11 @@ it is bridged to: the shared-state features cross the bridge both ways, the
 home keeps working while the cloud is down, and what was shared meanwhile
 arrives when the link returns.  Device agents as in test_ecosystem.
 
-The edge signs in to the cloud as a registered device of Ana's ("home-hub",
-SAS from its connection string) and mirrors users/ana/# both ways
-(docs/operations.md, "Edge hub and bridges").  Calls between a device on
-the edge and one in the cloud do not cross yet (docs/ecosystem.md, Limits).
+The edge signs in to the cloud as a registered gateway device of Ana's
+("home-hub", SAS from its connection string) and mirrors users/ana/# both
+ways (docs/operations.md, "Edge hub and bridges"): each hub's device cards
+reach the other, and a call to a device on the other hub is relayed
+(docs/protocol.md, "Calls between bridged hubs").
 """
 
 import os
@@ -45,7 +46,8 @@ class EdgeEcosystemTest(unittest.TestCase):
         self.cloud = self.hub("cloud", port=self.cloud_port,
                               args=("--http", "127.0.0.1:%d" % harness.free_port()))
         cli(self.cloud.data_dir, "user", "add", "ana")
-        added = cli(self.cloud.data_dir, "device", "add", "home-hub", "--owner", "ana").stdout
+        added = cli(self.cloud.data_dir, "device", "add", "home-hub", "--owner", "ana",
+                    "--gateway").stdout
         connection_string = "HostName=" + added.split("HostName=")[1].split()[0]
         config = os.path.join(self.work, "edge.toml")
         with open(config, "w") as f:
@@ -95,6 +97,46 @@ class EdgeEcosystemTest(unittest.TestCase):
         self.speaker.ok('play "Night Train"')
         self.phone.wait_for(lambda e: e["event"] == "media" and e["deviceId"] == "speaker"
                             and e["title"] == "Night Train", since=since)
+
+    def test_the_group_spans_both_hubs(self):
+        for agent in (self.phone, self.laptop, self.speaker):
+            seen = lambda: {d["deviceId"] for d in agent.ok("devices")["devices"]}
+            self.assertTrue(harness.wait_until(lambda: seen() >= {"phone", "laptop", "speaker"},
+                                               10), (agent.id, seen()))
+
+    def test_calls_cross_the_bridge_both_ways(self):
+        self.test_the_group_spans_both_hubs()
+        since = self.speaker.mark()
+        self.phone.ok("ring speaker")  # cloud -> edge
+        ring = self.speaker.wait_for(lambda e: e["event"] == "ring", since=since)
+        self.assertEqual(ring["from"], "phone")
+        self.speaker.ok('play "Song A" "Song B"')
+        self.assertEqual(self.phone.ok("control speaker next")["title"], "Song B")
+        since = self.phone.mark()
+        self.laptop.ok("share phone https://example.org/from-home")  # edge -> cloud
+        shared = self.phone.wait_for(lambda e: e["event"] == "share", since=since)
+        self.assertEqual((shared["from"], shared["url"]), ("laptop", "https://example.org/from-home"))
+        self.assertFalse(self.phone.command("ring nobody")["ok"])
+        # A file from the road to home: the offer is a relayed call, the
+        # chunks go through the inboxes the bridge mirrors.
+        path = os.path.join(self.work, "photo.bin")
+        with open(path, "wb") as f:
+            f.write(os.urandom(3 << 20))
+        result = self.phone.ok("send laptop %s" % path, timeout=60)
+        self.assertEqual(result["state"], "complete")
+        done = self.laptop.wait_for(lambda e: e["event"] == "transfer"
+                                    and e["state"] == "complete")
+        with open(path, "rb") as a, open(done["path"], "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_an_offline_device_on_the_other_hub_is_refused_at_once(self):
+        self.test_the_group_spans_both_hubs()
+        self.speaker.stop()
+        self.phone.wait_for(lambda e: e["event"] == "device" and e["device"]["deviceId"] == "speaker"
+                            and not e["device"]["online"], timeout=10)
+        started = time.monotonic()
+        self.assertFalse(self.phone.command("ring speaker")["ok"])
+        self.assertLess(time.monotonic() - started, 5)
 
     def test_home_keeps_working_while_the_cloud_is_down_and_catches_up(self):
         self.cloud.kill()  # kill -9

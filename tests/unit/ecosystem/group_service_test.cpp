@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
+#include <thread>
 
 #include "../registry/fake_storage.hpp"
 #include "../twin/fake_device_link.hpp"
@@ -90,6 +92,14 @@ class GroupServiceTest : public ::testing::Test {
     const auto all = link_.wait_sent(n);
     EXPECT_GE(all.size(), n);
     return all.size() >= n ? all[n - 1] : twin::twin_testing::Sent{};
+  }
+  // Polls `done` for up to 5 s (answers come from the twin thread).
+  static bool eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 500; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return done();
   }
   void report(const std::string& device, const json& patch) {
     const auto before = link_.wait_sent(0).size();
@@ -208,6 +218,87 @@ TEST_F(GroupServiceTest, TheHubTellsADeviceWhoItIs) {
             json::parse(R"({"deviceId":"watch","owner":"ana","name":"watch","class":"wearable"})"));
   publish("watch", "$ecosystem/call/$hub/reboot/?$rid=x");
   EXPECT_EQ(sent(2).topic, "$ecosystem/res/404/?$rid=x");
+}
+
+// Another hub (an edge bridged to this one) hosts "tv", Ana's: its card
+// came over the bridge, and calls to it are relayed.
+TEST_F(GroupServiceTest, ACallToADeviceOfABridgedHubIsRelayedAndAnswered) {
+  set_online("phone", true);
+  group_->on_group_message("users/ana/devices/tv", R"({"deviceId":"tv","online":true})");
+  publish("phone", "$ecosystem/call/tv/ring/?$rid=r1&$timeout=7", R"({"loud":true})");
+  const auto relayed = routed().back();
+  EXPECT_EQ(relayed.topic, "users/ana/relay/call/tv");
+  EXPECT_EQ(relayed.qos, 0);
+  const json call = json::parse(relayed.payload);
+  EXPECT_EQ(call["method"], "ring");
+  EXPECT_EQ(call["payload"], json::parse(R"({"from":"phone","loud":true})"));
+  EXPECT_EQ(call["from"], "phone");
+  EXPECT_EQ(call["fromClass"], "phone");
+  EXPECT_EQ(call["timeout"], 7);
+  const std::string hub = call["hub"];
+  const std::string rid = call["rid"];
+  group_->on_group_message("users/ana/relay/result/" + hub + "/" + rid,
+                           R"({"status":200,"payload":{"ringing":true}})");
+  const auto answer = sent(1);
+  EXPECT_EQ(answer.client_id, "phone");
+  EXPECT_EQ(answer.topic, "$ecosystem/res/200/?$rid=r1");
+  EXPECT_EQ(json::parse(answer.payload), json::parse(R"({"ringing":true})"));
+  // A second answer (or another hub's) finds nobody waiting.
+  group_->on_group_message("users/ana/relay/result/" + hub + "/" + rid, R"({"status":200})");
+  group_->on_group_message("users/ana/relay/result/otherhub/" + rid, R"({"status":200})");
+  EXPECT_EQ(link_.wait_sent(0).size(), 1u);
+}
+
+TEST_F(GroupServiceTest, RelaysOnlyToOnlineDevicesOfTheCallersOwnGroup) {
+  set_online("phone", true);
+  group_->on_group_message("users/ana/devices/tv", R"({"deviceId":"tv","online":false})");
+  group_->on_group_message("users/bob/devices/radio", R"({"deviceId":"radio","online":true})");
+  group_->on_group_message("users/ana/devices/phone", R"({"online":false})");  // ours: ignored
+  const auto before = routed().size();
+  publish("phone", "$ecosystem/call/tv/ring/?$rid=1");
+  publish("phone", "$ecosystem/call/radio/ring/?$rid=2");
+  publish("phone", "$ecosystem/call/ghost/ring/?$rid=3");
+  EXPECT_EQ(sent(1).topic, "$ecosystem/res/404/?$rid=1");
+  EXPECT_EQ(sent(2).topic, "$ecosystem/res/404/?$rid=2");
+  EXPECT_EQ(sent(3).topic, "$ecosystem/res/404/?$rid=3");
+  EXPECT_EQ(routed().size(), before);                    // nothing relayed
+  group_->on_group_message("users/ana/devices/tv", "");  // removed there
+  publish("phone", "$ecosystem/call/tv/ring/?$rid=4");
+  EXPECT_EQ(sent(4).topic, "$ecosystem/res/404/?$rid=4");
+}
+
+TEST_F(GroupServiceTest, RunsCallsRelayedForItsOwnDevicesWithTheRemoteCallersClass) {
+  set_online("watch", true);
+  report("watch", {{"ecosystem", {{"commands", {{"beep", {{"allow", {"laptop"}}}}}}}}});
+  const auto before = link_.wait_sent(0).size();
+  group_->on_group_message(
+      "users/ana/relay/call/watch",
+      R"({"hub":"edge1","rid":"5","method":"command.run","payload":{"name":"beep","from":"car"},
+          "timeout":5,"from":"car","fromClass":"car"})");
+  auto refused = routed().back();
+  EXPECT_EQ(refused.topic, "users/ana/relay/result/edge1/5");
+  EXPECT_EQ(json::parse(refused.payload)["status"], 403);
+  group_->on_group_message(
+      "users/ana/relay/call/watch",
+      R"({"hub":"edge1","rid":"6","method":"ring","payload":{"from":"car"},"timeout":5,
+          "from":"car","fromClass":"car"})");
+  const auto call = sent(before + 1);
+  EXPECT_EQ(call.client_id, "watch");
+  ASSERT_TRUE(call.topic.starts_with("$iothub/methods/POST/ring/?$rid=")) << call.topic;
+  const std::string rid = call.topic.substr(call.topic.find("$rid=") + 5);
+  publish("watch", "$iothub/methods/res/200/?$rid=" + rid, R"({"ok":1})");
+  ASSERT_TRUE(
+      eventually([&] { return routed().back().topic == "users/ana/relay/result/edge1/6"; }));
+  EXPECT_EQ(json::parse(routed().back().payload),
+            json::parse(R"({"status":200,"payload":{"ok":1}})"));
+  // Not ours, another owner's, or malformed: ignored.
+  const auto count = routed().size();
+  group_->on_group_message("users/ana/relay/call/tv", R"({"hub":"e","rid":"7","method":"ring"})");
+  group_->on_group_message("users/bob/relay/call/watch",
+                           R"({"hub":"e","rid":"8","method":"ring"})");
+  group_->on_group_message("users/ana/relay/call/watch", R"([1,2])");
+  group_->on_group_message("users/ana/relay/call/watch", R"({"hub":1,"rid":"9","method":"ring"})");
+  EXPECT_EQ(routed().size(), count);
 }
 
 TEST_F(GroupServiceTest, RemoteCommandsHonourTheTargetsAllowList) {

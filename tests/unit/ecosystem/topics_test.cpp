@@ -50,5 +50,28 @@ TEST(EcosystemTopics, BuildsAnswerAndCardTopics) {
   EXPECT_EQ(card_topic("ana", "watch"), "users/ana/devices/watch");
 }
 
+TEST(EcosystemTopics, HubTopicsUnderTheGroup) {
+  EXPECT_EQ(relay_call_topic("ana", "tv"), "users/ana/relay/call/tv");
+  EXPECT_EQ(relay_result_topic("ana", "h1", "9"), "users/ana/relay/result/h1/9");
+  const auto card = parse_group_topic("users/ana/devices/tv");
+  ASSERT_TRUE(card);
+  EXPECT_EQ(card->kind, GroupTopic::Kind::card);
+  EXPECT_EQ((card->owner + "|" + card->device), "ana|tv");
+  const auto call = parse_group_topic("users/ana/relay/call/tv");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->kind, GroupTopic::Kind::relay_call);
+  EXPECT_EQ(call->device, "tv");
+  const auto result = parse_group_topic("users/ana/relay/result/h1/9");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->kind, GroupTopic::Kind::relay_result);
+  EXPECT_EQ((result->hub + "|" + result->rid), "h1|9");
+  for (const char* other :
+       {"users/ana/clipboard", "users/ana/devices/tv/x", "users//devices/tv",
+        "users/ana/relay/call/tv/x", "users/ana/relay/result/h1", "users/ana/relay/other/a/b",
+        "devices/ana/devices/tv", "users/ana/devices/"}) {
+    EXPECT_FALSE(parse_group_topic(other)) << other;
+  }
+}
+
 }  // namespace
 }  // namespace allscene::ecosystem

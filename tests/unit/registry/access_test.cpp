@@ -519,6 +519,18 @@ TEST_F(AclTest, GroupCallsAreOpenAndDeviceCardsAreTheHubs) {
   EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/devices/watch/x"));
   EXPECT_TRUE(auth.may_publish("phone", "phone", "users/alice/devicesx"));
   EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/devices"));
+  EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/relay/call/lamp"));
+}
+
+TEST_F(AclTest, AGatewaySpeaksForTheDevicesItHostsInItsOwnersGroupOnly) {
+  NewDevice edge = device("home-hub", "alice");
+  edge.gateway = true;
+  registry_.add_device(edge);
+  auto auth = make();
+  EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "users/alice/devices/speaker"));
+  EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "users/alice/relay/call/phone"));
+  EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "users/bob/devices/speaker"));
+  EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "devices/phone/messages/events/"));
 }
 
 TEST_F(AclTest, DefaultSubscribeRights) {

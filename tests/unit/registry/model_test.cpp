@@ -75,6 +75,7 @@ TEST(RegistryModel, DeviceJsonRoundTrip) {
   device.password_hash = "$argon2id$v=19$m=8,t=1,p=1$x$y";
   device.thumbprints = {kThumb, std::string(64, 'B')};
   device.ca_signed = true;
+  device.gateway = true;
   const nlohmann::json json = to_json(device);
   EXPECT_EQ(json.at("class"), "smart-screen");
   const Device back = device_from_json(nlohmann::json::parse(json.dump()));
@@ -91,6 +92,7 @@ TEST(RegistryModel, DeviceJsonRoundTrip) {
   EXPECT_EQ(back.password_hash, device.password_hash);
   EXPECT_EQ(back.thumbprints, device.thumbprints);
   EXPECT_EQ(back.ca_signed, device.ca_signed);
+  EXPECT_EQ(back.gateway, device.gateway);
 }
 
 TEST(RegistryModel, DeviceJsonDefaultsForMissingFields) {
@@ -100,6 +102,7 @@ TEST(RegistryModel, DeviceJsonDefaultsForMissingFields) {
   EXPECT_TRUE(device.tags.empty());
   EXPECT_TRUE(device.thumbprints.empty());
   EXPECT_FALSE(device.ca_signed);
+  EXPECT_FALSE(device.gateway);
 }
 
 TEST(RegistryModel, BadDocumentsThrowRegistryError) {
