@@ -560,8 +560,8 @@ void DeviceClient::Impl::add_request(
     handler(Errc::shut_down, {});
     return;
   }
-  auto& r = requests_.add(make_topic, std::move(payload), Clock::now() + timeout,
-                          std::move(handler));
+  auto& r =
+      requests_.add(make_topic, std::move(payload), Clock::now() + timeout, std::move(handler));
   if (state_ != State::connected) return;  // written once connected
   r.written = true;
   mqtt::Publish p;
@@ -594,8 +594,8 @@ void DeviceClient::Impl::report(nlohmann::json patch,
     handler(Errc::bad_request, 0);
     return;
   }
-  add_request([](const std::string& rid) { return detail::twin_reported_topic(rid); },
-              patch.dump(), options_.request_timeout,
+  add_request([](const std::string& rid) { return detail::twin_reported_topic(rid); }, patch.dump(),
+              options_.request_timeout,
               [handler = std::move(handler)](std::error_code ec, const detail::TwinResponse& r) {
                 if (ec) {
                   handler(ec, 0);
@@ -692,8 +692,8 @@ void DeviceClient::Impl::call(std::string device_id, std::string method,
     return detail::ecosystem_call_topic(device_id, method, s, rid);
   };
   // The hub answers 504 at `timeout`; ours is later so its answer wins.
-  const auto local_timeout = std::chrono::duration_cast<Clock::duration>(timeout) +
-                             std::chrono::seconds(2);
+  const auto local_timeout =
+      std::chrono::duration_cast<Clock::duration>(timeout) + std::chrono::seconds(2);
   add_request(make_topic, payload.is_null() ? std::string("{}") : payload.dump(), local_timeout,
               [handler = std::move(handler)](std::error_code ec, const detail::TwinResponse& r) {
                 MethodResult result;

@@ -43,7 +43,8 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   void publish(std::string topic, std::string payload, int qos, bool retain,
                std::function<void(std::error_code)> handler);
   void call(std::string device_id, std::string method, const nlohmann::json& payload,
-            std::chrono::seconds timeout, std::function<void(std::error_code, MethodResult)> handler);
+            std::chrono::seconds timeout,
+            std::function<void(std::error_code, MethodResult)> handler);
   // Immutable after construction: safe from any thread.
   const std::string& device_id() const { return options_.device_id; }
 

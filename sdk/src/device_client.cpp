@@ -117,9 +117,10 @@ void DeviceClient::async_report_properties(
 
 void DeviceClient::subscribe(std::string filter,
                              std::function<void(const std::string&, const std::string&)> handler) {
-  asio::post(impl_->strand, [impl = impl_, f = std::move(filter), h = std::move(handler)]() mutable {
-    impl->subscribe(std::move(f), std::move(h));
-  });
+  asio::post(impl_->strand,
+             [impl = impl_, f = std::move(filter), h = std::move(handler)]() mutable {
+               impl->subscribe(std::move(f), std::move(h));
+             });
 }
 
 void DeviceClient::async_publish(std::string topic, std::string payload, int qos, bool retain,

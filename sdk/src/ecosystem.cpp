@@ -75,8 +75,7 @@ void Ecosystem::on_handoff(std::function<nlohmann::json(const Activity&)> h) {
 void Ecosystem::on_media(std::function<void(const NowPlaying&)> h) {
   impl_->callbacks.media = std::move(h);
 }
-void Ecosystem::on_media_control(
-    std::function<std::optional<NowPlaying>(const MediaControl&)> h) {
+void Ecosystem::on_media_control(std::function<std::optional<NowPlaying>(const MediaControl&)> h) {
   impl_->callbacks.media_control = std::move(h);
 }
 void Ecosystem::on_ring(std::function<void(const RingRequest&)> h) {
@@ -232,10 +231,8 @@ void Ecosystem::publish_media(NowPlaying state, std::function<void(std::error_co
 
 void Ecosystem::control_media(std::string device, std::string action, std::optional<int> volume,
                               std::function<void(std::error_code, NowPlaying)> h) {
-  on_strand(impl_, [d = std::move(device), a = std::move(action), volume,
-                    h = std::move(h)](Impl& i) mutable {
-    i.control_media(d, a, volume, std::move(h));
-  });
+  on_strand(impl_, [d = std::move(device), a = std::move(action), volume, h = std::move(h)](
+                       Impl& i) mutable { i.control_media(d, a, volume, std::move(h)); });
 }
 
 void Ecosystem::ring(std::string device, bool stop, std::function<void(std::error_code)> h) {
@@ -259,10 +256,9 @@ void Ecosystem::share(std::string device, std::string text, std::string url,
 
 void Ecosystem::send_file(std::string device, std::filesystem::path path, std::string mime,
                           std::function<void(std::error_code, Transfer)> h) {
-  on_strand(impl_, [d = std::move(device), p = std::move(path), m = std::move(mime),
-                    h = std::move(h)](Impl& i) mutable {
-    i.send_file(d, p, std::move(m), std::move(h));
-  });
+  on_strand(impl_,
+            [d = std::move(device), p = std::move(path), m = std::move(mime),
+             h = std::move(h)](Impl& i) mutable { i.send_file(d, p, std::move(m), std::move(h)); });
 }
 
 void Ecosystem::send_file_to_all(std::filesystem::path path, std::string mime,

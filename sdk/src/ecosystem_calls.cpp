@@ -39,19 +39,20 @@ void Ecosystem::Impl::method(const std::string& name, Handler handler) {
 }
 
 void Ecosystem::Impl::register_methods() {
-  method("ring", [](Impl& i, const std::string& from, const json& p) { return i.on_ring(from, p); });
+  method("ring",
+         [](Impl& i, const std::string& from, const json& p) { return i.on_ring(from, p); });
   method("media.control", [](Impl& i, const std::string& from, const json& p) {
     return i.on_media_control(from, p);
   });
-  method("command.run", [](Impl& i, const std::string& from, const json& p) {
-    return i.on_command(from, p);
-  });
+  method("command.run",
+         [](Impl& i, const std::string& from, const json& p) { return i.on_command(from, p); });
   method("handoff.take",
          [](Impl& i, const std::string&, const json& p) { return i.on_handoff(p); });
   method("notification.action", [](Impl& i, const std::string& from, const json& p) {
     return i.on_notification_action(from, p);
   });
-  method("share", [](Impl& i, const std::string& from, const json& p) { return i.on_share(from, p); });
+  method("share",
+         [](Impl& i, const std::string& from, const json& p) { return i.on_share(from, p); });
   method("file.offer",
          [](Impl& i, const std::string&, const json& p) { return i.on_file_offer(p); });
 }
@@ -104,8 +105,7 @@ MethodResult Ecosystem::Impl::on_handoff(const json&) {
   return answer(200, detail::to_json(*current));
 }
 
-MethodResult Ecosystem::Impl::on_notification_action(const std::string& from,
-                                                     const json& payload) {
+MethodResult Ecosystem::Impl::on_notification_action(const std::string& from, const json& payload) {
   NotificationActionRequest request{from, detail::string_member(payload, "id"),
                                     detail::string_member(payload, "action"),
                                     detail::string_member(payload, "text")};
@@ -122,7 +122,8 @@ MethodResult Ecosystem::Impl::on_notification_action(const std::string& from,
 }
 
 MethodResult Ecosystem::Impl::on_share(const std::string& from, const json& payload) {
-  SharedItem item{from, detail::string_member(payload, "text"), detail::string_member(payload, "url")};
+  SharedItem item{from, detail::string_member(payload, "text"),
+                  detail::string_member(payload, "url")};
   if (item.text.empty() == item.url.empty()) return error(400, "one of text or url");
   if (!callbacks.share) return error(404, "sharing is not supported");
   callbacks.share(item);
@@ -132,13 +133,13 @@ MethodResult Ecosystem::Impl::on_share(const std::string& from, const json& payl
 void Ecosystem::Impl::call(const std::string& device, const std::string& method, json payload,
                            std::function<void(std::error_code, MethodResult)> done) {
   if (stopped) return complete(done, Errc::shut_down);
-  client_.async_call(device, method, std::move(payload), options_.call_timeout,
-                     [weak = weak_from_this(), done = std::move(done)](std::error_code ec,
-                                                                      MethodResult r) {
-                       const auto self = weak.lock();
-                       if (!self || self->stopped) return complete(done, Errc::shut_down);
-                       done(ec, std::move(r));
-                     });
+  client_.async_call(
+      device, method, std::move(payload), options_.call_timeout,
+      [weak = weak_from_this(), done = std::move(done)](std::error_code ec, MethodResult r) {
+        const auto self = weak.lock();
+        if (!self || self->stopped) return complete(done, Errc::shut_down);
+        done(ec, std::move(r));
+      });
 }
 
 void Ecosystem::Impl::act_on_notification(const std::string& origin, const std::string& id,
@@ -223,20 +224,19 @@ void Ecosystem::Impl::share(const std::string& device, const std::string& text,
 }
 
 void async_whoami(DeviceClient& client, std::function<void(std::error_code, Identity)> handler) {
-  client.async_call(std::string(detail::kHubTarget), "whoami", json::object(),
-                    std::chrono::seconds(10),
-                    [handler = std::move(handler)](std::error_code ec, const MethodResult& r) {
-                      if (ec) return complete(handler, ec);
-                      if (!r.payload.is_object()) return complete(handler, Errc::malformed_response);
-                      Identity id{detail::string_member(r.payload, "deviceId"),
-                                  detail::string_member(r.payload, "owner"),
-                                  detail::string_member(r.payload, "name"),
-                                  detail::string_member(r.payload, "class")};
-                      if (id.device_id.empty() || id.owner.empty()) {
-                        return complete(handler, Errc::malformed_response);
-                      }
-                      handler({}, std::move(id));
-                    });
+  client.async_call(
+      std::string(detail::kHubTarget), "whoami", json::object(), std::chrono::seconds(10),
+      [handler = std::move(handler)](std::error_code ec, const MethodResult& r) {
+        if (ec) return complete(handler, ec);
+        if (!r.payload.is_object()) return complete(handler, Errc::malformed_response);
+        Identity id{
+            detail::string_member(r.payload, "deviceId"), detail::string_member(r.payload, "owner"),
+            detail::string_member(r.payload, "name"), detail::string_member(r.payload, "class")};
+        if (id.device_id.empty() || id.owner.empty()) {
+          return complete(handler, Errc::malformed_response);
+        }
+        handler({}, std::move(id));
+      });
 }
 
 }  // namespace allscene::sdk

@@ -168,7 +168,7 @@ std::optional<ClipboardItem> parse_clipboard(std::string_view payload) {
 json to_json(const Notification& n) {
   json actions = json::array();
   for (const auto& a : n.actions) actions.push_back({{"id", a.id}, {"label", a.label}});
-  return {{"app", n.app},   {"title", n.title},     {"body", n.body},
+  return {{"app", n.app},   {"title", n.title},   {"body", n.body},
           {"time", n.time}, {"actions", actions}, {"reply", n.reply}};
 }
 
@@ -189,7 +189,8 @@ std::optional<Notification> parse_notification(std::string_view payload, std::st
       n.actions.push_back({string_member(a, "id"), string_member(a, "label")});
     }
   }
-  if (const auto it = j->find("reply"); it != j->end() && it->is_boolean()) n.reply = it->get<bool>();
+  if (const auto it = j->find("reply"); it != j->end() && it->is_boolean())
+    n.reply = it->get<bool>();
   if (n.app.empty() && n.title.empty() && n.body.empty()) return std::nullopt;  // nothing to show
   return n;
 }
@@ -216,8 +217,12 @@ std::optional<Activity> parse_activity(const json& j, std::string device) {
 }
 
 json to_json(const NowPlaying& m) {
-  return {{"state", m.state},           {"title", m.title},          {"artist", m.artist},
-          {"album", m.album},           {"positionMs", m.position_ms}, {"durationMs", m.duration_ms},
+  return {{"state", m.state},
+          {"title", m.title},
+          {"artist", m.artist},
+          {"album", m.album},
+          {"positionMs", m.position_ms},
+          {"durationMs", m.duration_ms},
           {"volume", m.volume}};
 }
 
@@ -237,8 +242,11 @@ std::optional<NowPlaying> parse_now_playing(const json& j, std::string device) {
 }
 
 json to_json(const FileOffer& offer) {
-  return {{"transfer", offer.transfer}, {"name", offer.name}, {"size", offer.size},
-          {"sha256", offer.sha256},     {"mime", offer.mime}};
+  return {{"transfer", offer.transfer},
+          {"name", offer.name},
+          {"size", offer.size},
+          {"sha256", offer.sha256},
+          {"mime", offer.mime}};
 }
 
 std::optional<FileOffer> parse_offer(const json& j) {
@@ -251,7 +259,8 @@ std::optional<FileOffer> parse_offer(const json& j) {
   offer.mime = string_member(j, "mime");
   const auto size = size_member(j, "size");
   if (!size || offer.transfer.empty() || offer.from.empty() || !is_hex_sha256(offer.sha256) ||
-      offer.transfer.find_first_of("/+#") != std::string::npos || safe_file_name(offer.name).empty()) {
+      offer.transfer.find_first_of("/+#") != std::string::npos ||
+      safe_file_name(offer.name).empty()) {
     return std::nullopt;
   }
   offer.size = *size;

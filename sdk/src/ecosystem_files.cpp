@@ -266,10 +266,11 @@ void Ecosystem::Impl::offer(const std::string& device, const fs::path& path, std
          if (!self) return;
          const auto it = self->outgoing_.find(id);
          if (it == self->outgoing_.end()) return;  // cancelled meanwhile
-         const bool declined = r.status == 403 ||
-                               (!ec && r.payload.is_object() && r.payload.contains("accepted") &&
-                                r.payload["accepted"] == false);
-         if (declined) return self->finish_outgoing(id, TransferState::declined, EcosystemErrc::declined);
+         const bool declined =
+             r.status == 403 || (!ec && r.payload.is_object() && r.payload.contains("accepted") &&
+                                 r.payload["accepted"] == false);
+         if (declined)
+           return self->finish_outgoing(id, TransferState::declined, EcosystemErrc::declined);
          if (ec) return self->finish_outgoing(id, TransferState::failed, ec);
          if (it->second.transfer.state == TransferState::offered) {
            it->second.transfer.state = TransferState::active;
@@ -306,7 +307,8 @@ void Ecosystem::Impl::send_file_to_all(
       if (t.peer.empty()) t.peer = device;  // completed before the transfer existed
       if (e && !gather->first_error) gather->first_error = e;
       gather->results.push_back(std::move(t));
-      if (--gather->waiting == 0 && gather->done) gather->done(gather->first_error, gather->results);
+      if (--gather->waiting == 0 && gather->done)
+        gather->done(gather->first_error, gather->results);
     });
   }
 }
@@ -361,8 +363,7 @@ void Ecosystem::Impl::on_file_status(const std::string& payload) {
   }
 }
 
-void Ecosystem::Impl::finish_outgoing(std::string id, TransferState state,
-                                      std::error_code error) {
+void Ecosystem::Impl::finish_outgoing(std::string id, TransferState state, std::error_code error) {
   const auto it = outgoing_.find(id);
   if (it == outgoing_.end()) return;
   Outgoing out = std::move(it->second);

@@ -79,12 +79,12 @@ class Ecosystem::Impl : public std::enable_shared_from_this<Ecosystem::Impl> {
   void continue_activity(const std::string& device,
                          std::function<void(std::error_code, Activity)> done);
   void control_media(const std::string& device, const std::string& action,
-                     std::optional<int> volume, std::function<void(std::error_code, NowPlaying)> done);
+                     std::optional<int> volume,
+                     std::function<void(std::error_code, NowPlaying)> done);
   void ring(const std::string& device, bool stop, Done done);
   void run_command(const std::string& device, const std::string& name,
                    std::function<void(std::error_code, std::string)> done);
-  void share(const std::string& device, const std::string& text, const std::string& url,
-             Done done);
+  void share(const std::string& device, const std::string& text, const std::string& url, Done done);
 
   // ---- ecosystem_files.cpp ----
   void send_file(const std::string& device, const std::filesystem::path& path, std::string mime,
@@ -95,8 +95,8 @@ class Ecosystem::Impl : public std::enable_shared_from_this<Ecosystem::Impl> {
 
   // ---- snapshots (any thread) ----
   mutable std::mutex mutex;
-  std::map<std::string, DeviceCard> cards;                                  // GUARDED_BY(mutex)
-  std::optional<ClipboardItem> clipboard;                                   // GUARDED_BY(mutex)
+  std::map<std::string, DeviceCard> cards;                                    // GUARDED_BY(mutex)
+  std::optional<ClipboardItem> clipboard;                                     // GUARDED_BY(mutex)
   std::map<std::pair<std::string, std::string>, Notification> notifications;  // GUARDED_BY(mutex)
   std::map<std::string, Activity> activities;  // other devices'; GUARDED_BY(mutex)
   std::optional<Activity> own_activity;        // GUARDED_BY(mutex)
@@ -144,7 +144,8 @@ class Ecosystem::Impl : public std::enable_shared_from_this<Ecosystem::Impl> {
   void on_inbox(const std::vector<std::string_view>& levels, const std::string& payload);
   void on_chunk_request(const std::string& payload);
   void on_file_status(const std::string& payload);
-  void on_file_data(const std::string& transfer, std::string_view offset, const std::string& payload);
+  void on_file_data(const std::string& transfer, std::string_view offset,
+                    const std::string& payload);
   void on_file_error(const std::string& transfer);
   void offer(const std::string& device, const std::filesystem::path& path, std::string mime,
              std::uint64_t size, const std::string& sha256,

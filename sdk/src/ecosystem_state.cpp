@@ -49,7 +49,7 @@ void Ecosystem::Impl::stop() {
 template <class Handler>
 void Ecosystem::Impl::subscribe(const std::string& filter, Handler handler) {
   client_.subscribe(filter, [weak = weak_from_this(), handler](const std::string& topic,
-                                                              const std::string& payload) {
+                                                               const std::string& payload) {
     const auto self = weak.lock();
     if (!self || self->stopped) return;
     const auto levels = self->topics_.levels(topic);
@@ -61,9 +61,8 @@ void Ecosystem::Impl::subscribe(const std::string& filter, Handler handler) {
 void Ecosystem::Impl::subscribe_all() {
   using Levels = std::vector<std::string_view>;
   // levels: what follows "users/{u}/", e.g. {"devices", "watch"}.
-  subscribe(topics_.devices_filter(), [](Impl& i, const Levels& l, const std::string& p) {
-    i.on_card(l.at(1), p);
-  });
+  subscribe(topics_.devices_filter(),
+            [](Impl& i, const Levels& l, const std::string& p) { i.on_card(l.at(1), p); });
   if (options_.share_clipboard) {
     subscribe(topics_.clipboard(),
               [](Impl& i, const Levels&, const std::string& p) { i.on_clipboard(p); });
@@ -71,12 +70,10 @@ void Ecosystem::Impl::subscribe_all() {
   subscribe(topics_.notifications_filter(), [](Impl& i, const Levels& l, const std::string& p) {
     i.on_notification(l.at(1), l.at(2), p);
   });
-  subscribe(topics_.activities_filter(), [](Impl& i, const Levels& l, const std::string& p) {
-    i.on_activity(l.at(1), p);
-  });
-  subscribe(topics_.media_filter(), [](Impl& i, const Levels& l, const std::string& p) {
-    i.on_media(l.at(1), p);
-  });
+  subscribe(topics_.activities_filter(),
+            [](Impl& i, const Levels& l, const std::string& p) { i.on_activity(l.at(1), p); });
+  subscribe(topics_.media_filter(),
+            [](Impl& i, const Levels& l, const std::string& p) { i.on_media(l.at(1), p); });
   subscribe(topics_.own_inbox_filter(),
             [](Impl& i, const Levels& l, const std::string& p) { i.on_inbox(l, p); });
 }

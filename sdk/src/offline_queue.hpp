@@ -1,6 +1,6 @@
-// The bounded queue of device-to-cloud events (and other QoS 1 publishes): waiting to be written, and
-// written but not yet acknowledged (PUBACK). No I/O. The bound counts
-// both; see "Offline queue" in allscene/device_client.hpp for the policy.
+// The bounded queue of device-to-cloud events (and other QoS 1 publishes): waiting to be written,
+// and written but not yet acknowledged (PUBACK). No I/O. The bound counts both; see "Offline queue"
+// in allscene/device_client.hpp for the policy.
 #pragma once
 
 #include <cstddef>

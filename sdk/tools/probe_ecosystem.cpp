@@ -39,7 +39,7 @@ json to_json(const Transfer& t) {
 }
 
 json to_json(const DeviceCard& c) {
-  json j = {{"deviceId", c.device_id}, {"name", c.name},         {"class", c.device_class},
+  json j = {{"deviceId", c.device_id}, {"name", c.name},          {"class", c.device_class},
             {"online", c.online},      {"lastSeen", c.last_seen}, {"capabilities", c.capabilities}};
   if (c.battery) j["battery"] = {{"level", c.battery->level}, {"charging", c.battery->charging}};
   return j;
@@ -62,18 +62,21 @@ bool client_command(DeviceClient& client, const std::string& op, const json& cmd
     client.async_publish(cmd.value("topic", ""), cmd.value("payload", ""), cmd.value("qos", 1),
                          cmd.value("retain", false), done("published", id));
   } else if (op == "call") {
-    client.async_call(cmd.value("device", ""), cmd.value("method", ""),
-                      cmd.value("payload", json::object()),
-                      std::chrono::seconds(cmd.value("timeout", 10)),
-                      [id](std::error_code ec, const MethodResult& r) {
-                        emit(with_error({{"event", "called"}, {"id", id}, {"status", r.status},
-                                         {"payload", r.payload}},
-                                        ec));
-                      });
+    client.async_call(
+        cmd.value("device", ""), cmd.value("method", ""), cmd.value("payload", json::object()),
+        std::chrono::seconds(cmd.value("timeout", 10)),
+        [id](std::error_code ec, const MethodResult& r) {
+          emit(with_error(
+              {{"event", "called"}, {"id", id}, {"status", r.status}, {"payload", r.payload}}, ec));
+        });
   } else if (op == "whoami") {
     async_whoami(client, [id](std::error_code ec, const Identity& me) {
-      emit(with_error({{"event", "whoami"}, {"id", id}, {"deviceId", me.device_id},
-                       {"owner", me.owner}, {"name", me.name}, {"class", me.device_class}},
+      emit(with_error({{"event", "whoami"},
+                       {"id", id},
+                       {"deviceId", me.device_id},
+                       {"owner", me.owner},
+                       {"name", me.name},
+                       {"class", me.device_class}},
                       ec));
     });
   } else {
@@ -85,17 +88,28 @@ bool client_command(DeviceClient& client, const std::string& op, const json& cmd
 }  // namespace
 
 void watch_ecosystem(Ecosystem& eco, bool decline_files) {
-  eco.on_device_changed([](const DeviceCard& c) { emit({{"event", "device"}, {"card", to_json(c)}}); });
-  eco.on_device_removed([](const std::string& id) { emit({{"event", "device_removed"}, {"deviceId", id}}); });
+  eco.on_device_changed([](const DeviceCard& c) {
+    emit({{"event", "device"}, {"card", to_json(c)}});
+  });
+  eco.on_device_removed([](const std::string& id) {
+    emit({{"event", "device_removed"}, {"deviceId", id}});
+  });
   eco.on_clipboard([](const ClipboardItem& c) {
-    emit({{"event", "clipboard"}, {"from", c.from}, {"mime", c.mime}, {"text", c.text},
+    emit({{"event", "clipboard"},
+          {"from", c.from},
+          {"mime", c.mime},
+          {"text", c.text},
           {"size", c.data.size()}});
   });
   eco.on_notification([](const Notification& n, bool dismissed) {
-    emit({{"event", dismissed ? "notification_dismissed" : "notification"}, {"origin", n.origin},
-          {"nid", n.id}, {"title", n.title}});
+    emit({{"event", dismissed ? "notification_dismissed" : "notification"},
+          {"origin", n.origin},
+          {"nid", n.id},
+          {"title", n.title}});
   });
-  eco.on_ring([](const RingRequest& r) { emit({{"event", "ring"}, {"from", r.from}, {"stop", r.stop}}); });
+  eco.on_ring([](const RingRequest& r) {
+    emit({{"event", "ring"}, {"from", r.from}, {"stop", r.stop}});
+  });
   eco.on_share([](const SharedItem& s) {
     emit({{"event", "share"}, {"from", s.from}, {"text", s.text}, {"url", s.url}});
   });
@@ -129,12 +143,14 @@ bool ecosystem_command(Ecosystem* eco, DeviceClient& client, const std::string& 
   } else if (op == "ring") {
     eco->ring(cmd.value("device", ""), cmd.value("stop", false), done("rung", id));
   } else if (op == "share") {
-    eco->share(cmd.value("device", ""), cmd.value("text", ""), cmd.value("url", ""), done("shared", id));
+    eco->share(cmd.value("device", ""), cmd.value("text", ""), cmd.value("url", ""),
+               done("shared", id));
   } else if (op == "send_file") {
-    eco->send_file(cmd.value("device", ""), cmd.value("path", ""), cmd.value("mime", ""),
-                   [id](std::error_code ec, const Transfer& t) {
-                     emit(with_error({{"event", "file_sent"}, {"id", id}, {"transfer", to_json(t)}}, ec));
-                   });
+    eco->send_file(
+        cmd.value("device", ""), cmd.value("path", ""), cmd.value("mime", ""),
+        [id](std::error_code ec, const Transfer& t) {
+          emit(with_error({{"event", "file_sent"}, {"id", id}, {"transfer", to_json(t)}}, ec));
+        });
   } else if (op == "devices") {
     json list = json::array();
     for (const auto& card : eco->devices()) list.push_back(to_json(card));

@@ -22,10 +22,9 @@
 // desired, method, c2d, stopped; errors as {"error":message,"code":name}.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <string>
-
-#include <memory>
 
 #include "allscene/connection_string.hpp"
 #include "allscene/device_client.hpp"

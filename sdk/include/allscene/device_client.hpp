@@ -250,7 +250,8 @@ class DeviceClient {
   // ("$ecosystem/call/{device_id}/{method}/?$rid={rid}&$timeout={s}"),
   // answered on "$ecosystem/res/{status}/?$rid={rid}" (the client
   // subscribes "$ecosystem/res/#" from its first call on, in every
-  // subscription step). `device_id` "$hub" calls the hub itself (whoami). Completes with the answer's status and JSON payload
+  // subscription step; `device_id` "$hub" calls the hub itself, e.g.
+  // whoami). Completes with the answer's status and JSON payload
   // (text that is not JSON as a string) and error_from_status(status):
   // empty for 2xx, Errc::not_found (404: offline, not in the group, no such
   // method), Errc::request_failed (403, …), Errc::timeout (504, or no

@@ -49,15 +49,15 @@
 namespace allscene::sdk {
 
 enum class EcosystemErrc {
-  opted_out = 1,      // clipboard sharing is off on this device
-  too_large,          // a clipboard item over 512 KiB of data
-  declined,           // the receiver declined the file (403 "declined")
-  hash_mismatch,      // the received file's SHA-256 is not the offered one
-  file_error,         // a local file could not be read or written
-  transfer_failed,    // the other side reported the transfer failed or unknown
-  cancelled,          // cancel_transfer() or stop()
-  no_activity,        // handoff: the device has no activity to continue
-  invalid_argument,   // e.g. an empty device id or a name with '/', '+', '#'
+  opted_out = 1,     // clipboard sharing is off on this device
+  too_large,         // a clipboard item over 512 KiB of data
+  declined,          // the receiver declined the file (403 "declined")
+  hash_mismatch,     // the received file's SHA-256 is not the offered one
+  file_error,        // a local file could not be read or written
+  transfer_failed,   // the other side reported the transfer failed or unknown
+  cancelled,         // cancel_transfer() or stop()
+  no_activity,       // handoff: the device has no activity to continue
+  invalid_argument,  // e.g. an empty device id or a name with '/', '+', '#'
 };
 
 const std::error_category& ecosystem_category();
@@ -132,7 +132,7 @@ struct Activity {
 };
 
 struct NowPlaying {
-  std::string device_id;  // the player (set by the Ecosystem)
+  std::string device_id;          // the player (set by the Ecosystem)
   std::string state = "stopped";  // "playing", "paused", "stopped"
   std::string title;
   std::string artist;
@@ -199,8 +199,8 @@ struct EcosystemOptions {
   // Clipboard opt-out: the device neither publishes nor subscribes.
   bool share_clipboard = true;
   // What this device offers; reported in its card by report_status().
-  std::vector<std::string> capabilities = {"clipboard", "files",  "notifications", "handoff",
-                                           "media",     "find",   "commands"};
+  std::vector<std::string> capabilities = {"clipboard", "files", "notifications", "handoff",
+                                           "media",     "find",  "commands"};
   // File transfer flow control (receiver side): chunk size (clamped to
   // 1 KiB..256 KiB), requests outstanding, and when to ask again.
   std::size_t chunk_size = 64 * 1024;
@@ -289,14 +289,14 @@ class Ecosystem {
   void stop();
 
   // ---- State snapshots (any thread) ----
-  std::vector<DeviceCard> devices() const;                // by device id, self included
-  std::optional<ClipboardItem> clipboard() const;         // the current item
-  std::vector<Notification> notifications() const;        // by origin, id
-  std::vector<Activity> activities() const;               // other devices' activities
-  std::optional<Activity> activity() const;               // this device's
-  std::vector<NowPlaying> media() const;                  // by device id, self included
-  std::vector<Transfer> transfers() const;                // this process's, both directions
-  std::uint64_t malformed_messages() const;               // ignored messages so far
+  std::vector<DeviceCard> devices() const;          // by device id, self included
+  std::optional<ClipboardItem> clipboard() const;   // the current item
+  std::vector<Notification> notifications() const;  // by origin, id
+  std::vector<Activity> activities() const;         // other devices' activities
+  std::optional<Activity> activity() const;         // this device's
+  std::vector<NowPlaying> media() const;            // by device id, self included
+  std::vector<Transfer> transfers() const;          // this process's, both directions
+  std::uint64_t malformed_messages() const;         // ignored messages so far
 
   // ---- Operations: handlers run on the client's strand ----
 
@@ -308,7 +308,8 @@ class Ecosystem {
   // acknowledged. EcosystemErrc::opted_out when sharing is off, too_large
   // over 512 KiB of data; copy_file reads the file (file_error).
   void copy_text(std::string text, std::function<void(std::error_code)> handler);
-  void copy_image(std::string mime, std::string bytes, std::function<void(std::error_code)> handler);
+  void copy_image(std::string mime, std::string bytes,
+                  std::function<void(std::error_code)> handler);
   void copy_file(std::filesystem::path path, std::string mime,
                  std::function<void(std::error_code)> handler);
 
@@ -318,8 +319,8 @@ class Ecosystem {
   void dismiss_notification(std::string origin, std::string id,
                             std::function<void(std::error_code)> handler);
   // Calls notification.action on the notification's origin.
-  void act_on_notification(std::string origin, std::string id, std::string action,
-                           std::string text, std::function<void(std::error_code)> handler);
+  void act_on_notification(std::string origin, std::string id, std::string action, std::string text,
+                           std::function<void(std::error_code)> handler);
 
   // Handoff. set/clear publish users/{u}/activities/{self} (retained).
   void set_activity(Activity activity, std::function<void(std::error_code)> handler);
@@ -328,7 +329,8 @@ class Ecosystem {
   // handoff.take; when the device does not answer (offline: Errc::not_found,
   // or Errc::timeout) the retained activity is used instead and its
   // retained message cleared. EcosystemErrc::no_activity when neither exists.
-  void continue_activity(std::string device, std::function<void(std::error_code, Activity)> handler);
+  void continue_activity(std::string device,
+                         std::function<void(std::error_code, Activity)> handler);
 
   // Media. publish: users/{u}/media/{self} (retained). control: media.control
   // on `device`; completes with its new now-playing state. `volume` only

@@ -45,7 +45,8 @@ TEST(DeviceClientTopics, SubscribedFiltersRouteToTheirHandlersAndSurviveReconnec
   hub.cut("phone");
   ASSERT_TRUE(eventually([&] {
     const auto subs = hub.subscriptions("phone");
-    return std::count(subs.begin(), subs.end(), "users/ana/devices/+") == 2 && hub.connected("phone");
+    return std::count(subs.begin(), subs.end(), "users/ana/devices/+") == 2 &&
+           hub.connected("phone");
   }));
   hub.inject("users/ana/devices/tv", "t1");
   EXPECT_TRUE(eventually([&] {
@@ -115,16 +116,14 @@ TEST(DeviceClientTopics, CallReachesTheTargetWithFromAndReturnsItsAnswer) {
   const auto subs = hub.subscriptions("phone");
   EXPECT_NE(std::find(subs.begin(), subs.end(), "$ecosystem/res/#"), subs.end());
 
-  std::tie(ec, r) = test::await<MethodResult>([&](auto h) {
-    phone.async_call("watch", "refuse", {}, std::chrono::seconds(5), h);
-  });
+  std::tie(ec, r) = test::await<MethodResult>(
+      [&](auto h) { phone.async_call("watch", "refuse", {}, std::chrono::seconds(5), h); });
   EXPECT_EQ(ec, Errc::request_failed);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.payload["error"], "declined");
 
-  std::tie(ec, r) = test::await<MethodResult>([&](auto h) {
-    phone.async_call("tv", "ring", {}, std::chrono::seconds(5), h);
-  });
+  std::tie(ec, r) = test::await<MethodResult>(
+      [&](auto h) { phone.async_call("tv", "ring", {}, std::chrono::seconds(5), h); });
   EXPECT_EQ(ec, Errc::not_found);  // not connected
   EXPECT_EQ(r.status, 404);
 }
@@ -133,21 +132,22 @@ TEST(DeviceClientTopics, CallArgumentsAreCheckedAndSilenceTimesOut) {
   FakeHub hub;
   DeviceClient phone(test::client_options(hub, "phone"));
   for (const auto& [device, method, seconds] :
-       std::vector<std::tuple<std::string, std::string, int>>{
-           {"", "ring", 5}, {"a/b", "ring", 5}, {"tv", "r+", 5}, {"tv", "ring", 0},
-           {"tv", "ring", 301}, {"$tv", "ring", 5}}) {
-    auto [ec, r] = test::await<MethodResult>([&](auto h) {
-      phone.async_call(device, method, {}, std::chrono::seconds(seconds), h);
-    });
+       std::vector<std::tuple<std::string, std::string, int>>{{"", "ring", 5},
+                                                              {"a/b", "ring", 5},
+                                                              {"tv", "r+", 5},
+                                                              {"tv", "ring", 0},
+                                                              {"tv", "ring", 301},
+                                                              {"$tv", "ring", 5}}) {
+    auto [ec, r] = test::await<MethodResult>(
+        [&](auto h) { phone.async_call(device, method, {}, std::chrono::seconds(seconds), h); });
     EXPECT_EQ(ec, Errc::bad_request) << device << " " << method << " " << seconds;
   }
   ASSERT_FALSE(phone.start());
   ASSERT_TRUE(test::wait_connected(hub, "phone", "$iothub/methods/POST/#"));
   hub.set_calls_unanswered(true);
   const auto t0 = std::chrono::steady_clock::now();
-  auto [ec, r] = test::await<MethodResult>([&](auto h) {
-    phone.async_call("tv", "ring", {}, std::chrono::seconds(1), h);
-  });
+  auto [ec, r] = test::await<MethodResult>(
+      [&](auto h) { phone.async_call("tv", "ring", {}, std::chrono::seconds(1), h); });
   EXPECT_EQ(ec, Errc::timeout);
   EXPECT_EQ(r.status, 0);
   // Later than the hub's own 504 would come (1 s), so its answer wins.

@@ -97,8 +97,12 @@ TEST(EcosystemCodec, ClipboardOver512KiBIsRefused) {
 }
 
 TEST(EcosystemCodec, OfferNeedsSizeHashAndASafeName) {
-  json offer = {{"transfer", "t1"}, {"from", "laptop"}, {"name", "a.jpg"}, {"size", 10},
-                {"sha256", std::string(64, 'a')}, {"mime", "image/jpeg"}};
+  json offer = {{"transfer", "t1"},
+                {"from", "laptop"},
+                {"name", "a.jpg"},
+                {"size", 10},
+                {"sha256", std::string(64, 'a')},
+                {"mime", "image/jpeg"}};
   EXPECT_TRUE(parse_offer(offer));
   for (const char* key : {"transfer", "from", "name", "size", "sha256"}) {
     json missing = offer;

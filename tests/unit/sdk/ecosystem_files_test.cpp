@@ -58,8 +58,12 @@ struct FilesTest : ::testing::Test {
     }
     return p;
   }
-  std::size_t data_messages() const { return hub.published_on("users/ana/inbox/watch/file-data/").size(); }
-  std::size_t read_requests() const { return hub.published_on("users/ana/inbox/phone/file-read").size(); }
+  std::size_t data_messages() const {
+    return hub.published_on("users/ana/inbox/watch/file-data/").size();
+  }
+  std::size_t read_requests() const {
+    return hub.published_on("users/ana/inbox/phone/file-read").size();
+  }
 };
 
 TEST_F(FilesTest, AFileArrivesWithProgressOnBothSidesAndTheWireOfTheProtocol) {
@@ -73,7 +77,8 @@ TEST_F(FilesTest, AFileArrivesWithProgressOnBothSidesAndTheWireOfTheProtocol) {
   });
   ASSERT_TRUE(phone->start() && watch->start());
   const fs::path source = make_file("report.pdf", 300 * 1024 + 3);
-  auto [ec, t] = await<Transfer>([&](auto h) { phone->eco.send_file("watch", source, "application/pdf", h); });
+  auto [ec, t] =
+      await<Transfer>([&](auto h) { phone->eco.send_file("watch", source, "application/pdf", h); });
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(t.state, TransferState::complete);
   EXPECT_EQ(t.bytes, t.size);
@@ -97,8 +102,10 @@ TEST_F(FilesTest, AFileArrivesWithProgressOnBothSidesAndTheWireOfTheProtocol) {
   ASSERT_EQ(reads.size(), 5u);  // 4 whole chunks and the rest
   EXPECT_EQ(reads[0].qos, 0);
   const json r0 = json::parse(reads[0].payload);
-  EXPECT_EQ(r0, (json{{"transfer", o["transfer"]}, {"from", "watch"}, {"offset", 0}, {"length", 65536}}));
-  const auto data = hub.published_on("users/ana/inbox/watch/file-data/" + o["transfer"].get<std::string>() + "/");
+  EXPECT_EQ(
+      r0, (json{{"transfer", o["transfer"]}, {"from", "watch"}, {"offset", 0}, {"length", 65536}}));
+  const auto data =
+      hub.published_on("users/ana/inbox/watch/file-data/" + o["transfer"].get<std::string>() + "/");
   ASSERT_EQ(data.size(), 5u);
   EXPECT_EQ(data[0].qos, 0);
   const auto status = hub.published_on("users/ana/inbox/phone/file-status");
@@ -127,7 +134,8 @@ TEST_F(FilesTest, SixtyFourMiBWithinTheWindow) {
   const fs::path source = make_file("big.bin", 64u << 20);
   const auto t0 = std::chrono::steady_clock::now();
   auto [ec, t] = await<Transfer>([&](auto h) { phone->eco.send_file("watch", source, "", h); });
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_FALSE(ec) << ec.message();
   std::cout << "[ measure  ] 64 MiB over loopback (fake hub): " << seconds << " s, "
             << 64.0 / seconds << " MiB/s (hash included)\n";
@@ -160,7 +168,10 @@ TEST_F(FilesTest, LostChunksAreAskedAgain) {
   // 16 chunks, 5 of them (1, 4, 7, 10, 13) asked again (a slow run may ask once more).
   EXPECT_GE(read_requests(), 16u + 5u);
   EXPECT_LE(read_requests(), 16u + 8u);
-  ASSERT_TRUE(eventually([&] { return !watch->eco.transfers().empty() && watch->eco.transfers()[0].state == TransferState::complete; }));
+  ASSERT_TRUE(eventually([&] {
+    return !watch->eco.transfers().empty() &&
+           watch->eco.transfers()[0].state == TransferState::complete;
+  }));
   EXPECT_EQ(file_bytes(watch->eco.transfers()[0].path), file_bytes(source));
 }
 
@@ -168,7 +179,8 @@ TEST_F(FilesTest, DeclinedOfferEndsTheSendersTransfer) {
   auto phone = node("phone");
   auto watch = node("watch", false);
   ASSERT_TRUE(phone->start() && watch->start());
-  auto [ec, t] = await<Transfer>([&](auto h) { phone->eco.send_file("watch", make_file("no.txt", 10), "", h); });
+  auto [ec, t] = await<Transfer>(
+      [&](auto h) { phone->eco.send_file("watch", make_file("no.txt", 10), "", h); });
   EXPECT_EQ(ec, EcosystemErrc::declined);
   EXPECT_EQ(t.state, TransferState::declined);
   EXPECT_EQ(read_requests(), 0u);
@@ -186,11 +198,16 @@ TEST_F(FilesTest, HashMismatchFailsAndRemovesThePart) {
     return true;
   });
   ASSERT_TRUE(phone->start() && watch->start());
-  auto [ec, t] = await<Transfer>([&](auto h) { phone->eco.send_file("watch", make_file("c.bin", 200000), "", h); });
+  auto [ec, t] = await<Transfer>(
+      [&](auto h) { phone->eco.send_file("watch", make_file("c.bin", 200000), "", h); });
   EXPECT_EQ(ec, EcosystemErrc::transfer_failed);
-  ASSERT_TRUE(eventually([&] { return !watch->eco.transfers().empty() && watch->eco.transfers()[0].state == TransferState::failed; }));
+  ASSERT_TRUE(eventually([&] {
+    return !watch->eco.transfers().empty() &&
+           watch->eco.transfers()[0].state == TransferState::failed;
+  }));
   EXPECT_EQ(watch->eco.transfers()[0].error, EcosystemErrc::hash_mismatch);
-  EXPECT_FALSE(fs::exists(dir.path / "watch" / "state" / ".allscene-transfers" / ("phone-" + t.id)));
+  EXPECT_FALSE(
+      fs::exists(dir.path / "watch" / "state" / ".allscene-transfers" / ("phone-" + t.id)));
   EXPECT_FALSE(fs::exists(dir.path / "watch" / "downloads" / "c.bin"));
 }
 
@@ -226,11 +243,15 @@ TEST_F(FilesTest, TheReceiverResumesAfterARestart) {
   const auto reads = hub.published_on("users/ana/inbox/phone/file-read");
   std::uint64_t first_offset_after = ~0ull;
   for (std::size_t i = reads_before; i < reads.size(); ++i) {
-    first_offset_after = std::min<std::uint64_t>(first_offset_after, json::parse(reads[i].payload)["offset"]);
+    first_offset_after =
+        std::min<std::uint64_t>(first_offset_after, json::parse(reads[i].payload)["offset"]);
   }
-  EXPECT_GE(first_offset_after, 1u << 20);  // the saved part was kept (state saved every MiB)
+  EXPECT_GE(first_offset_after, 1u << 20);       // the saved part was kept (state saved every MiB)
   EXPECT_LT(reads.size() - reads_before, 128u);  // fewer than the whole file again
-  ASSERT_TRUE(eventually([&] { return !watch->eco.transfers().empty() && watch->eco.transfers()[0].state == TransferState::complete; }));
+  ASSERT_TRUE(eventually([&] {
+    return !watch->eco.transfers().empty() &&
+           watch->eco.transfers()[0].state == TransferState::complete;
+  }));
   EXPECT_EQ(file_bytes(watch->eco.transfers()[0].path), file_bytes(source));
   EXPECT_FALSE(fs::exists(folder / ("phone-" + t.id)));
 }
@@ -246,7 +267,8 @@ TEST_F(FilesTest, TheSendersDisconnectionOnlyDelaysTheTransfer) {
   ASSERT_TRUE(phone->start() && watch->start());
   const fs::path source = make_file("s.bin", 4 << 20);
   auto sent = std::make_shared<std::promise<std::error_code>>();
-  phone->eco.send_file("watch", source, "", [sent](std::error_code ec, Transfer) { sent->set_value(ec); });
+  phone->eco.send_file("watch", source, "",
+                       [sent](std::error_code ec, Transfer) { sent->set_value(ec); });
   ASSERT_TRUE(eventually([&] { return seen.load() >= 10; }));
   hub.cut("phone");
   hub.cut("watch");
@@ -254,7 +276,10 @@ TEST_F(FilesTest, TheSendersDisconnectionOnlyDelaysTheTransfer) {
   ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_FALSE(f.get());
   hub.set_filter(nullptr);
-  ASSERT_TRUE(eventually([&] { return !watch->eco.transfers().empty() && watch->eco.transfers()[0].state == TransferState::complete; }));
+  ASSERT_TRUE(eventually([&] {
+    return !watch->eco.transfers().empty() &&
+           watch->eco.transfers()[0].state == TransferState::complete;
+  }));
   EXPECT_EQ(file_bytes(watch->eco.transfers()[0].path), file_bytes(source));
 }
 
@@ -266,16 +291,20 @@ TEST_F(FilesTest, CancelBySenderEndsTheReceiversTransfer) {
   });
   ASSERT_TRUE(phone->start() && watch->start());
   auto sent = std::make_shared<std::promise<std::pair<std::error_code, Transfer>>>();
-  phone->eco.send_file("watch", make_file("x.bin", 1 << 20), "", [sent](std::error_code ec, Transfer t) {
-    sent->set_value({ec, t});
-  });
+  phone->eco.send_file("watch", make_file("x.bin", 1 << 20), "",
+                       [sent](std::error_code ec, Transfer t) {
+                         sent->set_value({ec, t});
+                       });
   ASSERT_TRUE(eventually([&] { return read_requests() > 0; }));
   const std::string id = phone->eco.transfers().at(0).id;
   phone->eco.cancel_transfer(id);
   auto f = sent->get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(f.get().first, EcosystemErrc::cancelled);
-  ASSERT_TRUE(eventually([&] { return !watch->eco.transfers().empty() && watch->eco.transfers()[0].state == TransferState::failed; }));
+  ASSERT_TRUE(eventually([&] {
+    return !watch->eco.transfers().empty() &&
+           watch->eco.transfers()[0].state == TransferState::failed;
+  }));
   EXPECT_EQ(watch->eco.transfers()[0].error, EcosystemErrc::transfer_failed);
   EXPECT_FALSE(fs::exists(dir.path / "watch" / "state" / ".allscene-transfers" / ("phone-" + id)));
 }
@@ -290,9 +319,8 @@ TEST_F(FilesTest, SendToAllOnlineDevices) {
   auto laptop = node("laptop");
   ASSERT_TRUE(phone->start() && watch->start() && laptop->start());
   ASSERT_TRUE(eventually([&] { return phone->eco.devices().size() == 4; }));
-  auto [ec, list] = await<std::vector<Transfer>>([&](auto h) {
-    phone->eco.send_file_to_all(make_file("all.txt", 100000), "text/plain", h);
-  });
+  auto [ec, list] = await<std::vector<Transfer>>(
+      [&](auto h) { phone->eco.send_file_to_all(make_file("all.txt", 100000), "text/plain", h); });
   EXPECT_FALSE(ec);
   ASSERT_EQ(list.size(), 2u);
   std::set<std::string> peers;
@@ -309,9 +337,11 @@ TEST_F(FilesTest, UnknownTransferReadsGetAFileError) {
   ASSERT_TRUE(phone->start());
   hub.inject("users/ana/inbox/phone/file-read",
              R"({"transfer":"nope","from":"watch","offset":0,"length":10})");
-  ASSERT_TRUE(eventually([&] { return !hub.published_on("users/ana/inbox/watch/file-error/nope").empty(); }));
-  EXPECT_EQ(json::parse(hub.published_on("users/ana/inbox/watch/file-error/nope")[0].payload)["error"],
-            "unknown transfer");
+  ASSERT_TRUE(eventually(
+      [&] { return !hub.published_on("users/ana/inbox/watch/file-error/nope").empty(); }));
+  EXPECT_EQ(
+      json::parse(hub.published_on("users/ana/inbox/watch/file-error/nope")[0].payload)["error"],
+      "unknown transfer");
 }
 
 }  // namespace

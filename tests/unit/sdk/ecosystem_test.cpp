@@ -87,7 +87,8 @@ TEST_F(EcosystemTest, ClipboardIsSharedAndAnOptedOutDeviceNeitherReadsNorWrites)
   laptop->eco.on_clipboard([&](const ClipboardItem&) { ++seen_by_laptop; });
   ASSERT_TRUE(phone->start() && watch->start() && laptop->start());
 
-  EXPECT_EQ(await<>([&](auto h) { phone->eco.copy_text("hello", h); }), std::tuple{std::error_code()});
+  EXPECT_EQ(await<>([&](auto h) { phone->eco.copy_text("hello", h); }),
+            std::tuple{std::error_code()});
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(m);
     return seen_by_watch.size() == 1;
@@ -151,8 +152,9 @@ TEST_F(EcosystemTest, NotificationsArePostedActedOnAndDismissedFromAnyDevice) {
   EXPECT_EQ(seen.actions.at(0).label, "Yes");
   EXPECT_TRUE(seen.reply);
 
-  EXPECT_EQ(await<>([&](auto h) { watch->eco.act_on_notification("phone", "n1", "reply", "ok!", h); }),
-            std::tuple{std::error_code()});
+  EXPECT_EQ(
+      await<>([&](auto h) { watch->eco.act_on_notification("phone", "n1", "reply", "ok!", h); }),
+      std::tuple{std::error_code()});
   EXPECT_EQ(await<>([&](auto h) { watch->eco.act_on_notification("phone", "n9", "yes", "", h); }),
             std::tuple{std::error_code(Errc::not_found)});
   {
@@ -188,7 +190,8 @@ TEST_F(EcosystemTest, HandoffTakesTheLiveStateAndEndsTheActivityAtTheOrigin) {
   a.title = "Book";
   a.uri = "reader://book/7";
   a.state = {{"page", 40}};
-  ASSERT_EQ(await<>([&](auto h) { laptop->eco.set_activity(a, h); }), std::tuple{std::error_code()});
+  ASSERT_EQ(await<>([&](auto h) { laptop->eco.set_activity(a, h); }),
+            std::tuple{std::error_code()});
   ASSERT_TRUE(eventually([&] { return phone->eco.activities().size() == 1; }));
   EXPECT_EQ(phone->eco.activities()[0].device_id, "laptop");
 
@@ -210,7 +213,8 @@ TEST_F(EcosystemTest, HandoffFallsBackToTheRetainedActivityOfAnOfflineDevice) {
   Activity a;
   a.app = "maps";
   a.uri = "geo:1,2";
-  ASSERT_EQ(await<>([&](auto h) { laptop->eco.set_activity(a, h); }), std::tuple{std::error_code()});
+  ASSERT_EQ(await<>([&](auto h) { laptop->eco.set_activity(a, h); }),
+            std::tuple{std::error_code()});
   ASSERT_TRUE(eventually([&] { return phone->eco.activities().size() == 1; }));
   laptop.reset();
   ASSERT_TRUE(eventually([&] { return !hub.connected("laptop"); }));
@@ -239,11 +243,13 @@ TEST_F(EcosystemTest, MediaIsPublishedAndControlledOnThePlayer) {
     return playing;
   });
   ASSERT_TRUE(phone->start() && tv->start());
-  ASSERT_EQ(await<>([&](auto h) { tv->eco.publish_media(playing, h); }), std::tuple{std::error_code()});
+  ASSERT_EQ(await<>([&](auto h) { tv->eco.publish_media(playing, h); }),
+            std::tuple{std::error_code()});
   ASSERT_TRUE(eventually([&] { return phone->eco.media().size() == 1; }));
   EXPECT_EQ(phone->eco.media()[0].title, "Song");
 
-  auto [ec, state] = await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "volume", 30, h); });
+  auto [ec, state] =
+      await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "volume", 30, h); });
   ASSERT_FALSE(ec);
   EXPECT_EQ(state.volume, 30);
   EXPECT_EQ(state.device_id, "tv");
@@ -251,11 +257,14 @@ TEST_F(EcosystemTest, MediaIsPublishedAndControlledOnThePlayer) {
     const auto media = phone->eco.media();
     return media.size() == 1 && media[0].volume == 30;  // the player published it
   }));
-  std::tie(ec, state) = await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "next", {}, h); });
+  std::tie(ec, state) =
+      await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "next", {}, h); });
   EXPECT_EQ(ec, Errc::bad_request);
-  std::tie(ec, state) = await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "volume", {}, h); });
+  std::tie(ec, state) =
+      await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "volume", {}, h); });
   EXPECT_EQ(ec, EcosystemErrc::invalid_argument);
-  std::tie(ec, state) = await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "dance", {}, h); });
+  std::tie(ec, state) =
+      await<NowPlaying>([&](auto h) { phone->eco.control_media("tv", "dance", {}, h); });
   EXPECT_EQ(ec, EcosystemErrc::invalid_argument);
   std::lock_guard lock(m);
   ASSERT_EQ(controls.size(), 2u);
@@ -277,14 +286,19 @@ TEST_F(EcosystemTest, RingCommandsAndShare) {
   watch->eco.add_command("lock", {"Lock", {"phone"}},
                          [](const std::string& from) { return "locked for " + from; });
   ASSERT_TRUE(phone->start() && watch->start());
-  EXPECT_EQ(await<>([&](auto h) { phone->eco.ring("watch", false, h); }), std::tuple{std::error_code()});
-  EXPECT_EQ(await<>([&](auto h) { phone->eco.ring("watch", true, h); }), std::tuple{std::error_code()});
-  auto [ec, output] = await<std::string>([&](auto h) { phone->eco.run_command("watch", "lock", h); });
+  EXPECT_EQ(await<>([&](auto h) { phone->eco.ring("watch", false, h); }),
+            std::tuple{std::error_code()});
+  EXPECT_EQ(await<>([&](auto h) { phone->eco.ring("watch", true, h); }),
+            std::tuple{std::error_code()});
+  auto [ec, output] =
+      await<std::string>([&](auto h) { phone->eco.run_command("watch", "lock", h); });
   EXPECT_FALSE(ec);
   EXPECT_EQ(output, "locked for phone");
-  std::tie(ec, output) = await<std::string>([&](auto h) { phone->eco.run_command("watch", "wipe", h); });
+  std::tie(ec, output) =
+      await<std::string>([&](auto h) { phone->eco.run_command("watch", "wipe", h); });
   EXPECT_EQ(ec, Errc::not_found);
-  EXPECT_EQ(await<>([&](auto h) { phone->eco.share("watch", "note", "", h); }), std::tuple{std::error_code()});
+  EXPECT_EQ(await<>([&](auto h) { phone->eco.share("watch", "note", "", h); }),
+            std::tuple{std::error_code()});
   EXPECT_EQ(await<>([&](auto h) { phone->eco.share("watch", "", "https://x.org/", h); }),
             std::tuple{std::error_code()});
   EXPECT_EQ(await<>([&](auto h) { phone->eco.share("watch", "a", "b", h); }),
@@ -306,11 +320,13 @@ TEST_F(EcosystemTest, MalformedMessagesOnEveryTopicAreIgnoredAndCounted) {
     logged.emplace_back(line);
   });
   ASSERT_TRUE(phone->start());
-  const std::vector<std::string> topics = {
-      "users/ana/devices/watch",         "users/ana/clipboard",
-      "users/ana/notifications/watch/1", "users/ana/activities/watch",
-      "users/ana/media/watch",           "users/ana/inbox/phone/file-read",
-      "users/ana/inbox/phone/file-status"};
+  const std::vector<std::string> topics = {"users/ana/devices/watch",
+                                           "users/ana/clipboard",
+                                           "users/ana/notifications/watch/1",
+                                           "users/ana/activities/watch",
+                                           "users/ana/media/watch",
+                                           "users/ana/inbox/phone/file-read",
+                                           "users/ana/inbox/phone/file-status"};
   for (const auto& topic : topics) {
     for (const char* junk : {"{", "[1,2]", "\"s\"", "{\"deviceId\":5,\"mime\":[],\"state\":1}"}) {
       hub.inject(topic, junk);
@@ -346,7 +362,8 @@ TEST_F(EcosystemTest, MalformedMessagesOnEveryTopicAreIgnoredAndCounted) {
   });
   EXPECT_EQ(r.status, 400);
   // Still working.
-  EXPECT_EQ(await<>([&](auto h) { phone->eco.copy_text("fine", h); }), std::tuple{std::error_code()});
+  EXPECT_EQ(await<>([&](auto h) { phone->eco.copy_text("fine", h); }),
+            std::tuple{std::error_code()});
 }
 
 TEST_F(EcosystemTest, OperationsAfterStopCompleteWithShutDown) {
@@ -355,7 +372,8 @@ TEST_F(EcosystemTest, OperationsAfterStopCompleteWithShutDown) {
   phone->eco.stop();
   EXPECT_EQ(await<>([&](auto h) { phone->eco.copy_text("x", h); }),
             std::tuple{std::error_code(Errc::shut_down)});
-  auto [ec, t] = await<Transfer>([&](auto h) { phone->eco.send_file("watch", "/etc/hostname", "", h); });
+  auto [ec, t] =
+      await<Transfer>([&](auto h) { phone->eco.send_file("watch", "/etc/hostname", "", h); });
   EXPECT_EQ(ec, Errc::shut_down);
 }
 

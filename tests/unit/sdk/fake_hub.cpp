@@ -256,8 +256,8 @@ class FakeHub::Impl : public std::enable_shared_from_this<FakeHub::Impl> {
     const std::string method(rest.substr(slash + 1, slash2 - slash - 1));
     if (calls_unanswered) return;
     if (target == "$hub") {  // whoami; every device belongs to "ana" here
-      const json me = {{"deviceId", c->client_id}, {"owner", "ana"}, {"name", c->client_id},
-                       {"class", "phone"}};
+      const json me = {
+          {"deviceId", c->client_id}, {"owner", "ana"}, {"name", c->client_id}, {"class", "phone"}};
       deliver(c, "$ecosystem/res/200/?$rid=" + rid, me.dump(), 0, false);
       return;
     }

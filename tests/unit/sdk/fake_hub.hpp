@@ -3,8 +3,8 @@
 // QoS 0/1 without retransmission), answers reported-property patches, and
 // runs $ecosystem/call as the real hub does (forwarded to the target as a
 // direct method, "from" set to the caller, 404 for a target that is not
-// connected or has no method subscription; $hub/whoami says owner "ana"). Tests read what was published
-// and inject faults: drop or alter publishes, cut a client off.
+// connected or has no method subscription; $hub/whoami says owner "ana"). Tests read what was
+// published and inject faults: drop or alter publishes, cut a client off.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -3,12 +3,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <future>
 #include <memory>
 #include <tuple>
-#include <unistd.h>
 
 #include "allscene/device_client.hpp"
 #include "fake_hub.hpp"
