@@ -89,7 +89,7 @@ void Server::accept(Listener& listener) {
   // New connections go round-robin over the loops.
   const std::size_t i = next_loop_++ % loops_.size();
   listener.acceptor.async_accept(
-      loops_[i]->io, [this, &listener, i](const boost::system::error_code& ec, tcp::socket socket) {
+      loops_[i]->io, [this, &listener, i](const boost::system::error_code& ec, Socket socket) {
         if (ec == asio::error::operation_aborted) return;
         if (!ec) {
           boost::system::error_code ignored;
@@ -131,7 +131,7 @@ void Server::accept(Listener& listener) {
 namespace {
 
 template <typename Stream>
-void launch(broker::Shard& shard, broker::PeerInfo&& peer, tcp::socket&& socket,
+void launch(broker::Shard& shard, broker::PeerInfo&& peer, Socket&& socket,
             const std::shared_ptr<const ListenerContext>& context) {
   std::make_shared<StreamConnection<Stream>>(shard, std::move(peer), std::move(socket), context)
       ->start();
@@ -139,7 +139,7 @@ void launch(broker::Shard& shard, broker::PeerInfo&& peer, tcp::socket&& socket,
 
 }  // namespace
 
-void Server::start_connection(Listener& listener, std::size_t loop, tcp::socket socket,
+void Server::start_connection(Listener& listener, std::size_t loop, Socket socket,
                               broker::PeerInfo peer) {
   auto& shard = broker_->shard(loop);
   const auto& context = listener.context;

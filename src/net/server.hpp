@@ -14,6 +14,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/interfaces.hpp"
+#include "net/socket.hpp"
 
 namespace allscene::net {
 
@@ -69,8 +70,7 @@ class Server final : public broker::Executor {
   struct Listener;
 
   void accept(Listener& listener);
-  void start_connection(Listener& listener, std::size_t loop, boost::asio::ip::tcp::socket socket,
-                        broker::PeerInfo peer);
+  void start_connection(Listener& listener, std::size_t loop, Socket socket, broker::PeerInfo peer);
   void schedule_tick(std::size_t i);
 
   broker::Broker* broker_ = nullptr;

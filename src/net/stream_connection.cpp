@@ -56,7 +56,7 @@ void StreamConnection<Stream>::Output::append(std::span<const std::uint8_t> data
 
 template <typename Stream>
 StreamConnection<Stream>::StreamConnection(broker::Shard& shard, broker::PeerInfo peer,
-                                           asio::ip::tcp::socket socket,
+                                           Socket socket,
                                            std::shared_ptr<const ListenerContext> listener)
     : shard_(shard), stream_(std::move(socket), std::move(listener)) {
   boost::system::error_code ignored;
@@ -158,8 +158,7 @@ void StreamConnection<Stream>::read() {
   }
   if constexpr (Stream::kReadiness) {
     stream_.socket().async_wait(
-        asio::ip::tcp::socket::wait_read,
-        [self = this->shared_from_this()](const boost::system::error_code& ec) {
+        Socket::wait_read, [self = this->shared_from_this()](const boost::system::error_code& ec) {
           if (ec) {
             self->connection_->on_closed(Clock::now());
             self->shutdown();
@@ -377,7 +376,7 @@ template <typename Stream>
 void StreamConnection<Stream>::close_socket() {
   boost::system::error_code ignored;
   auto& socket = stream_.socket();
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket.shutdown(Socket::shutdown_both, ignored);
   socket.close(ignored);
 }
 

@@ -21,6 +21,7 @@
 
 #include "broker/connection.hpp"
 #include "broker/interfaces.hpp"
+#include "net/socket.hpp"
 
 namespace allscene::net {
 
@@ -32,7 +33,7 @@ template <typename Stream>
 class StreamConnection final : public broker::Transport,
                                public std::enable_shared_from_this<StreamConnection<Stream>> {
  public:
-  StreamConnection(broker::Shard& shard, broker::PeerInfo peer, boost::asio::ip::tcp::socket socket,
+  StreamConnection(broker::Shard& shard, broker::PeerInfo peer, Socket socket,
                    std::shared_ptr<const ListenerContext> listener);
   ~StreamConnection() override;
   StreamConnection(const StreamConnection&) = delete;

@@ -10,7 +10,7 @@
 //               is; false: one contiguous buffer (TLS writes one record per
 //               buffer, so the connection flattens first).
 //   socket()    the TCP socket underneath (deadlines close it).
-// Every stream is constructed from (tcp::socket, shared ListenerContext).
+// Every stream is constructed from (Socket, shared ListenerContext).
 //
 // Only the connection's own loop touches a stream.
 #pragma once
@@ -41,6 +41,7 @@
 
 #include "broker/interfaces.hpp"
 #include "net/http_upgrade.hpp"
+#include "net/socket.hpp"
 #include "net/tls.hpp"
 
 namespace allscene::net {
@@ -68,16 +69,16 @@ class TcpStream {
   static constexpr bool kHandshake = false;
   static constexpr bool kGather = true;
 
-  TcpStream(boost::asio::ip::tcp::socket socket, const std::shared_ptr<const ListenerContext>&)
+  TcpStream(Socket socket, const std::shared_ptr<const ListenerContext>&)
       : socket_(std::move(socket)) {}
-  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  Socket& socket() { return socket_; }
   template <typename Buffers, typename Handler>
   void async_write(const Buffers& buffers, Handler&& handler) {
     boost::asio::async_write(socket_, buffers, std::forward<Handler>(handler));
   }
 
  private:
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
 };
 
 // Completes a TLS server handshake on `stream` and records the client's
@@ -102,9 +103,9 @@ class TlsStream {
   static constexpr bool kHandshake = true;
   static constexpr bool kGather = false;
 
-  TlsStream(boost::asio::ip::tcp::socket socket, std::shared_ptr<const ListenerContext> listener)
+  TlsStream(Socket socket, std::shared_ptr<const ListenerContext> listener)
       : listener_(std::move(listener)), stream_(std::move(socket), *listener_->tls) {}
-  boost::asio::ip::tcp::socket& socket() { return stream_.next_layer(); }
+  Socket& socket() { return stream_.next_layer(); }
   template <typename Handler>
   void async_handshake(broker::PeerInfo& peer, Handler&& handler) {
     tls_handshake(stream_, *listener_, peer, std::forward<Handler>(handler));
@@ -128,24 +129,24 @@ class TlsStream {
 
  private:
   std::shared_ptr<const ListenerContext> listener_;
-  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
+  boost::asio::ssl::stream<Socket> stream_;
 };
 
-// MQTT over WebSocket (MQTT §6, RFC 6455), over TCP (`Next` =
-// tcp::socket) or TLS (`Next` = ssl::stream<tcp::socket>).
+// MQTT over WebSocket (MQTT §6, RFC 6455), over TCP (`Next` = Socket)
+// or TLS (`Next` = ssl::stream<Socket>).
 template <typename Next>
 class WsStream {
  public:
   static constexpr bool kReadiness = false;
   static constexpr bool kHandshake = true;
   static constexpr bool kGather = false;
-  static constexpr bool kTls = !std::is_same_v<Next, boost::asio::ip::tcp::socket>;
+  static constexpr bool kTls = !std::is_same_v<Next, Socket>;
   // Largest HTTP upgrade request (request line and headers).
   static constexpr std::size_t kMaxRequest = 8 * 1024;
 
-  WsStream(boost::asio::ip::tcp::socket socket, std::shared_ptr<const ListenerContext> listener)
+  WsStream(Socket socket, std::shared_ptr<const ListenerContext> listener)
       : listener_(std::move(listener)), ws_(make(std::move(socket), *listener_)) {}
-  boost::asio::ip::tcp::socket& socket() { return boost::beast::get_lowest_layer(ws_); }
+  Socket& socket() { return boost::beast::get_lowest_layer(ws_); }
 
   template <typename Handler>
   void async_handshake(broker::PeerInfo& peer, Handler&& handler) {
@@ -188,7 +189,7 @@ class WsStream {
  private:
   using Request = boost::beast::http::request_parser<boost::beast::http::empty_body>;
 
-  static Next make(boost::asio::ip::tcp::socket socket, const ListenerContext& listener) {
+  static Next make(Socket socket, const ListenerContext& listener) {
     if constexpr (kTls) {
       return Next(std::move(socket), *listener.tls);
     } else {
@@ -281,7 +282,7 @@ class WsStream {
   std::optional<Request> parser_;
 };
 
-using WsTcpStream = WsStream<boost::asio::ip::tcp::socket>;
-using WssStream = WsStream<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>;
+using WsTcpStream = WsStream<Socket>;
+using WssStream = WsStream<boost::asio::ssl::stream<Socket>>;
 
 }  // namespace allscene::net
