@@ -43,12 +43,66 @@ std::uint16_t packet_id_of(std::uint64_t seq) {
 Session::Session(std::string client_id, const Limits& limits)
     : client_id_(std::move(client_id)), server_(limits) {}
 
+const Session::Subscriptions& Session::subscriptions() const {
+  static const Subscriptions none;
+  return subscriptions_ ? *subscriptions_ : none;
+}
+
+bool Session::set_subscription(const std::string& filter, const SubscriptionEntry& entry) {
+  if (!subscriptions_) subscriptions_ = std::make_unique<Subscriptions>();
+  return subscriptions_->insert_or_assign(filter, entry).second;
+}
+
+bool Session::erase_subscription(const std::string& filter) {
+  if (!subscriptions_ || !subscriptions_->erase(filter)) return false;
+  if (subscriptions_->empty()) subscriptions_.reset();
+  return true;
+}
+
+const std::optional<PendingWill>& Session::will() const {
+  static const std::optional<PendingWill> none;
+  return pending_ ? pending_->will : none;
+}
+
+void Session::set_will(std::optional<PendingWill> will) {
+  if (!pending_ && !will) return;
+  if (!pending_) pending_ = std::make_unique<Pending>();
+  pending_->will = std::move(will);
+  trim_pending();
+}
+
+std::optional<TimePoint> Session::will_at() const {
+  return pending_ ? pending_->will_at : std::nullopt;
+}
+
+void Session::set_will_at(std::optional<TimePoint> at) {
+  if (!pending_ && !at) return;
+  if (!pending_) pending_ = std::make_unique<Pending>();
+  pending_->will_at = at;
+  trim_pending();
+}
+
+std::optional<TimePoint> Session::expires_at() const {
+  return pending_ ? pending_->expires_at : std::nullopt;
+}
+
+void Session::set_expires_at(std::optional<TimePoint> at) {
+  if (!pending_ && !at) return;
+  if (!pending_) pending_ = std::make_unique<Pending>();
+  pending_->expires_at = at;
+  trim_pending();
+}
+
+void Session::trim_pending() {
+  if (!pending_->will && !pending_->will_at && !pending_->expires_at) pending_.reset();
+}
+
 void Session::attach(Outlet& out, ConnRef conn, const ClientLimits& limits, TimePoint now) {
   conn_ = conn;
   limits_ = limits;
   out_aliases_.reset();  // aliases live only as long as a connection (§3.3.2.3.4)
-  expires_at.reset();
-  will_at.reset();
+  set_expires_at(std::nullopt);
+  set_will_at(std::nullopt);
   // §4.4: resend unacknowledged PUBLISH with DUP set, and PUBREL.
   for (auto& f : inflight_) {
     if (f.state == State::awaiting_comp) {

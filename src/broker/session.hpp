@@ -124,12 +124,21 @@ class Session {
   bool begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const MessagePtr& message);
   bool release_inbound_qos2(Outlet& out, std::uint16_t packet_id);
 
-  std::unordered_map<std::string, SubscriptionEntry>& subscriptions() { return subscriptions_; }
+  using Subscriptions = std::unordered_map<std::string, SubscriptionEntry>;
+  // Filter -> options; empty for a session that never subscribed.
+  const Subscriptions& subscriptions() const;
+  // Adds or replaces a subscription; true if the filter is new.
+  bool set_subscription(const std::string& filter, const SubscriptionEntry& entry);
+  // True if there was one.
+  bool erase_subscription(const std::string& filter);
 
   std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
-  std::optional<PendingWill> will;
-  std::optional<TimePoint> will_at;     // will delay running
-  std::optional<TimePoint> expires_at;  // set while disconnected
+  const std::optional<PendingWill>& will() const;
+  void set_will(std::optional<PendingWill> will);
+  std::optional<TimePoint> will_at() const;  // will delay running
+  void set_will_at(std::optional<TimePoint> at);
+  std::optional<TimePoint> expires_at() const;  // set while disconnected
+  void set_expires_at(std::optional<TimePoint> at);
 
   std::size_t inflight_count() const { return inflight_.size(); }
   std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
@@ -175,7 +184,19 @@ class Session {
   // Like queue_, created on first use: an empty hash container costs 56
   // bytes, and most sessions never see inbound QoS 2 or topic aliases.
   std::unique_ptr<std::unordered_set<std::uint16_t>> awaiting_rel_;
-  std::unordered_map<std::string, SubscriptionEntry> subscriptions_;
+  // Created on first use and freed when emptied: an empty map costs 56
+  // bytes, and an idle device may never subscribe.
+  std::unique_ptr<Subscriptions> subscriptions_;
+  // The will and the deadlines of a disconnected session: on the heap
+  // only while one is set (64 bytes inline, unused by most connected
+  // sessions).
+  struct Pending {
+    std::optional<PendingWill> will;
+    std::optional<TimePoint> will_at;
+    std::optional<TimePoint> expires_at;
+  };
+  void trim_pending();  // frees pending_ once nothing is set
+  std::unique_ptr<Pending> pending_;
   // Per connection; only for a v5 client that accepts topic aliases.
   std::unique_ptr<std::unordered_map<std::string, std::uint16_t>> out_aliases_;
 };

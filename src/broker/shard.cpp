@@ -430,7 +430,7 @@ void Shard::attach(AttachRequest&& req, TimePoint now) {
     close(old, ReasonCode::session_taken_over);
     // The old connection ended abnormally: its will goes out unless the
     // session continues within the Will Delay Interval (§3.1.3.2.2).
-    if (s->will && (req.clean_start || s->will->delay == 0)) publish_will(*s, now);
+    if (s->will() && (req.clean_start || s->will()->delay == 0)) publish_will(*s, now);
   }
   if (s && req.clean_start) {
     end_session(*s, now, /*keep_home=*/true);
@@ -444,7 +444,7 @@ void Shard::attach(AttachRequest&& req, TimePoint now) {
     sessions_.emplace(s->client_id(), std::move(owned));
   }
   s->expiry_interval = req.session_expiry;
-  s->will = std::move(req.will);
+  s->set_will(std::move(req.will));
   req.connack.session_present = present;
   scratch_.clear();
   mqtt::encode(req.connack, req.limits.version, scratch_);
@@ -461,20 +461,21 @@ void Shard::detach(const std::string& client_id, ConnRef conn, bool publish_will
   s->detach();
   set_shared_online(*s, false);
   if (new_expiry) s->expiry_interval = *new_expiry;
-  if (!publish_will_now) s->will.reset();  // normal DISCONNECT discards the will (§3.14.4)
+  // A normal DISCONNECT discards the will (§3.14.4).
+  if (!publish_will_now) s->set_will(std::nullopt);
   if (s->expiry_interval == 0) {
     end_session(*s, now, false);
     return;
   }
-  if (s->will) {
-    if (s->will->delay == 0) {
+  if (const auto& will = s->will()) {
+    if (will->delay == 0) {
       publish_will(*s, now);
     } else {
-      s->will_at = now + std::chrono::seconds(s->will->delay);
+      s->set_will_at(now + std::chrono::seconds(will->delay));
     }
   }
   if (s->expiry_interval != 0xFFFFFFFF) {
-    s->expires_at = now + std::chrono::seconds(s->expiry_interval);
+    s->set_expires_at(now + std::chrono::seconds(s->expiry_interval));
   }
   save_session(*s, now);
   schedule(*s);
@@ -502,12 +503,12 @@ void Shard::save_session(Session& s, TimePoint /*now*/) {
   if (!s.durable()) return;
   store_op::SaveSession op{s.client_id(), s.expiry_interval, std::nullopt, nullptr, 0,
                            std::nullopt};
-  if (s.expires_at) op.expires_at = to_wall_ms(*s.expires_at);
-  if (s.will) {
-    op.will = s.will->message;
-    op.will_delay = s.will->delay;
+  if (const auto at = s.expires_at()) op.expires_at = to_wall_ms(*at);
+  if (const auto& will = s.will()) {
+    op.will = will->message;
+    op.will_delay = will->delay;
   }
-  if (s.will_at) op.will_at = to_wall_ms(*s.will_at);
+  if (const auto at = s.will_at()) op.will_at = to_wall_ms(*at);
   persist(std::move(op));
 }
 
@@ -518,7 +519,7 @@ void Shard::restore(StoredSession&& stored, TimePoint now) {
   sessions_.emplace(s.client_id(), std::move(owned));
   stats_.sessions.add();
   s.expiry_interval = rec.expiry_interval;
-  if (rec.will) s.will = PendingWill{rec.will, rec.will_delay};
+  if (rec.will) s.set_will(PendingWill{rec.will, rec.will_delay});
   for (const auto& sub : stored.subscriptions) {
     add_subscription(s, mqtt::TopicSubscription{sub.filter, sub.options}, sub.subscription_id);
   }
@@ -528,35 +529,36 @@ void Shard::restore(StoredSession&& stored, TimePoint now) {
   // A session that was connected when the hub stopped lost its connection
   // then: its expiry and will delay start now.
   if (rec.expires_at) {
-    s.expires_at = from_wall_ms(*rec.expires_at);
+    s.set_expires_at(from_wall_ms(*rec.expires_at));
   } else if (s.expiry_interval != 0xFFFFFFFF) {
-    s.expires_at = now + std::chrono::seconds(s.expiry_interval);
+    s.set_expires_at(now + std::chrono::seconds(s.expiry_interval));
   }
   if (rec.will_at) {
-    s.will_at = from_wall_ms(*rec.will_at);
-  } else if (s.will) {
-    s.will_at = now + std::chrono::seconds(s.will->delay);
+    s.set_will_at(from_wall_ms(*rec.will_at));
+  } else if (const auto& will = s.will()) {
+    s.set_will_at(now + std::chrono::seconds(will->delay));
   }
   save_session(s, now);
   schedule(s);
 }
 
 void Shard::schedule(Session& s) {
-  std::optional<TimePoint> next = s.expires_at;
-  if (s.will_at && (!next || *s.will_at < *next)) next = s.will_at;
+  std::optional<TimePoint> next = s.expires_at();
+  const auto will_at = s.will_at();
+  if (will_at && (!next || *will_at < *next)) next = will_at;
   if (next) deadlines_.emplace(*next, s.client_id());
 }
 
 void Shard::publish_will(Session& s, TimePoint now) {
-  if (!s.will) return;
-  auto m = std::make_shared<Message>(*s.will->message);
+  if (!s.will()) return;
+  auto m = std::make_shared<Message>(*s.will()->message);
   m->id = m->qos > 0 ? new_message_id() : 0;
   if (m->properties.message_expiry_interval) {
     m->expires_at = now + std::chrono::seconds(*m->properties.message_expiry_interval);
     m->properties.message_expiry_interval.reset();
   }
-  s.will.reset();
-  s.will_at.reset();
+  s.set_will(std::nullopt);
+  s.set_will_at(std::nullopt);
   route(m, now);
 }
 
@@ -581,11 +583,11 @@ void Shard::tick(TimePoint now) {
     auto it = sessions_.find(client_id);
     if (it == sessions_.end() || it->second->online()) continue;
     Session& s = *it->second;
-    if (s.expires_at && *s.expires_at <= now) {
+    if (const auto at = s.expires_at(); at && *at <= now) {
       end_session(s, now, false);
       continue;
     }
-    if (s.will_at && *s.will_at <= now) {
+    if (const auto at = s.will_at(); at && *at <= now) {
       publish_will(s, now);
       save_session(s, now);
     }
@@ -643,9 +645,7 @@ std::uint32_t Shard::group_owner(std::string_view name) const {
 
 void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
                              std::uint32_t subscription_id) {
-  if (s.subscriptions()
-          .insert_or_assign(sub.filter, SubscriptionEntry{sub.options, subscription_id})
-          .second) {
+  if (s.set_subscription(sub.filter, SubscriptionEntry{sub.options, subscription_id})) {
     stats_.subscriptions.add();
   }
   if (s.durable()) {
@@ -663,7 +663,7 @@ void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
 }
 
 void Shard::remove_subscription(Session& s, const std::string& filter, bool persist_change) {
-  if (s.subscriptions().erase(filter)) stats_.subscriptions.sub();
+  if (s.erase_subscription(filter)) stats_.subscriptions.sub();
   if (persist_change && s.durable()) persist(store_op::DeleteSubscription{s.client_id(), filter});
   if (mqtt::parse_shared(filter)) {
     on_shard(group_owner(filter), [name = filter, shard = index_, cid = s.client_id()](Shard& o) {
