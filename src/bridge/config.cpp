@@ -108,7 +108,8 @@ void validate(const BridgeConfig& config) {
   if (config.password && !config.username && config.version == mqtt::Version::v311) {
     fail("MQTT 3.1.1 allows a password only with a username");
   }
-  if (config.inflight == 0) fail("inflight must be at least 1");
+  // Packet ids are 16 bits: the window leaves room for the SUBSCRIBE.
+  if (config.inflight == 0 || config.inflight > 65000) fail("inflight must be 1 to 65000");
   if (config.reconnect_min_ms == 0 || config.reconnect_max_ms < config.reconnect_min_ms) {
     fail("reconnect_min_ms must be at least 1 and not above reconnect_max_ms");
   }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "bridge/rules.hpp"
 
@@ -51,6 +52,8 @@ void Engine::on_upstream_up(const mqtt::Connack& connack) {
   upstream_window_ =
       std::min<std::size_t>(config_.inflight, connack.properties.receive_maximum.value_or(65535));
   inflight_ = 0;
+  // A SUBACK the last link never brought frees its packet id here.
+  if (subscribe_id_ != 0) ids_in_use_.erase(std::exchange(subscribe_id_, 0));
   subscribe_upstream(session_present_);
   send_held();
 }

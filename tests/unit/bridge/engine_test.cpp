@@ -313,6 +313,17 @@ TEST_F(EngineTest, InboundOnAnOutOnlyRuleIsDropped) {
   EXPECT_EQ(engine_.stats().unmatched, 1u);
 }
 
+TEST_F(EngineTest, SubscribeIdOfALostLinkIsFreed) {
+  // 65535 links whose SUBACK never came must not exhaust the packet ids.
+  for (int i = 0; i < 70000; ++i) {
+    engine_.on_upstream_up(connack(false));
+    engine_.on_upstream_down();
+  }
+  engine_.on_upstream_up(connack(false));
+  engine_.on_local_message(delivery("users/a", 1));
+  EXPECT_EQ(up_.take<mqtt::Publish>().size(), 1u);
+}
+
 TEST_F(EngineTest, PacketIdsInUseAreNotReused) {
   config_.inflight = 65535;
   engine_.on_upstream_up(connack(true, 65535));
