@@ -298,6 +298,9 @@ void DeviceClient::Impl::on_suback(const mqtt::Suback& suback) {
   state_ = State::connected;
   connected_at_ = Clock::now();
   notify(ConnectionStatus::connected, {});
+  for (const auto& observer : connected_observers) {
+    if (state_ == State::connected) observer();
+  }
   if (state_ != State::connected) return;
   for (auto* r : requests_.to_write()) {
     mqtt::Publish p;
@@ -520,6 +523,7 @@ void DeviceClient::Impl::stop() {
   on_message = nullptr;
   methods.clear();
   subscriptions_.clear();
+  connected_observers.clear();
   auto link = std::move(link_);
   if (link == nullptr) return;
   if (!connected) {

@@ -55,6 +55,9 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   std::function<void(const nlohmann::json&, std::int64_t)> on_desired;
   std::function<void(const CloudMessage&)> on_message;
   std::map<std::string, std::function<MethodResult(const MethodRequest&)>> methods;
+  // Called on every connection after the subscriptions (the SDK's own
+  // layers, e.g. the Ecosystem; the application has on_connection).
+  std::vector<std::function<void()>> connected_observers;
 
  private:
   enum class State { idle, waiting, connecting, subscribing, connected, stopped };

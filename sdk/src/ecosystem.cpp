@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "client_impl.hpp"
 #include "ecosystem_impl.hpp"
 
 namespace allscene::sdk {
@@ -47,7 +48,9 @@ const std::error_category& ecosystem_category() {
 }
 
 Ecosystem::Ecosystem(DeviceClient& client, EcosystemOptions options)
-    : impl_(std::make_shared<Impl>(client, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(client, std::move(options))) {
+  impl_->follow_connection(client.impl_);
+}
 
 Ecosystem::~Ecosystem() { stop(); }
 

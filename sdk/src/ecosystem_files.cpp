@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <charconv>
 
+#include "client_impl.hpp"
 #include "ecosystem_impl.hpp"
 
 namespace allscene::sdk {
@@ -36,6 +37,22 @@ void Ecosystem::Impl::tick() {
     const auto self = weak.lock();
     if (!ec && self) self->tick();
   });
+}
+
+void Ecosystem::Impl::follow_connection(const std::shared_ptr<DeviceClient::Impl>& client) {
+  boost::asio::post(strand(), [client, weak = weak_from_this()] {
+    client->connected_observers.push_back([weak] {
+      const auto self = weak.lock();
+      if (self && !self->stopped) self->on_connected();
+    });
+  });
+}
+
+void Ecosystem::Impl::on_connected() {
+  for (auto& [key, receiving] : incoming_) {
+    receiving->retry_all();
+    pull(*receiving);
+  }
 }
 
 void Ecosystem::Impl::report_transfer(const std::string& key, const Transfer& transfer) {

@@ -61,6 +61,9 @@ class Ecosystem::Impl : public std::enable_shared_from_this<Ecosystem::Impl> {
   // Checks the options and folders (caller's thread), then sets up on the strand.
   std::error_code start();
   void stop();  // on the strand
+  // On every (re)connection after start(): ask again at once for every
+  // chunk outstanding (requests or answers of the old connection are lost).
+  void follow_connection(const std::shared_ptr<DeviceClient::Impl>& client);
   std::atomic<bool> stopped{false};
 
   // ---- ecosystem_state.cpp ----
@@ -160,6 +163,7 @@ class Ecosystem::Impl : public std::enable_shared_from_this<Ecosystem::Impl> {
   void finish_outgoing(std::string id, TransferState state, std::error_code error);
   void report_transfer(const std::string& key, const Transfer& transfer);
   void tick();
+  void on_connected();
 
   DeviceClient& client_;
   EcosystemOptions options_;

@@ -272,6 +272,7 @@ class DeviceClient {
   class Impl;
 
  private:
+  friend class Ecosystem;  // follows the connection (resumes transfers at once)
   struct OwnThread;
   std::unique_ptr<OwnThread> own_;
   std::shared_ptr<Impl> impl_;

@@ -283,6 +283,28 @@ TEST_F(FilesTest, TheSendersDisconnectionOnlyDelaysTheTransfer) {
   EXPECT_EQ(file_bytes(watch->eco.transfers()[0].path), file_bytes(source));
 }
 
+TEST_F(FilesTest, AReconnectedReceiverAsksAgainAtOnce) {
+  auto phone = node("phone");
+  auto watch = node("watch", true, std::chrono::seconds(60));  // no timer-driven retries here
+  std::atomic<bool> lose_data{false};
+  hub.set_filter([&](const std::string&, mqtt::Publish& p) {
+    return !lose_data || p.topic.find("/file-data/") == std::string::npos;
+  });
+  ASSERT_TRUE(phone->start() && watch->start());
+  const fs::path source = make_file("r.bin", 2 << 20);
+  auto sent = std::make_shared<std::promise<std::error_code>>();
+  lose_data = true;  // every answer to the first requests is lost
+  phone->eco.send_file("watch", source, "",
+                       [sent](std::error_code ec, Transfer) { sent->set_value(ec); });
+  ASSERT_TRUE(eventually([&] { return read_requests() >= 8; }));
+  lose_data = false;
+  hub.cut("watch");  // the new connection re-asks without waiting the 60 s
+  auto f = sent->get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_FALSE(f.get());
+  hub.set_filter(nullptr);
+}
+
 TEST_F(FilesTest, CancelBySenderEndsTheReceiversTransfer) {
   auto phone = node("phone");
   auto watch = node("watch");
