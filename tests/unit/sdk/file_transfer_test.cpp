@@ -35,7 +35,7 @@ fs::path write_file(const fs::path& path, const std::string& bytes) {
   return path;
 }
 
-struct Fixture : ::testing::Test {
+struct ReceiverEngine : ::testing::Test {
   TempDir dir;
   std::string content = random_bytes(300 * 1024 + 7, 1);  // not a multiple of the chunk
   FileOffer offer;
@@ -63,7 +63,7 @@ TEST(FileTransfer, Sha256OfAKnownFile) {
   EXPECT_NE(random_id(), random_id());
 }
 
-TEST_F(Fixture, RequestsStayWithinTheWindowAndCoverTheFileOnce) {
+TEST_F(ReceiverEngine, RequestsStayWithinTheWindowAndCoverTheFileOnce) {
   Receiving r(offer, config);
   ASSERT_FALSE(r.open());
   const auto now = Clock::now();
@@ -98,7 +98,7 @@ TEST_F(Fixture, RequestsStayWithinTheWindowAndCoverTheFileOnce) {
   EXPECT_FALSE(fs::exists(config.state_dir / ".allscene-transfers" / "laptop-t1"));
 }
 
-TEST_F(Fixture, OutOfOrderDuplicateAndWrongLengthChunks) {
+TEST_F(ReceiverEngine, OutOfOrderDuplicateAndWrongLengthChunks) {
   Receiving r(offer, config);
   ASSERT_FALSE(r.open());
   const auto reqs = r.due(Clock::now(), "phone");
@@ -114,7 +114,7 @@ TEST_F(Fixture, OutOfOrderDuplicateAndWrongLengthChunks) {
   EXPECT_EQ(r.received(), 3u * 65536u);  // the early third chunk followed
 }
 
-TEST_F(Fixture, UnansweredRequestsAreAskedAgainAfterTheTimeout) {
+TEST_F(ReceiverEngine, UnansweredRequestsAreAskedAgainAfterTheTimeout) {
   Receiving r(offer, config);
   ASSERT_FALSE(r.open());
   const auto t0 = Clock::now();
@@ -132,7 +132,7 @@ TEST_F(Fixture, UnansweredRequestsAreAskedAgainAfterTheTimeout) {
   EXPECT_EQ(r.due(t0 + std::chrono::seconds(5), "phone").size(), 3u);
 }
 
-TEST_F(Fixture, AnotherProcessResumesFromThePartFile) {
+TEST_F(ReceiverEngine, AnotherProcessResumesFromThePartFile) {
   {
     Receiving r(offer, config);
     ASSERT_FALSE(r.open());
@@ -163,7 +163,7 @@ TEST_F(Fixture, AnotherProcessResumesFromThePartFile) {
   EXPECT_EQ(*sha256_file(final_path), offer.sha256);
 }
 
-TEST_F(Fixture, HashMismatchRemovesThePartAndFails) {
+TEST_F(ReceiverEngine, HashMismatchRemovesThePartAndFails) {
   Receiving r(offer, config);
   ASSERT_FALSE(r.open());
   std::error_code ec;
@@ -185,7 +185,7 @@ TEST_F(Fixture, HashMismatchRemovesThePartAndFails) {
   EXPECT_TRUE(Receiving::saved(config.state_dir).empty());
 }
 
-TEST_F(Fixture, AnExistingDownloadIsNotOverwritten) {
+TEST_F(ReceiverEngine, AnExistingDownloadIsNotOverwritten) {
   fs::create_directories(config.downloads_dir);
   write_file(config.downloads_dir / "photo.bin", "older");
   offer.size = 0;
