@@ -23,12 +23,12 @@ Broker::Broker(const Limits& limits, Executor& executor, AccessControl& access, 
 
 Broker::~Broker() = default;
 
-std::uint32_t Broker::home_of(const std::string& client_id, std::uint32_t candidate) {
+std::uint32_t Broker::home_of(const ClientId& client_id, std::uint32_t candidate) {
   std::lock_guard lock(directory_mutex_);
   return directory_.try_emplace(client_id, candidate).first->second;
 }
 
-void Broker::release_home(const std::string& client_id, std::uint32_t shard) {
+void Broker::release_home(std::string_view client_id, std::uint32_t shard) {
   std::lock_guard lock(directory_mutex_);
   if (auto it = directory_.find(client_id); it != directory_.end() && it->second == shard) {
     directory_.erase(it);
@@ -57,10 +57,10 @@ Broker::RestoreSummary Broker::restore(StoredState&& state, TimePoint now) {
     ++summary.sessions;
     summary.subscriptions += stored.subscriptions.size();
     summary.deliveries += stored.deliveries.size();
-    const auto& id = stored.session.client_id;
-    const auto candidate =
-        static_cast<std::uint32_t>(std::hash<std::string>{}(id) % shards_.size());
-    shards_[home_of(id, candidate)]->restore(std::move(stored), now);
+    ClientId id(stored.session.client_id);
+    const auto candidate = static_cast<std::uint32_t>(ClientIdHash{}(id) % shards_.size());
+    const auto home = home_of(id, candidate);
+    shards_[home]->restore(std::move(id), std::move(stored), now);
   }
   for (const auto& m : state.unfinished_routes) {
     if (m->expired(now)) continue;

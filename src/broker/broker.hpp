@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/client_id.hpp"
 #include "broker/interfaces.hpp"
 #include "broker/limits.hpp"
 #include "broker/retained_store.hpp"
@@ -94,9 +95,9 @@ class Broker {
 
   // Returns the home shard of `client_id`, making `candidate` its home if
   // it has none. Thread-safe.
-  std::uint32_t home_of(const std::string& client_id, std::uint32_t candidate);
+  std::uint32_t home_of(const ClientId& client_id, std::uint32_t candidate);
   // Forgets the home of `client_id` if it is still `shard`. Thread-safe.
-  void release_home(const std::string& client_id, std::uint32_t shard);
+  void release_home(std::string_view client_id, std::uint32_t shard);
 
   // The presence observer (null: none); set before the loops start.
   void set_observer(ClientObserver* observer) { observer_ = observer; }
@@ -182,7 +183,8 @@ class Broker {
   ConnectRate connect_rate_;  // guarded by connect_rate_mutex_
 
   std::mutex directory_mutex_;
-  std::unordered_map<std::string, std::uint32_t> directory_;  // guarded by directory_mutex_
+  // Keys share the bytes of the sessions' ids. Guarded by directory_mutex_.
+  std::unordered_map<ClientId, std::uint32_t, ClientIdHash, ClientIdEqual> directory_;
 };
 
 }  // namespace allscene::broker

@@ -206,7 +206,7 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   client.maximum_packet_size = c.properties.maximum_packet_size.value_or(0);
   client.topic_alias_maximum = c.properties.topic_alias_maximum.value_or(0);
 
-  client_id_ = c.client_id;
+  client_id_ = ClientId(c.client_id);
   state_ = State::connected;
   peer_.reset();
   if (!identity_.empty()) {
@@ -240,7 +240,7 @@ ReasonCode Connection::check_quota(const mqtt::Publish& p, TimePoint now) {
     if (!rate_->logged) {  // once per connection: a flood must not flood the log
       rate_->logged = true;
       spdlog::info("{}: publish refused by quota ({}); further refusals are only counted",
-                   client_id_, mqtt::reason_code_name(rc));
+                   client_id_.view(), mqtt::reason_code_name(rc));
     }
   }
   return rc;
@@ -250,7 +250,7 @@ void Connection::denied(std::string_view what, std::string_view topic) {
   shard_.stats().access_denied.add();
   if (logged_denial_) return;  // once per connection: a flood must not flood the log
   logged_denial_ = true;
-  spdlog::info("{} ({}): {} {} denied; further denials are only counted", client_id_,
+  spdlog::info("{} ({}): {} {} denied; further denials are only counted", client_id_.view(),
                identity_.empty() ? "anonymous" : identity_, what, topic);
 }
 
@@ -356,7 +356,7 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
     props.message_expiry_interval.reset();
   }
   m->properties = std::move(props);
-  m->origin_client_id = client_id_;
+  m->origin_client_id = client_id_.str();
   if (p.qos > 0) m->id = shard_.new_message_id();
   switch (p.qos) {
     case 0:

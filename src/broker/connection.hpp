@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "broker/client_id.hpp"
 #include "broker/interfaces.hpp"
 #include "broker/quota.hpp"
 #include "broker/session.hpp"
@@ -43,7 +44,7 @@ class Connection {
   std::uint64_t id() const { return id_; }
   bool closed() const { return state_ == State::closed; }
   Transport& transport() { return transport_; }
-  const std::string& client_id() const { return client_id_; }
+  const ClientId& client_id() const { return client_id_; }
   // Who signed in (AccessControl::authenticate); empty: anonymous.
   const std::string& identity() const { return identity_; }
 
@@ -96,7 +97,7 @@ class Connection {
   std::unique_ptr<PeerInfo> peer_;
   std::uint64_t id_;
   TimePoint last_activity_;
-  std::string client_id_;
+  ClientId client_id_;  // shared with the session and the directory
   std::string identity_;
   std::unique_ptr<InboundState> inbound_;  // on the first alias or QoS 2 PUBLISH
   std::unique_ptr<PublishRate> rate_;      // only once a publishing quota applies

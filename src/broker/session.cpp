@@ -40,7 +40,7 @@ std::uint16_t packet_id_of(std::uint64_t seq) {
 }
 }  // namespace
 
-Session::Session(std::string client_id, const Limits& limits)
+Session::Session(ClientId client_id, const Limits& limits)
     : client_id_(std::move(client_id)), server_(limits) {}
 
 const Session::Subscriptions& Session::subscriptions() const {
@@ -160,8 +160,8 @@ void Session::enqueue(Outlet& out, Delivery&& d) {
   }
   d.seq = ++next_seq_;
   if (durable_) {
-    out.persist(
-        store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain, d.subscription_ids});
+    out.persist(store_op::SaveDelivery{client_id_.str(), d.seq, d.message, d.qos, d.retain,
+                                       d.subscription_ids});
     if (d.qos == 2) out.on_durable(client_id_, d.seq);
   } else {
     committed_seq_ = d.seq;
@@ -206,7 +206,8 @@ void Session::pump(Outlet& out, TimePoint now) {
 
 void Session::forget(Outlet& out, const Delivery& d) {
   if (durable_) {
-    out.persist(store_op::DeleteDelivery{client_id_, d.seq, d.message->id, d.message->recoverable});
+    out.persist(
+        store_op::DeleteDelivery{client_id_.str(), d.seq, d.message->id, d.message->recoverable});
   }
 }
 
@@ -214,34 +215,35 @@ bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const Mes
   if (!awaiting_rel_) awaiting_rel_ = std::make_unique<std::unordered_set<std::uint16_t>>();
   if (!awaiting_rel_->insert(packet_id).second) return false;
   if (durable_) {
-    out.persist(
-        store_op::SaveInboundQos2{client_id_, packet_id, message->recoverable ? message : nullptr});
+    out.persist(store_op::SaveInboundQos2{client_id_.str(), packet_id,
+                                          message->recoverable ? message : nullptr});
   }
   return true;
 }
 
 bool Session::release_inbound_qos2(Outlet& out, std::uint16_t packet_id) {
   if (!awaiting_rel_ || awaiting_rel_->erase(packet_id) == 0) return false;
-  if (durable_) out.persist(store_op::DeleteInboundQos2{client_id_, packet_id});
+  if (durable_) out.persist(store_op::DeleteInboundQos2{client_id_.str(), packet_id});
   return true;
 }
 
 void Session::persist_all(Outlet& out) {
   auto save = [&](const Delivery& d) {
-    out.persist(
-        store_op::SaveDelivery{client_id_, d.seq, d.message, d.qos, d.retain, d.subscription_ids});
+    out.persist(store_op::SaveDelivery{client_id_.str(), d.seq, d.message, d.qos, d.retain,
+                                       d.subscription_ids});
   };
   for (const auto& f : inflight_) {
     save(f.delivery);
     if (f.state == State::releasing || f.state == State::awaiting_comp) {
-      out.persist(store_op::ReleaseDelivery{client_id_, f.delivery.seq});
+      out.persist(store_op::ReleaseDelivery{client_id_.str(), f.delivery.seq});
     }
   }
   if (queue_) {
     for (const auto& d : *queue_) save(d);
   }
   if (awaiting_rel_) {
-    for (const auto id : *awaiting_rel_) out.persist(store_op::SaveInboundQos2{client_id_, id});
+    for (const auto id : *awaiting_rel_)
+      out.persist(store_op::SaveInboundQos2{client_id_.str(), id});
   }
 }
 
@@ -352,7 +354,7 @@ bool Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason,
     // After PUBREL the client forgets the packet id, so a restart must not
     // resend the PUBLISH: the release is made durable first.
     f->state = State::releasing;
-    out.persist(store_op::ReleaseDelivery{client_id_, f->delivery.seq});
+    out.persist(store_op::ReleaseDelivery{client_id_.str(), f->delivery.seq});
     return true;
   }
   f->state = State::awaiting_comp;

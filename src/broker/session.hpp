@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "broker/client_id.hpp"
 #include "broker/limits.hpp"
 #include "broker/message.hpp"
 #include "broker/session_store.hpp"
@@ -48,10 +49,10 @@ class Outlet {
   virtual void persist(StoreOp op) = 0;
   // Calls `session.committed(seq)` (if it still exists) once everything
   // persisted so far is durable.
-  virtual void on_durable(const std::string& client_id, std::uint64_t seq) = 0;
+  virtual void on_durable(const ClientId& client_id, std::uint64_t seq) = 0;
   // A message with Message::receipt was acknowledged by `client_id`
   // (delivered) or expired before it could be.
-  virtual void receipt(const std::string& client_id, const MessagePtr& message, bool delivered) = 0;
+  virtual void receipt(std::string_view client_id, const MessagePtr& message, bool delivered) = 0;
 };
 
 // A message on its way to one session, with this subscriber's options.
@@ -85,9 +86,9 @@ struct ClientLimits {
 class Session {
  public:
   // `limits` must outlive the session (it is the broker's).
-  Session(std::string client_id, const Limits& limits);
+  Session(ClientId client_id, const Limits& limits);
 
-  const std::string& client_id() const { return client_id_; }
+  const ClientId& client_id() const { return client_id_; }
   ConnRef connection() const { return conn_; }
   bool online() const { return static_cast<bool>(conn_); }
   mqtt::Version version() const { return limits_.version; }
@@ -166,7 +167,7 @@ class Session {
   // Removes `entry` (found by find_inflight) and sends what waits.
   void finish_inflight(Outlet& out, Inflight* entry, TimePoint now);
 
-  std::string client_id_;
+  ClientId client_id_;  // shared with the connection and the directory
   ConnRef conn_;
   ClientLimits limits_;
   bool durable_ = false;  // here, it fills ClientLimits' tail padding

@@ -140,8 +140,10 @@ void Shard::account_queued(std::int64_t delta) {
   stats_.queued_bytes.add(static_cast<std::uint64_t>(delta));  // wraps for negative deltas
 }
 
-void Shard::receipt(const std::string& client_id, const MessagePtr& message, bool delivered) {
-  if (const auto& handler = broker_.receipt_handler()) handler(client_id, message, delivered);
+void Shard::receipt(std::string_view client_id, const MessagePtr& message, bool delivered) {
+  if (const auto& handler = broker_.receipt_handler()) {
+    handler(std::string(client_id), message, delivered);
+  }
 }
 
 void Shard::count_drop(DropReason reason) {
@@ -168,7 +170,7 @@ void Shard::persist(StoreOp op) {
   schedule_flush();
 }
 
-void Shard::on_durable(const std::string& client_id, std::uint64_t seq) {
+void Shard::on_durable(const ClientId& client_id, std::uint64_t seq) {
   after_commit([client_id, seq](Shard& shard, bool) {
     if (auto it = shard.sessions_.find(client_id); it != shard.sessions_.end()) {
       it->second->committed(shard, seq, Clock::now());
@@ -253,7 +255,7 @@ void Shard::inject(const std::shared_ptr<Message>& message, std::function<void(b
             static_cast<std::uint32_t>(outboxes_.size()), done ? std::move(done) : [](bool) {}));
 }
 
-bool Shard::deliver_direct(const std::string& client_id, const MessagePtr& message, TimePoint now) {
+bool Shard::deliver_direct(std::string_view client_id, const MessagePtr& message, TimePoint now) {
   const auto it = sessions_.find(client_id);
   if (it == sessions_.end() || !it->second->connection()) return false;
   Session& session = *it->second;
@@ -328,7 +330,7 @@ void Shard::route_local(const MessagePtr& message, TimePoint now, const PendingA
       continue;
     }
     Session* session = first.session;
-    if (reached && reached->contains(session->client_id())) {
+    if (reached && reached->contains(session->client_id().str())) {
       for (; i < matches_.size() && matches_[i].session == session; ++i) {
       }
       continue;
@@ -338,7 +340,7 @@ void Shard::route_local(const MessagePtr& message, TimePoint now, const PendingA
     std::vector<std::uint32_t> ids;
     for (; i < matches_.size() && matches_[i].session == session; ++i) {
       const Subscriber& s = matches_[i];
-      if (s.options.no_local && message->origin_client_id == session->client_id()) continue;
+      if (s.options.no_local && message->origin_client_id == session->client_id().view()) continue;
       qos = std::max<int>(qos, s.options.max_qos);
       retain = retain || (s.options.retain_as_published && message->retain);
       if (s.subscription_id) ids.push_back(s.subscription_id);
@@ -359,7 +361,7 @@ void Shard::resume_route(const MessagePtr& message, const std::unordered_set<std
 bool Shard::any_member_reached(const SharedGroup& group,
                                const std::unordered_set<std::string>& reached) {
   return std::any_of(group.members.begin(), group.members.end(),
-                     [&](const SharedMember& m) { return reached.contains(m.client_id); });
+                     [&](const SharedMember& m) { return reached.contains(m.client_id.str()); });
 }
 
 void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now,
@@ -395,7 +397,7 @@ void Shard::deliver_to_group(SharedGroup& group, const MessagePtr& message, Time
   }
 }
 
-void Shard::deliver_shared(const std::string& client_id, Delivery&& delivery, TimePoint now) {
+void Shard::deliver_shared(std::string_view client_id, Delivery&& delivery, TimePoint now) {
   auto it = sessions_.find(client_id);
   if (it == sessions_.end()) {
     stats_.dropped_no_session.add();
@@ -406,7 +408,7 @@ void Shard::deliver_shared(const std::string& client_id, Delivery&& delivery, Ti
 
 // ---- sessions ------------------------------------------------------------------
 
-Session* Shard::session_for(const std::string& client_id, ConnRef conn) {
+Session* Shard::session_for(std::string_view client_id, ConnRef conn) {
   auto it = sessions_.find(client_id);
   if (it == sessions_.end() || it->second->connection() != conn) return nullptr;
   return it->second.get();
@@ -454,7 +456,7 @@ void Shard::attach(AttachRequest&& req, TimePoint now) {
   set_shared_online(*s, true);
 }
 
-void Shard::detach(const std::string& client_id, ConnRef conn, bool publish_will_now,
+void Shard::detach(const ClientId& client_id, ConnRef conn, bool publish_will_now,
                    std::optional<std::uint32_t> new_expiry, TimePoint now) {
   Session* s = session_for(client_id, conn);
   if (!s) return;  // taken over meanwhile
@@ -486,13 +488,13 @@ void Shard::set_durable(Session& s, bool durable, TimePoint now) {
     s.set_durable(durable);
     broker_.count_durable_session(durable ? 1 : -1);
     if (!durable) {
-      persist(store_op::DeleteSession{s.client_id()});
+      persist(store_op::DeleteSession{s.client_id().str()});
       return;
     }
     // It may hold state from before (a takeover): the store gets all of it.
     for (const auto& [filter, entry] : s.subscriptions()) {
-      persist(
-          store_op::SaveSubscription{s.client_id(), filter, entry.options, entry.subscription_id});
+      persist(store_op::SaveSubscription{s.client_id().str(), filter, entry.options,
+                                         entry.subscription_id});
     }
     s.persist_all(*this);
   }
@@ -501,7 +503,7 @@ void Shard::set_durable(Session& s, bool durable, TimePoint now) {
 
 void Shard::save_session(Session& s, TimePoint /*now*/) {
   if (!s.durable()) return;
-  store_op::SaveSession op{s.client_id(), s.expiry_interval, std::nullopt, nullptr, 0,
+  store_op::SaveSession op{s.client_id().str(), s.expiry_interval, std::nullopt, nullptr, 0,
                            std::nullopt};
   if (const auto at = s.expires_at()) op.expires_at = to_wall_ms(*at);
   if (const auto& will = s.will()) {
@@ -512,9 +514,9 @@ void Shard::save_session(Session& s, TimePoint /*now*/) {
   persist(std::move(op));
 }
 
-void Shard::restore(StoredSession&& stored, TimePoint now) {
+void Shard::restore(ClientId client_id, StoredSession&& stored, TimePoint now) {
   auto& rec = stored.session;
-  auto owned = std::make_unique<Session>(rec.client_id, broker_.limits());
+  auto owned = std::make_unique<Session>(std::move(client_id), broker_.limits());
   Session& s = *owned;
   sessions_.emplace(s.client_id(), std::move(owned));
   stats_.sessions.add();
@@ -569,7 +571,7 @@ void Shard::end_session(Session& s, TimePoint now, bool keep_home) {
   for (const auto& [filter, entry] : s.subscriptions()) filters.push_back(filter);
   for (const auto& f : filters) remove_subscription(s, f, /*persist=*/false);
   set_durable(s, false, now);
-  const std::string client_id = s.client_id();
+  const ClientId client_id = s.client_id();  // the session's copy goes with it
   if (!keep_home) broker_.release_home(client_id, index_);
   account_queued(-static_cast<std::int64_t>(s.queued_bytes()));
   stats_.sessions.sub();
@@ -578,7 +580,7 @@ void Shard::end_session(Session& s, TimePoint now, bool keep_home) {
 
 void Shard::tick(TimePoint now) {
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    const std::string client_id = std::move(deadlines_.begin()->second);
+    const ClientId client_id = std::move(deadlines_.begin()->second);
     deadlines_.erase(deadlines_.begin());
     auto it = sessions_.find(client_id);
     if (it == sessions_.end() || it->second->online()) continue;
@@ -649,7 +651,8 @@ void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
     stats_.subscriptions.add();
   }
   if (s.durable()) {
-    persist(store_op::SaveSubscription{s.client_id(), sub.filter, sub.options, subscription_id});
+    persist(
+        store_op::SaveSubscription{s.client_id().str(), sub.filter, sub.options, subscription_id});
   }
   if (auto shared = mqtt::parse_shared(sub.filter)) {
     SharedMember m{index_, s.client_id(), sub.options, subscription_id, s.online()};
@@ -664,7 +667,8 @@ void Shard::add_subscription(Session& s, const mqtt::TopicSubscription& sub,
 
 void Shard::remove_subscription(Session& s, const std::string& filter, bool persist_change) {
   if (s.erase_subscription(filter)) stats_.subscriptions.sub();
-  if (persist_change && s.durable()) persist(store_op::DeleteSubscription{s.client_id(), filter});
+  if (persist_change && s.durable())
+    persist(store_op::DeleteSubscription{s.client_id().str(), filter});
   if (mqtt::parse_shared(filter)) {
     on_shard(group_owner(filter), [name = filter, shard = index_, cid = s.client_id()](Shard& o) {
       o.group_leave(name, shard, cid);
@@ -699,25 +703,25 @@ void Shard::group_join(const std::string& name, const std::string& filter, Share
   g->members.push_back(std::move(member));
 }
 
-void Shard::group_leave(const std::string& name, std::uint32_t shard,
-                        const std::string& client_id) {
+void Shard::group_leave(const std::string& name, std::uint32_t shard, std::string_view client_id) {
   auto it = groups_.find(name);
   if (it == groups_.end()) return;
   auto& members = it->second->members;
-  std::erase_if(
-      members, [&](const SharedMember& m) { return m.shard == shard && m.client_id == client_id; });
+  std::erase_if(members, [&](const SharedMember& m) {
+    return m.shard == shard && m.client_id.view() == client_id;
+  });
   if (members.empty()) {
     index_tree_.erase(it->second->filter, nullptr, it->second.get());
     groups_.erase(it);
   }
 }
 
-void Shard::group_online(const std::string& name, std::uint32_t shard, const std::string& client_id,
+void Shard::group_online(const std::string& name, std::uint32_t shard, std::string_view client_id,
                          bool online) {
   auto it = groups_.find(name);
   if (it == groups_.end()) return;
   for (auto& m : it->second->members) {
-    if (m.shard == shard && m.client_id == client_id) m.online = online;
+    if (m.shard == shard && m.client_id.view() == client_id) m.online = online;
   }
 }
 
@@ -791,8 +795,7 @@ void Shard::send_retained(Session& s, const std::string& filter,
   }
 }
 
-void Shard::unsubscribe(const std::string& client_id, ConnRef conn,
-                        const mqtt::Unsubscribe& packet) {
+void Shard::unsubscribe(const ClientId& client_id, ConnRef conn, const mqtt::Unsubscribe& packet) {
   Session* s = session_for(client_id, conn);
   if (!s) return;
   mqtt::Unsuback ack;
@@ -809,7 +812,7 @@ void Shard::unsubscribe(const std::string& client_id, ConnRef conn,
 
 // ---- acknowledgements ----------------------------------------------------------
 
-void Shard::on_client_ack(const std::string& client_id, ConnRef conn, const mqtt::PubAck& ack,
+void Shard::on_client_ack(const ClientId& client_id, ConnRef conn, const mqtt::PubAck& ack,
                           TimePoint now) {
   Session* s = session_for(client_id, conn);
   if (!s) return;
@@ -834,7 +837,7 @@ void Shard::on_client_ack(const std::string& client_id, ConnRef conn, const mqtt
   }
 }
 
-void Shard::inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16_t packet_id,
+void Shard::inbound_qos2(const ClientId& client_id, ConnRef conn, std::uint16_t packet_id,
                          std::shared_ptr<Message> message, TimePoint now) {
   Session* s = session_for(client_id, conn);
   if (!s) return;
@@ -856,7 +859,7 @@ void Shard::inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16
   if (!ack) send_ack(conn, s->version(), mqtt::PacketType::pubrec, packet_id, ReasonCode::success);
 }
 
-void Shard::pubrel(const std::string& client_id, ConnRef conn, std::uint16_t packet_id) {
+void Shard::pubrel(const ClientId& client_id, ConnRef conn, std::uint16_t packet_id) {
   Session* s = session_for(client_id, conn);
   if (!s) return;
   const bool known = s->release_inbound_qos2(*this, packet_id);

@@ -29,7 +29,7 @@ class Connection;
 
 struct SharedMember {
   std::uint32_t shard = 0;
-  std::string client_id;
+  ClientId client_id;
   mqtt::SubscribeOptions options;
   std::uint32_t subscription_id = 0;
   bool online = true;
@@ -46,7 +46,7 @@ struct SharedGroup {
 // Everything a connection hands its session's shard on CONNECT.
 struct AttachRequest {
   ConnRef conn;
-  std::string client_id;
+  ClientId client_id;
   bool clean_start = true;
   std::uint32_t session_expiry = 0;
   std::optional<PendingWill> will;
@@ -56,7 +56,7 @@ struct AttachRequest {
 
 struct SubscribeRequest {
   ConnRef conn;
-  std::string client_id;
+  ClientId client_id;
   mqtt::Subscribe packet;
   std::vector<mqtt::ReasonCode> verdicts;  // per filter, from the connection's checks
 };
@@ -112,14 +112,14 @@ class Shard final : public Outlet {
   // Delivers to the session of `client_id` alone, if it is homed here, has
   // a live connection and a (non-shared) subscription matching the topic;
   // returns whether it did.
-  bool deliver_direct(const std::string& client_id, const MessagePtr& message, TimePoint now);
+  bool deliver_direct(std::string_view client_id, const MessagePtr& message, TimePoint now);
   // A fresh store id for a QoS 1/2 message published on this shard.
   std::uint64_t new_message_id();
   // Runs `fn` on this loop once everything this shard handed the store so
   // far is durable (now, if nothing is pending); `ok` false if it failed.
   void after_commit(std::function<void(Shard&, bool ok)> fn);
   // Rebuilds a session from the store at start-up, before the loops run.
-  void restore(StoredSession&& stored, TimePoint now);
+  void restore(ClientId client_id, StoredSession&& stored, TimePoint now);
   // Start-up, after every session is restored: routes a message whose
   // routing a crash cut short to this shard's matching sessions that are
   // not in `reached` (shared groups: none of whose members is).
@@ -128,20 +128,20 @@ class Shard final : public Outlet {
 
   // Session operations; run on the session's home shard.
   void attach(AttachRequest&& request, TimePoint now);
-  void detach(const std::string& client_id, ConnRef conn, bool publish_will,
+  void detach(const ClientId& client_id, ConnRef conn, bool publish_will,
               std::optional<std::uint32_t> new_expiry, TimePoint now);
   void subscribe(SubscribeRequest&& request, TimePoint now);
-  void unsubscribe(const std::string& client_id, ConnRef conn, const mqtt::Unsubscribe& packet);
-  void on_client_ack(const std::string& client_id, ConnRef conn, const mqtt::PubAck& ack,
+  void unsubscribe(const ClientId& client_id, ConnRef conn, const mqtt::Unsubscribe& packet);
+  void on_client_ack(const ClientId& client_id, ConnRef conn, const mqtt::PubAck& ack,
                      TimePoint now);
   // Routes an inbound QoS 2 message unless its packet id awaits PUBREL;
   // marks it recoverable where that applies, so it is not yet shared.
-  void inbound_qos2(const std::string& client_id, ConnRef conn, std::uint16_t packet_id,
+  void inbound_qos2(const ClientId& client_id, ConnRef conn, std::uint16_t packet_id,
                     std::shared_ptr<Message> message, TimePoint now);
   // Sends a PUBACK/PUBREC/PUBREL/PUBCOMP to `conn` (on any shard).
   void send_ack(ConnRef conn, mqtt::Version version, mqtt::PacketType type, std::uint16_t packet_id,
                 mqtt::ReasonCode reason);
-  void pubrel(const std::string& client_id, ConnRef conn, std::uint16_t packet_id);
+  void pubrel(const ClientId& client_id, ConnRef conn, std::uint16_t packet_id);
 
   // Connections served by this shard's loop.
   void add_connection(std::uint64_t id, Connection* connection);
@@ -173,8 +173,8 @@ class Shard final : public Outlet {
   void count_drop(DropReason reason) override;
   void account_queued(std::int64_t delta) override;
   void persist(StoreOp op) override;
-  void on_durable(const std::string& client_id, std::uint64_t seq) override;
-  void receipt(const std::string& client_id, const MessagePtr& message, bool delivered) override;
+  void on_durable(const ClientId& client_id, std::uint64_t seq) override;
+  void receipt(std::string_view client_id, const MessagePtr& message, bool delivered) override;
 
  private:
   struct RouteTask {
@@ -208,8 +208,8 @@ class Shard final : public Outlet {
                                  const std::unordered_set<std::string>& reached);
   void deliver_to_group(SharedGroup& group, const MessagePtr& message, TimePoint now,
                         const PendingAckPtr& ack);
-  void deliver_shared(const std::string& client_id, Delivery&& delivery, TimePoint now);
-  Session* session_for(const std::string& client_id, ConnRef conn);
+  void deliver_shared(std::string_view client_id, Delivery&& delivery, TimePoint now);
+  Session* session_for(std::string_view client_id, ConnRef conn);
   void end_session(Session& session, TimePoint now, bool keep_home);
   // Makes `session` durable or not, saving or deleting it in the store.
   void set_durable(Session& session, bool durable, TimePoint now);
@@ -231,9 +231,9 @@ class Shard final : public Outlet {
 
   // Shared-group membership changes, run on the group's owner shard.
   void group_join(const std::string& name, const std::string& filter, SharedMember member);
-  void group_leave(const std::string& name, std::uint32_t shard, const std::string& client_id);
+  void group_leave(const std::string& name, std::uint32_t shard, std::string_view client_id);
   bool deliverable(Connection& c, bool qos0_publish);
-  void group_online(const std::string& name, std::uint32_t shard, const std::string& client_id,
+  void group_online(const std::string& name, std::uint32_t shard, std::string_view client_id,
                     bool online);
 
   Broker& broker_;
@@ -244,7 +244,7 @@ class Shard final : public Outlet {
   std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
   std::unordered_map<std::string, std::unique_ptr<SharedGroup>> groups_;
   std::unordered_map<std::uint64_t, Connection*> connections_;
-  std::multimap<TimePoint, std::string> deadlines_;  // session expiry and will delay
+  std::multimap<TimePoint, ClientId> deadlines_;  // session expiry and will delay
   std::vector<std::vector<Task>> outboxes_;
   std::vector<std::function<void()>> parked_;
   bool flush_scheduled_ = false;
