@@ -14,6 +14,7 @@
 #include "agent_shell.hpp"
 #include "allscene/connection_string.hpp"
 #include "allscene/device_client.hpp"
+#include "allscene/discovery.hpp"
 #include "allscene/ecosystem.hpp"
 #include "backend.hpp"
 #include "hub/config.hpp"
@@ -26,6 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::chrono::seconds kJoinTimeout{30};
+constexpr std::chrono::milliseconds kDiscoveryWait{2500};
 constexpr const char* kLocalHubHost = "localhost";  // the hub's default [auth] hub_host
 
 std::string slug(std::string text) {
@@ -114,12 +116,45 @@ std::string join_local_hub(const AgentOptions& o, const std::string& device_id,
   return cs;
 }
 
-sdk::ClientOptions client_options(const AgentOptions& o, const std::string& connection_string) {
+// --hub auto: the hub announced on the local network (DNS-SD over mDNS;
+// docs/discovery.md), as HOST:PORT of its MQTT (or, with --tls, MQTTS)
+// listener. Exactly one hub must answer, or the one --hub-name names.
+std::string discover_hub(const AgentOptions& o) {
+  std::error_code ec;
+  const auto hubs = sdk::discover_hubs(kDiscoveryWait, {}, ec);
+  if (ec) throw std::runtime_error("cannot look for hubs on the network: " + ec.message());
+  std::vector<const sdk::DiscoveredHub*> usable;
+  std::string names;
+  for (const auto& hub : hubs) {
+    const auto port = o.tls ? hub.tls_port : hub.mqtt_port;
+    if (!port || hub.addresses.empty()) continue;
+    if (!o.hub_name.empty() && hub.name != o.hub_name) continue;
+    usable.push_back(&hub);
+    names += (names.empty() ? "\"" : ", \"") + hub.name + "\"";
+  }
+  if (usable.empty()) {
+    throw std::runtime_error(fmt::format(
+        "no hub{} announced itself on the network within {} ms (see `allscene discover`); "
+        "give --hub HOST:PORT",
+        o.hub_name.empty() ? "" : " named \"" + o.hub_name + "\"", kDiscoveryWait.count()));
+  }
+  if (usable.size() > 1) {
+    throw std::runtime_error("several hubs answered (" + names + "): choose one with --hub-name");
+  }
+  const auto& hub = *usable.front();
+  const auto port = *(o.tls ? hub.tls_port : hub.mqtt_port);
+  const std::string& address = hub.addresses.front();
+  return address.find(':') == std::string::npos ? fmt::format("{}:{}", address, port)
+                                                : fmt::format("[{}]:{}", address, port);
+}
+
+sdk::ClientOptions client_options(const AgentOptions& o, const std::string& connection_string,
+                                  const std::string& hub_address) {
   std::error_code ec;
   const auto cs = sdk::parse_connection_string(connection_string, ec);
   if (!cs) throw std::runtime_error("the connection string is not valid: " + ec.message());
   auto options = sdk::options_from(*cs);
-  const auto where = hub::parse_listen(o.hub);
+  const auto where = hub::parse_listen(hub_address);
   options.connect_host = where.address;
   options.port = where.port;
   options.tls = o.tls || !o.ca_file.empty();
@@ -179,7 +214,11 @@ AgentCommand::AgentCommand(CLI::App& device) {
                    "With --join: phone, laptop, tablet, smart-screen, wearable, audio, car or iot")
       ->default_str(o.device_class);
   run_->add_option("--name", o.name, "With --join: the display name");
-  run_->add_option("--hub", o.hub, "Where the hub listens (HOST:PORT)")->default_str(o.hub);
+  run_->add_option("--hub", o.hub,
+                   "Where the hub listens (HOST:PORT), or auto: the hub announced on the local "
+                   "network (docs/discovery.md)")
+      ->default_str(o.hub);
+  run_->add_option("--hub-name", o.hub_name, "With --hub auto: the announced name to pick");
   run_->add_flag("--tls", o.tls, "Connect with TLS");
   run_->add_option("--ca", o.ca_file, "PEM file of the CA that signed the hub's certificate");
   run_->add_option("--state-dir", o.state_dir,
@@ -222,7 +261,11 @@ int AgentCommand::run() {
   if (connection_string.empty()) connection_string = join_local_hub(o, device_id, state_dir);
 
   AgentPrinter printer(o.json);
-  sdk::DeviceClient client(client_options(o, connection_string));
+  const std::string hub_address = o.hub == "auto" ? discover_hub(o) : o.hub;
+  if (o.hub == "auto") {
+    printer.event({{"event", "discovered"}, {"hub", hub_address}}, "found a hub at " + hub_address);
+  }
+  sdk::DeviceClient client(client_options(o, connection_string, hub_address));
   client.on_connection([&printer](sdk::ConnectionStatus status, std::error_code why) {
     const bool up = status == sdk::ConnectionStatus::connected;
     printer.event(

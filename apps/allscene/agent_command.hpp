@@ -21,7 +21,8 @@ struct AgentOptions {
   std::string device_id;  // --join: default from the name or class
   std::string device_class = "laptop";
   std::string name;
-  std::string hub = "127.0.0.1:1883";  // where to connect (HOST:PORT)
+  std::string hub = "127.0.0.1:1883";  // where to connect (HOST:PORT), or "auto"
+  std::string hub_name;                // with "auto": the announced instance to pick
   bool tls = false;
   std::string ca_file;
   std::string state_dir;  // default ./allscene-agent/{device id}
