@@ -75,7 +75,7 @@ std::map<std::string, AgentCommandSpec> command_specs(const AgentOptions& o) {
 // data directory's): registered now when absent, remembered in the state
 // directory (0600) so the next run signs in the same way.
 std::string join_local_hub(const AgentOptions& o, const std::string& device_id,
-                           const fs::path& state_dir) {
+                           const fs::path& state_dir, const std::string& hub_host) {
   const fs::path saved = state_dir / "credentials";
   if (std::ifstream in(saved); in) {
     std::string line;
@@ -107,7 +107,7 @@ std::string join_local_hub(const AgentOptions& o, const std::string& device_id,
     key = backend.call("POST", "/api/v1/devices", body)["credentials"]["primary_key"];
   }
   const std::string cs =
-      fmt::format("HostName={};DeviceId={};SharedAccessKey={}", kLocalHubHost, device_id, key);
+      fmt::format("HostName={};DeviceId={};SharedAccessKey={}", hub_host, device_id, key);
   {
     std::ofstream out(saved, std::ios::trunc);
     out << cs << "\n";
@@ -119,7 +119,12 @@ std::string join_local_hub(const AgentOptions& o, const std::string& device_id,
 // --hub auto: the hub announced on the local network (DNS-SD over mDNS;
 // docs/discovery.md), as HOST:PORT of its MQTT (or, with --tls, MQTTS)
 // listener. Exactly one hub must answer, or the one --hub-name names.
-std::string discover_hub(const AgentOptions& o) {
+struct HubAddress {
+  std::string address;                   // HOST:PORT
+  std::string hub_host = kLocalHubHost;  // what SAS tokens name
+};
+
+HubAddress discover_hub(const AgentOptions& o) {
   std::error_code ec;
   const auto hubs = sdk::discover_hubs(kDiscoveryWait, {}, ec);
   if (ec) throw std::runtime_error("cannot look for hubs on the network: " + ec.message());
@@ -144,8 +149,11 @@ std::string discover_hub(const AgentOptions& o) {
   const auto& hub = *usable.front();
   const auto port = *(o.tls ? hub.tls_port : hub.mqtt_port);
   const std::string& address = hub.addresses.front();
-  return address.find(':') == std::string::npos ? fmt::format("{}:{}", address, port)
-                                                : fmt::format("[{}]:{}", address, port);
+  HubAddress found;
+  found.address = address.find(':') == std::string::npos ? fmt::format("{}:{}", address, port)
+                                                         : fmt::format("[{}]:{}", address, port);
+  if (!hub.hub_host.empty()) found.hub_host = hub.hub_host;
+  return found;
 }
 
 sdk::ClientOptions client_options(const AgentOptions& o, const std::string& connection_string,
@@ -258,14 +266,15 @@ int AgentCommand::run() {
   const fs::path state_dir =
       o.state_dir.empty() ? fs::path("allscene-agent") / device_id : fs::path(o.state_dir);
   fs::create_directories(state_dir);
-  if (connection_string.empty()) connection_string = join_local_hub(o, device_id, state_dir);
-
   AgentPrinter printer(o.json);
-  const std::string hub_address = o.hub == "auto" ? discover_hub(o) : o.hub;
+  const HubAddress hub = o.hub == "auto" ? discover_hub(o) : HubAddress{o.hub};
   if (o.hub == "auto") {
-    printer.event({{"event", "discovered"}, {"hub", hub_address}}, "found a hub at " + hub_address);
+    printer.event({{"event", "discovered"}, {"hub", hub.address}}, "found a hub at " + hub.address);
   }
-  sdk::DeviceClient client(client_options(o, connection_string, hub_address));
+  if (connection_string.empty()) {
+    connection_string = join_local_hub(o, device_id, state_dir, hub.hub_host);
+  }
+  sdk::DeviceClient client(client_options(o, connection_string, hub.address));
   client.on_connection([&printer](sdk::ConnectionStatus status, std::error_code why) {
     const bool up = status == sdk::ConnectionStatus::connected;
     printer.event(

@@ -201,6 +201,35 @@ class DiscoveryTest(unittest.TestCase):
         self.assertEqual(by_name[name]["mqtt"], first.port)
         self.assertEqual(by_name[name + " #2"]["mqtt"], second.port)
 
+    # --- a device finds the hub by itself
+
+    def test_a_device_agent_joins_the_hub_it_finds(self):
+        name = unique_name("agent finds")
+        hub = self.start_hub("on", name)
+        self.wait_announced(hub, name)
+        subprocess.run([harness.hub_binary(), "user", "add", "ana", "--data-dir", hub.data_dir],
+                       check=True, stdout=subprocess.DEVNULL, timeout=30)
+        proc = subprocess.run(
+            [harness.hub_binary(), "device", "run", "--join", "ana", "--data-dir", hub.data_dir,
+             "--id", "phone", "--class", "phone", "--hub", "auto", "--hub-name", name,
+             "--state-dir", os.path.join(self.tmp, "agent"), "--json", "--exec", "devices"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        events = [json.loads(line) for line in proc.stdout.splitlines()]
+        found = [e for e in events if e["event"] == "discovered"]
+        self.assertEqual(found, [{"event": "discovered", "hub": "127.0.0.1:%d" % hub.port}])
+        # It signed in with the hub's own host name (hub.test) in its token.
+        result = [e for e in events if e["event"] == "result" and e["command"] == "devices"][0]
+        self.assertEqual([d["deviceId"] for d in result["data"]["devices"]], ["phone"])
+        # A name nobody announces: a clear refusal.
+        proc = subprocess.run(
+            [harness.hub_binary(), "device", "run", "--connection-string",
+             "HostName=hub.test;DeviceId=phone;SharedAccessKey=" + "A" * 44, "--hub", "auto",
+             "--hub-name", "no such hub", "--exec", "devices"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(b'no hub named "no such hub" announced itself', proc.stderr)
+
     # --- auto mode: a loopback-only hub stays quiet
 
     def test_auto_does_not_announce_a_loopback_only_hub(self):
