@@ -60,7 +60,8 @@ class EdgeEcosystemTest(unittest.TestCase):
         self.assertTrue(harness.log_shows(self.edge.log_path, " up as client ", timeout=10),
                         self.edge.log_tail())
         self.phone = self.agent(self.cloud, "phone", "phone")      # away, on the cloud hub
-        self.laptop = self.agent(self.edge, "laptop", "laptop")    # at home
+        self.laptop = self.agent(self.edge, "laptop", "laptop",    # at home
+                                 "--command", "lock=echo locked", "--allow", "lock=phone")
         self.speaker = self.agent(self.edge, "speaker", "audio")   # at home
 
     def hub(self, name, port=None, args=()):
@@ -70,10 +71,10 @@ class EdgeEcosystemTest(unittest.TestCase):
         self.addCleanup(hub.cleanup)
         return hub
 
-    def agent(self, hub, device_id, device_class):
+    def agent(self, hub, device_id, device_class, *extra):
         state = os.path.join(self.work, "agent-" + device_id)
         os.makedirs(state, exist_ok=True)
-        a = Agent(hub, "ana", device_class, device_id, state_dir=state)
+        a = Agent(hub, "ana", device_class, device_id, *extra, state_dir=state)
         self.addCleanup(a.stop)
         return a
 
@@ -117,6 +118,15 @@ class EdgeEcosystemTest(unittest.TestCase):
         shared = self.phone.wait_for(lambda e: e["event"] == "share", since=since)
         self.assertEqual((shared["from"], shared["url"]), ("laptop", "https://example.org/from-home"))
         self.assertFalse(self.phone.command("ring nobody")["ok"])
+        # Remote commands keep their allow-list across hubs (the caller's id
+        # and class travel with the relayed call): the phone, on the cloud,
+        # may; the speaker, at home but not on the list, may not.
+        self.assertEqual(self.phone.ok("run laptop lock")["output"], "locked")
+        self.assertFalse(self.speaker.command("run laptop lock")["ok"])
+        # Handoff from home to the road, with the state.
+        self.laptop.ok("activity editor Notes file:///notes.md '{\"line\": 3}'")
+        taken = self.phone.ok("continue laptop")
+        self.assertEqual((taken["uri"], taken["state"]), ("file:///notes.md", {"line": 3}))
         # A file from the road to home: the offer is a relayed call, the
         # chunks go through the inboxes the bridge mirrors.
         path = os.path.join(self.work, "photo.bin")
