@@ -10,6 +10,7 @@ reach the other, and a call to a device on the other hub is relayed
 (docs/protocol.md, "Calls between bridged hubs").
 """
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,7 +18,8 @@ import time
 import unittest
 
 import harness
-from test_auth import cli
+import mqttproto as mp
+from test_auth import azure_username, cli, sas_token
 from test_ecosystem import Agent
 
 EDGE_CONFIG = """
@@ -34,6 +36,10 @@ reconnect_max_ms = 1000
 [[bridge.rule]]
 pattern = "users/ana/#"
 direction = "both"
+
+[[bridge.rule]]
+pattern = "devices/+/messages/events/#"
+direction = "out"
 """
 
 
@@ -147,6 +153,26 @@ class EdgeEcosystemTest(unittest.TestCase):
         started = time.monotonic()
         self.assertFalse(self.phone.command("ring speaker")["ok"])
         self.assertLess(time.monotonic() - started, 5)
+
+    def test_home_devices_events_reach_the_cloud(self):
+        # A service on the cloud follows device-to-cloud events; the
+        # speaker, registered only on the edge, sends one there (the
+        # gateway may forward events of the devices it hosts).
+        service = harness.PahoClient(self.cloud, "cloud-service")
+        self.addCleanup(service.close)
+        service.connect()
+        service.subscribe("devices/+/messages/events/#", 1)
+        keys = json.loads(cli(self.edge.data_dir, "device", "add", "thermostat", "--owner",
+                              "ana", "--json").stdout)["credentials"]
+        thermostat = harness.PahoClient(self.edge, "thermostat", mp.V311)
+        self.addCleanup(thermostat.close)
+        thermostat.connect(username=azure_username("thermostat"),
+                           password=sas_token("thermostat", keys["primary_key"],
+                                              int(time.time()) + 600))
+        thermostat.publish("devices/thermostat/messages/events/kind=temp", b'{"c": 21.5}', qos=1)
+        got = service.expect(timeout=10)
+        self.assertEqual((got.topic, got.payload),
+                         ("devices/thermostat/messages/events/kind=temp", b'{"c": 21.5}'))
 
     def test_home_keeps_working_while_the_cloud_is_down_and_catches_up(self):
         self.cloud.kill()  # kill -9

@@ -530,7 +530,13 @@ TEST_F(AclTest, AGatewaySpeaksForTheDevicesItHostsInItsOwnersGroupOnly) {
   EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "users/alice/devices/speaker"));
   EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "users/alice/relay/call/phone"));
   EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "users/bob/devices/speaker"));
-  EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "devices/phone/messages/events/"));
+  // Device-to-cloud events of the devices the edge hosts (unknown here) or
+  // of its owner's; never another owner's.
+  EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "devices/speaker/messages/events/a=1"));
+  EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "devices/phone/messages/events/"));
+  EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "devices/bobs/messages/events/"));
+  EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "devices/speaker/messages/devicebound/"));
+  EXPECT_FALSE(auth.may_publish("phone", "phone", "devices/speaker/messages/events/"));
 }
 
 TEST_F(AclTest, DefaultSubscribeRights) {
