@@ -155,6 +155,23 @@ json transfer_json(const sdk::Transfer& t) {
           {"error", t.error ? t.error.message() : ""}};
 }
 
+json notification_json(const sdk::Notification& n) {
+  return {{"origin", n.origin}, {"id", n.id}, {"app", n.app}, {"title", n.title}, {"body", n.body}};
+}
+
+// A snapshot for a "result": the items as JSON, and one line each for people.
+template <typename Item, typename ToJson, typename ToText>
+std::pair<json, std::string> listing(const std::vector<Item>& items, ToJson to_json,
+                                     ToText to_text) {
+  json all = json::array();
+  std::string text;
+  for (const auto& item : items) {
+    all.push_back(to_json(item));
+    text += (text.empty() ? "" : "\n") + to_text(item);
+  }
+  return {std::move(all), std::move(text)};
+}
+
 }  // namespace
 
 // ---- printer ---------------------------------------------------------------------
@@ -369,7 +386,9 @@ void AgentShell::define_commands() {
     quit_ = true;
     return true;
   });
-  add("devices", "devices", 0, [this](const Words&) { return list_devices(); });
+  add("devices", "devices", 0, [this](const Words&) {
+    return show("devices", listing(eco_.devices(), card_json, card_text), "no devices yet");
+  });
   add("battery", "battery LEVEL [charging]", 1, [this](const Words& w) {
     sdk::Battery b{std::stoi(w[1]), w.size() > 2 && w[2] == "charging"};
     return result("battery", wait_for([&](auto h) { eco_.report_status(b, h); }));
@@ -390,7 +409,15 @@ void AgentShell::define_commands() {
   add("paste", "paste", 0, [this](const Words&) { return show_clipboard(); });
   add("notify", "notify TITLE [BODY] [--app APP] [--action ID:LABEL]... [--reply]", 1,
       [this](const Words& w) { return notify(w); });
-  add("notifications", "notifications", 0, [this](const Words&) { return show_notifications(); });
+  add("notifications", "notifications", 0, [this](const Words&) {
+    return show("notifications",
+                listing(eco_.notifications(), notification_json,
+                        [](const sdk::Notification& n) {
+                          return fmt::format("{}/{} {}: {} — {}", n.origin, n.id, n.app, n.title,
+                                             n.body);
+                        }),
+                "no notifications");
+  });
   add("dismiss", "dismiss ORIGIN ID", 2, [this](const Words& w) {
     return result("dismiss", wait_for([&](auto h) { eco_.dismiss_notification(w[1], w[2], h); }));
   });
@@ -415,7 +442,15 @@ void AgentShell::define_commands() {
   add("activity-end", "activity-end", 0, [this](const Words&) {
     return result("activity-end", wait_for([&](auto h) { eco_.clear_activity(h); }));
   });
-  add("activities", "activities", 0, [this](const Words&) { return show_activities(); });
+  add("activities", "activities", 0, [this](const Words&) {
+    return show("activities",
+                listing(eco_.activities(), activity_json,
+                        [](const sdk::Activity& a) {
+                          return fmt::format("{}: {} \"{}\" {}", a.device_id, a.app, a.title,
+                                             a.uri);
+                        }),
+                "no activities");
+  });
   add("continue", "continue DEVICE", 1, [this](const Words& w) {
     auto [ec, a] = wait_for_value<sdk::Activity>([&](auto h) { eco_.continue_activity(w[1], h); });
     return result("continue", ec, ec ? json::object() : activity_json(a),
@@ -423,7 +458,9 @@ void AgentShell::define_commands() {
                               a.uri, w[1], a.state.dump()));
   });
   add("play", "play TITLE [TITLE...]", 1, [this](const Words& w) { return play(w); });
-  add("media", "media", 0, [this](const Words&) { return show_media(); });
+  add("media", "media", 0, [this](const Words&) {
+    return show("media", listing(eco_.media(), media_json, media_text), "nothing playing");
+  });
   add("control", "control DEVICE play|pause|toggle|next|previous|volume [VOLUME]", 2,
       [this](const Words& w) {
         std::optional<int> volume;
@@ -452,7 +489,16 @@ void AgentShell::define_commands() {
                   wait_for([&](auto h) { eco_.share(w[1], url ? "" : item, url ? item : "", h); }));
   });
   add("send", "send DEVICE|all PATH [MIME]", 2, [this](const Words& w) { return send(w); });
-  add("transfers", "transfers", 0, [this](const Words&) { return show_transfers(); });
+  add("transfers", "transfers", 0, [this](const Words&) {
+    return show("transfers",
+                listing(eco_.transfers(), transfer_json,
+                        [](const sdk::Transfer& t) {
+                          return fmt::format("{} {} {} {} {}/{} {}", t.id,
+                                             direction_name(t.direction), t.peer, t.name, t.bytes,
+                                             t.size, state_name(t.state));
+                        }),
+                "no transfers");
+  });
   add("cancel", "cancel TRANSFER", 1, [this](const Words& w) {
     eco_.cancel_transfer(w[1]);
     return result("cancel", {});
@@ -469,14 +515,10 @@ void AgentShell::print_help() {
   printer_.event({{"event", "help"}, {"commands", usages}}, text);
 }
 
-bool AgentShell::list_devices() {
-  json all = json::array();
-  std::string text;
-  for (const auto& c : eco_.devices()) {
-    all.push_back(card_json(c));
-    text += (text.empty() ? "" : "\n") + card_text(c);
-  }
-  return result("devices", {}, {{"devices", all}}, text.empty() ? "no devices yet" : text);
+bool AgentShell::show(const std::string& command, std::pair<json, std::string> items,
+                      const std::string& when_empty) {
+  auto& [all, text] = items;
+  return result(command, {}, {{command, std::move(all)}}, text.empty() ? when_empty : text);
 }
 
 bool AgentShell::show_clipboard() {
@@ -523,52 +565,6 @@ bool AgentShell::notify(const Words& w) {
   n.body = join(plain, 1);
   return result("notify", wait_for([&](auto h) { eco_.post_notification(n, h); }), {{"id", n.id}},
                 "posted notification " + n.id);
-}
-
-bool AgentShell::show_notifications() {
-  json all = json::array();
-  std::string text;
-  for (const auto& n : eco_.notifications()) {
-    all.push_back(
-        {{"origin", n.origin}, {"id", n.id}, {"app", n.app}, {"title", n.title}, {"body", n.body}});
-    text += (text.empty() ? "" : "\n") +
-            fmt::format("{}/{} {}: {} — {}", n.origin, n.id, n.app, n.title, n.body);
-  }
-  return result("notifications", {}, {{"notifications", all}},
-                text.empty() ? "no notifications" : text);
-}
-
-bool AgentShell::show_activities() {
-  json all = json::array();
-  std::string text;
-  for (const auto& a : eco_.activities()) {
-    all.push_back(activity_json(a));
-    text += (text.empty() ? "" : "\n") +
-            fmt::format("{}: {} \"{}\" {}", a.device_id, a.app, a.title, a.uri);
-  }
-  return result("activities", {}, {{"activities", all}}, text.empty() ? "no activities" : text);
-}
-
-bool AgentShell::show_media() {
-  json all = json::array();
-  std::string text;
-  for (const auto& m : eco_.media()) {
-    all.push_back(media_json(m));
-    text += (text.empty() ? "" : "\n") + media_text(m);
-  }
-  return result("media", {}, {{"media", all}}, text.empty() ? "nothing playing" : text);
-}
-
-bool AgentShell::show_transfers() {
-  json all = json::array();
-  std::string text;
-  for (const auto& t : eco_.transfers()) {
-    all.push_back(transfer_json(t));
-    text += (text.empty() ? "" : "\n") + fmt::format("{} {} {} {} {}/{} {}", t.id,
-                                                     direction_name(t.direction), t.peer, t.name,
-                                                     t.bytes, t.size, state_name(t.state));
-  }
-  return result("transfers", {}, {{"transfers", all}}, text.empty() ? "no transfers" : text);
 }
 
 bool AgentShell::play(const Words& w) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "allscene/ecosystem.hpp"
@@ -70,13 +71,11 @@ class AgentShell {
   bool refuse(const std::string& command, const std::string& why,
               nlohmann::json data = nlohmann::json::object());
 
-  bool list_devices();
+  // A snapshot as the result of `command` (its data under the same key).
+  bool show(const std::string& command, std::pair<nlohmann::json, std::string> items,
+            const std::string& when_empty);
   bool show_clipboard();
   bool notify(const Words& words);
-  bool show_notifications();
-  bool show_activities();
-  bool show_media();
-  bool show_transfers();
   bool play(const Words& words);
   std::optional<sdk::NowPlaying> control_player(const sdk::MediaControl& control);
   bool send(const Words& words);

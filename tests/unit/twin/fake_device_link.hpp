@@ -13,6 +13,12 @@
 
 namespace allscene::twin::twin_testing {
 
+// Handler topics answer through the DeviceLink, never the HandlerReply.
+class NoReply final : public broker::HandlerReply {
+ public:
+  void publish(std::string, std::string, mqtt::Properties) override {}
+};
+
 struct Sent {
   std::string client_id, topic, payload;
 };

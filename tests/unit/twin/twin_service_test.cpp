@@ -18,13 +18,9 @@ namespace {
 using nlohmann::json;
 using registry::registry_testing::FakeStorage;
 using namespace std::chrono_literals;
+using twin_testing::NoReply;
 
 constexpr std::int64_t kNow = 1'764'000'000'000;
-
-class NoReply final : public broker::HandlerReply {
- public:
-  void publish(std::string, std::string, mqtt::Properties) override {}
-};
 
 class TwinServiceTest : public ::testing::Test {
  protected:
