@@ -97,14 +97,20 @@ void Session::trim_pending() {
   if (!pending_->will && !pending_->will_at && !pending_->expires_at) pending_.reset();
 }
 
+Session::Flow& Session::flow() {
+  if (!flow_) flow_ = std::make_unique<Flow>();
+  return *flow_;
+}
+
 void Session::attach(Outlet& out, ConnRef conn, const ClientLimits& limits, TimePoint now) {
   conn_ = conn;
   limits_ = limits;
-  out_aliases_.reset();  // aliases live only as long as a connection (§3.3.2.3.4)
   set_expires_at(std::nullopt);
   set_will_at(std::nullopt);
+  if (!flow_) return;          // nothing in flight, queued or aliased
+  flow_->out_aliases.reset();  // aliases live only as long as a connection (§3.3.2.3.4)
   // §4.4: resend unacknowledged PUBLISH with DUP set, and PUBREL.
-  for (auto& f : inflight_) {
+  for (auto& f : flow_->inflight) {
     if (f.state == State::awaiting_comp) {
       send_ack(out, PacketType::pubrel, f.packet_id, ReasonCode::success);
     } else if (f.state != State::releasing) {  // releasing: PUBREL follows the commit
@@ -128,25 +134,27 @@ void Session::deliver(Outlet& out, Delivery&& d, TimePoint now) {
 }
 
 void Session::drop_expired(Outlet& out, TimePoint now) {
-  if (!queue_) return;
-  std::erase_if(*queue_, [&](const Delivery& d) {
+  if (!flow_ || !flow_->queue) return;
+  auto& queue = flow_->queue;
+  std::erase_if(*queue, [&](const Delivery& d) {
     if (!d.message->expired(now)) return false;
     const std::uint64_t size = queued_size(d);
-    queued_bytes_ -= size;
+    flow_->queued_bytes -= size;
     out.account_queued(-static_cast<std::int64_t>(size));
     out.count_drop(DropReason::expired);
     if (d.message->receipt) out.receipt(client_id_, d.message, false);
     forget(out, d);
     return true;
   });
-  if (queue_->empty()) queue_.reset();
+  if (queue->empty()) queue.reset();
 }
 
 void Session::enqueue(Outlet& out, Delivery&& d) {
+  Flow& f = flow();
   const std::uint64_t size = queued_size(d);
   auto full = [&] {
     return queued_count() >= server_.max_queued_messages ||
-           queued_bytes_ + size > server_.max_queued_bytes;
+           f.queued_bytes + size > server_.max_queued_bytes;
   };
   // A full queue drops the newest message, or with drop_oldest makes room by
   // dropping from the front; either way the drop is counted.
@@ -158,40 +166,44 @@ void Session::enqueue(Outlet& out, Delivery&& d) {
     out.count_drop(DropReason::queue_full);
     return;
   }
-  d.seq = ++next_seq_;
+  d.seq = ++f.next_seq;
   if (durable_) {
     out.persist(store_op::SaveDelivery{client_id_.str(), d.seq, d.message, d.qos, d.retain,
                                        d.subscription_ids});
     if (d.qos == 2) out.on_durable(client_id_, d.seq);
   } else {
-    committed_seq_ = d.seq;
+    f.committed_seq = d.seq;
   }
   push_queued(out, std::move(d));
 }
 
 void Session::push_queued(Outlet& out, Delivery&& d) {
+  Flow& f = flow();
   const std::uint64_t size = queued_size(d);
-  queued_bytes_ += size;
+  f.queued_bytes += size;
   out.account_queued(static_cast<std::int64_t>(size));
-  if (!queue_) queue_ = std::make_unique<std::deque<Delivery>>();
-  queue_->push_back(std::move(d));
+  if (!f.queue) f.queue = std::make_unique<std::deque<Delivery>>();
+  f.queue->push_back(std::move(d));
 }
 
 Delivery Session::pop_queued(Outlet& out) {
-  Delivery d = std::move(queue_->front());
-  queue_->pop_front();
-  if (queue_->empty()) queue_.reset();
+  Flow& f = *flow_;  // something is queued
+  Delivery d = std::move(f.queue->front());
+  f.queue->pop_front();
+  if (f.queue->empty()) f.queue.reset();
   const std::uint64_t size = queued_size(d);
-  queued_bytes_ -= size;
+  f.queued_bytes -= size;
   out.account_queued(-static_cast<std::int64_t>(size));
   return d;
 }
 
 void Session::pump(Outlet& out, TimePoint now) {
+  if (!flow_) return;  // nothing queued
+  Flow& f = *flow_;
   const std::size_t quota = std::min<std::size_t>(limits_.receive_maximum, server_.max_inflight);
-  while (online() && queued_count() > 0 && inflight_.size() < quota) {
-    const Delivery& next = queue_->front();
-    if (next.qos == 2 && next.seq > committed_seq_) break;  // not durable yet
+  while (online() && queued_count() > 0 && f.inflight.size() < quota) {
+    const Delivery& next = f.queue->front();
+    if (next.qos == 2 && next.seq > f.committed_seq) break;  // not durable yet
     const std::uint16_t id = packet_id_of(next.seq);
     // Its id is still in use 65535 deliveries later: wait for that ack.
     if (find_inflight(id)) break;
@@ -200,7 +212,8 @@ void Session::pump(Outlet& out, TimePoint now) {
       forget(out, d);
       continue;
     }
-    inflight_.push_back({id, d.qos == 1 ? State::awaiting_ack : State::awaiting_rec, std::move(d)});
+    f.inflight.push_back(
+        {id, d.qos == 1 ? State::awaiting_ack : State::awaiting_rec, std::move(d)});
   }
 }
 
@@ -212,8 +225,9 @@ void Session::forget(Outlet& out, const Delivery& d) {
 }
 
 bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const MessagePtr& message) {
-  if (!awaiting_rel_) awaiting_rel_ = std::make_unique<std::unordered_set<std::uint16_t>>();
-  if (!awaiting_rel_->insert(packet_id).second) return false;
+  auto& awaiting_rel = flow().awaiting_rel;
+  if (!awaiting_rel) awaiting_rel = std::make_unique<std::unordered_set<std::uint16_t>>();
+  if (!awaiting_rel->insert(packet_id).second) return false;
   if (durable_) {
     out.persist(store_op::SaveInboundQos2{client_id_.str(), packet_id,
                                           message->recoverable ? message : nullptr});
@@ -222,7 +236,7 @@ bool Session::begin_inbound_qos2(Outlet& out, std::uint16_t packet_id, const Mes
 }
 
 bool Session::release_inbound_qos2(Outlet& out, std::uint16_t packet_id) {
-  if (!awaiting_rel_ || awaiting_rel_->erase(packet_id) == 0) return false;
+  if (!flow_ || !flow_->awaiting_rel || flow_->awaiting_rel->erase(packet_id) == 0) return false;
   if (durable_) out.persist(store_op::DeleteInboundQos2{client_id_.str(), packet_id});
   return true;
 }
@@ -232,41 +246,45 @@ void Session::persist_all(Outlet& out) {
     out.persist(store_op::SaveDelivery{client_id_.str(), d.seq, d.message, d.qos, d.retain,
                                        d.subscription_ids});
   };
-  for (const auto& f : inflight_) {
+  if (!flow_) return;  // nothing to persist
+  for (const auto& f : flow_->inflight) {
     save(f.delivery);
     if (f.state == State::releasing || f.state == State::awaiting_comp) {
       out.persist(store_op::ReleaseDelivery{client_id_.str(), f.delivery.seq});
     }
   }
-  if (queue_) {
-    for (const auto& d : *queue_) save(d);
+  if (flow_->queue) {
+    for (const auto& d : *flow_->queue) save(d);
   }
-  if (awaiting_rel_) {
-    for (const auto id : *awaiting_rel_)
+  if (flow_->awaiting_rel) {
+    for (const auto id : *flow_->awaiting_rel)
       out.persist(store_op::SaveInboundQos2{client_id_.str(), id});
   }
 }
 
 void Session::restore(Outlet& out, std::vector<StoredDelivery>&& deliveries,
                       const std::vector<std::uint16_t>& inbound_qos2) {
+  if (deliveries.empty() && inbound_qos2.empty()) return;
+  Flow& f = flow();
   for (auto& s : deliveries) {
-    next_seq_ = std::max(next_seq_, s.seq);
+    f.next_seq = std::max(f.next_seq, s.seq);
     Delivery d{std::move(s.message), s.qos, s.retain, std::move(s.subscription_ids), s.seq, true};
     if (s.released) {
-      inflight_.push_back({packet_id_of(d.seq), State::awaiting_comp, std::move(d)});
+      f.inflight.push_back({packet_id_of(d.seq), State::awaiting_comp, std::move(d)});
     } else {
       push_queued(out, std::move(d));
     }
   }
   if (!inbound_qos2.empty()) {
-    if (!awaiting_rel_) awaiting_rel_ = std::make_unique<std::unordered_set<std::uint16_t>>();
-    awaiting_rel_->insert(inbound_qos2.begin(), inbound_qos2.end());
+    if (!f.awaiting_rel) f.awaiting_rel = std::make_unique<std::unordered_set<std::uint16_t>>();
+    f.awaiting_rel->insert(inbound_qos2.begin(), inbound_qos2.end());
   }
-  committed_seq_ = next_seq_;
+  f.committed_seq = f.next_seq;
 }
 
 Session::Inflight* Session::find_inflight(std::uint16_t packet_id) {
-  for (auto& f : inflight_) {
+  if (!flow_) return nullptr;
+  for (auto& f : flow_->inflight) {
     if (f.packet_id == packet_id) return &f;
   }
   return nullptr;
@@ -293,13 +311,13 @@ bool Session::send_publish(Outlet& out, const Delivery& d, std::uint16_t packet_
     h.message_expiry_interval = m.remaining_expiry(now);
     h.subscription_identifiers = d.subscription_ids;
     if (limits_.topic_alias_maximum > 0) {
-      if (!out_aliases_)
-        out_aliases_ = std::make_unique<std::unordered_map<std::string, std::uint16_t>>();
-      if (auto it = out_aliases_->find(m.topic); it != out_aliases_->end()) {
+      auto& aliases = flow().out_aliases;
+      if (!aliases) aliases = std::make_unique<std::unordered_map<std::string, std::uint16_t>>();
+      if (auto it = aliases->find(m.topic); it != aliases->end()) {
         h.topic_alias = it->second;
         h.topic = {};
-      } else if (out_aliases_->size() < limits_.topic_alias_maximum) {
-        new_alias = static_cast<std::uint16_t>(out_aliases_->size() + 1);
+      } else if (aliases->size() < limits_.topic_alias_maximum) {
+        new_alias = static_cast<std::uint16_t>(aliases->size() + 1);
         h.topic_alias = new_alias;
       }
     }
@@ -313,7 +331,7 @@ bool Session::send_publish(Outlet& out, const Delivery& d, std::uint16_t packet_
     out.count_drop(DropReason::too_large);
     return false;
   }
-  if (new_alias) out_aliases_->emplace(m.topic, new_alias);
+  if (new_alias) flow_->out_aliases->emplace(m.topic, new_alias);
   out.write_publish(conn_, buf, d.message);
   return true;
 }
@@ -328,7 +346,8 @@ void Session::send_ack(Outlet& out, PacketType type, std::uint16_t packet_id, Re
 
 void Session::finish_inflight(Outlet& out, Inflight* entry, TimePoint now) {
   forget(out, entry->delivery);
-  inflight_.erase(inflight_.begin() + (entry - inflight_.data()));
+  auto& inflight = flow_->inflight;  // entry is in it
+  inflight.erase(inflight.begin() + (entry - inflight.data()));
   pump(out, now);
 }
 
@@ -363,7 +382,8 @@ bool Session::on_pubrec(Outlet& out, std::uint16_t packet_id, ReasonCode reason,
 }
 
 void Session::committed(Outlet& out, std::uint64_t seq, TimePoint now) {
-  committed_seq_ = std::max(committed_seq_, seq);
+  Flow& f = flow();
+  f.committed_seq = std::max(f.committed_seq, seq);
   if (online()) pump(out, now);
 }
 

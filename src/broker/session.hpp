@@ -141,9 +141,9 @@ class Session {
   std::optional<TimePoint> expires_at() const;  // set while disconnected
   void set_expires_at(std::optional<TimePoint> at);
 
-  std::size_t inflight_count() const { return inflight_.size(); }
-  std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
-  std::uint64_t queued_bytes() const { return queued_bytes_; }
+  std::size_t inflight_count() const { return flow_ ? flow_->inflight.size() : 0; }
+  std::size_t queued_count() const { return flow_ && flow_->queue ? flow_->queue->size() : 0; }
+  std::uint64_t queued_bytes() const { return flow_ ? flow_->queued_bytes : 0; }
 
  private:
   // releasing: PUBREC received, PUBREL held until the store has the release.
@@ -172,19 +172,30 @@ class Session {
   ClientLimits limits_;
   bool durable_ = false;  // here, it fills ClientLimits' tail padding
   const Limits& server_;
-  std::uint64_t queued_bytes_ = 0;
-  std::uint64_t next_seq_ = 0;
-  // A QoS 2 PUBLISH to a durable session is sent only once its delivery is
-  // durable: its packet id must never be reused after a crash while the
-  // client may still hold it awaiting PUBREL (§4.3.3).
-  std::uint64_t committed_seq_ = 0;
-  std::vector<Inflight> inflight_;  // in send order; at most max_inflight_
-  // Created on first use and released when drained: libstdc++'s deque
-  // allocates ~600 bytes even when empty, a lot for an idle device.
-  std::unique_ptr<std::deque<Delivery>> queue_;
-  // Like queue_, created on first use: an empty hash container costs 56
-  // bytes, and most sessions never see inbound QoS 2 or topic aliases.
-  std::unique_ptr<std::unordered_set<std::uint16_t>> awaiting_rel_;
+  // The QoS 1/2 flow, inbound QoS 2 state and outbound topic aliases: an
+  // idle device that never sees them keeps only a null pointer (72 bytes
+  // inline otherwise). Created on first use and kept while the session
+  // lives, so a session that has started using it allocates nothing more
+  // per message than before.
+  struct Flow {
+    std::uint64_t queued_bytes = 0;
+    std::uint64_t next_seq = 0;
+    // A QoS 2 PUBLISH to a durable session is sent only once its delivery
+    // is durable: its packet id must never be reused after a crash while
+    // the client may still hold it awaiting PUBREL (§4.3.3).
+    std::uint64_t committed_seq = 0;
+    std::vector<Inflight> inflight;  // in send order; at most max_inflight_
+    // Created on first use and released when drained: libstdc++'s deque
+    // allocates ~600 bytes even when empty.
+    std::unique_ptr<std::deque<Delivery>> queue;
+    // Like queue, created on first use: an empty hash container costs 56
+    // bytes, and most sessions never see inbound QoS 2 or topic aliases.
+    std::unique_ptr<std::unordered_set<std::uint16_t>> awaiting_rel;
+    // Per connection; only for a v5 client that accepts topic aliases.
+    std::unique_ptr<std::unordered_map<std::string, std::uint16_t>> out_aliases;
+  };
+  Flow& flow();  // created on first use
+  std::unique_ptr<Flow> flow_;
   // Created on first use and freed when emptied: an empty map costs 56
   // bytes, and an idle device may never subscribe.
   std::unique_ptr<Subscriptions> subscriptions_;
@@ -198,8 +209,6 @@ class Session {
   };
   void trim_pending();  // frees pending_ once nothing is set
   std::unique_ptr<Pending> pending_;
-  // Per connection; only for a v5 client that accepts topic aliases.
-  std::unique_ptr<std::unordered_map<std::string, std::uint16_t>> out_aliases_;
 };
 
 }  // namespace allscene::broker
