@@ -27,8 +27,7 @@ Connection::Connection(Shard& shard, Transport& transport, PeerInfo peer, TimePo
       transport_(transport),
       peer_(std::make_unique<PeerInfo>(std::move(peer))),
       id_(shard.new_connection_id()),
-      last_activity_(now),
-      quota_(peer_->quota ? *peer_->quota : shard.broker().limits().quota) {
+      last_activity_(now) {
   shard_.add_connection(id_, this);
 }
 
@@ -149,7 +148,8 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   if (c.properties.authentication_method) {
     return refuse_connect(ReasonCode::bad_authentication_method, version_);
   }
-  if (!broker.admit_connect(peer_->listener, c.client_id, quota_, now)) {
+  const Quota& quota = peer_->quota ? *peer_->quota : limits.quota;
+  if (!broker.admit_connect(peer_->listener, c.client_id, quota, now)) {
     shard_.stats().quota_refused.add();
     spdlog::info("{} ({}): connection rate exceeded, refused with 0x9F", c.client_id,
                  peer_->address);
@@ -207,6 +207,7 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   client.topic_alias_maximum = c.properties.topic_alias_maximum.value_or(0);
 
   client_id_ = ClientId(c.client_id);
+  if (quota.limits_publishing()) rate_ = std::make_unique<PublishRate>(quota);
   state_ = State::connected;
   peer_.reset();
   if (!identity_.empty()) {
@@ -223,9 +224,8 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
 }
 
 ReasonCode Connection::check_quota(const mqtt::Publish& p, TimePoint now) {
-  const Quota& q = quota_;
-  if (!q.limits_publishing()) return ReasonCode::success;
-  if (!rate_) rate_ = std::make_unique<PublishRate>();
+  if (!rate_) return ReasonCode::success;  // no publishing quota
+  const Quota& q = rate_->quota;
   ReasonCode rc = ReasonCode::success;
   if (q.max_payload && p.payload.size() > q.max_payload) {
     rc = ReasonCode::packet_too_large;

@@ -75,7 +75,11 @@ class Connection {
   // the first one logged).
   mqtt::ReasonCode check_quota(const mqtt::Publish& publish, TimePoint now);
 
+  // The connection's quota, only when it limits publishing (the
+  // connection rates are checked once, at CONNECT, from peer_'s).
   struct PublishRate {
+    explicit PublishRate(const Quota& q) : quota(q) {}
+    Quota quota;
     TokenBucket messages;
     TokenBucket bytes;
     bool logged = false;
@@ -100,9 +104,8 @@ class Connection {
   ClientId client_id_;  // shared with the session and the directory
   std::string identity_;
   std::unique_ptr<InboundState> inbound_;  // on the first alias or QoS 2 PUBLISH
-  std::unique_ptr<PublishRate> rate_;      // only once a publishing quota applies
-  Quota quota_;
-  std::uint32_t home_ = 0;  // shard of the session
+  std::unique_ptr<PublishRate> rate_;      // only when a publishing quota applies
+  std::uint32_t home_ = 0;                 // shard of the session
   std::uint16_t keep_alive_ = 0;
   State state_ = State::awaiting_connect;
   mqtt::Version version_ = mqtt::Version::v5;

@@ -168,10 +168,11 @@ void StreamConnection<Stream>::read() {
         });
   } else {
     // The buffer keeps its capacity between reads: one per connection.
-    const std::size_t had = partial_.size();
-    partial_.resize(had + kStreamReadChunk);
+    if (!partial_) partial_ = std::make_unique<std::vector<std::uint8_t>>();
+    const std::size_t had = partial_->size();
+    partial_->resize(had + kStreamReadChunk);
     stream_.async_read_some(
-        asio::buffer(partial_.data() + had, kStreamReadChunk),
+        asio::buffer(partial_->data() + had, kStreamReadChunk),
         [self = this->shared_from_this(), had](const boost::system::error_code& ec, std::size_t n) {
           self->on_read(ec, n, had);
         });
@@ -183,15 +184,15 @@ void StreamConnection<Stream>::on_readable() {
   if constexpr (Stream::kReadiness) {
     // A partial packet keeps growing in its own buffer; otherwise read into
     // the loop's buffer and keep only what is left of an incomplete packet.
-    const bool continuing = !partial_.empty();
-    std::vector<std::uint8_t>& buf = continuing ? partial_ : loop_read_buffer();
-    const std::size_t have = continuing ? partial_.size() : 0;
+    const bool continuing = partial_ != nullptr;  // never empty over TCP
+    std::vector<std::uint8_t>& buf = continuing ? *partial_ : loop_read_buffer();
+    const std::size_t have = continuing ? partial_->size() : 0;
     buf.resize(std::max(buf.size(), have + kReadChunk));
     boost::system::error_code ec;
     const std::size_t n =
         stream_.socket().read_some(asio::buffer(buf.data() + have, buf.size() - have), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      if (continuing) partial_.resize(have);
+      if (continuing) partial_->resize(have);
       read();
       return;
     }
@@ -204,12 +205,13 @@ void StreamConnection<Stream>::on_readable() {
     const std::size_t used =
         connection_->on_data(std::span<const std::uint8_t>(buf.data(), total), Clock::now());
     if (continuing) {
-      partial_.erase(partial_.begin(), partial_.begin() + static_cast<std::ptrdiff_t>(used));
-      partial_.resize(total - used);
-      if (partial_.empty()) partial_.shrink_to_fit();
+      partial_->erase(partial_->begin(), partial_->begin() + static_cast<std::ptrdiff_t>(used));
+      partial_->resize(total - used);
+      if (partial_->empty()) partial_.reset();
     } else if (used < total) {
-      partial_.assign(buf.begin() + static_cast<std::ptrdiff_t>(used),
-                      buf.begin() + static_cast<std::ptrdiff_t>(total));
+      partial_ = std::make_unique<std::vector<std::uint8_t>>(
+          buf.begin() + static_cast<std::ptrdiff_t>(used),
+          buf.begin() + static_cast<std::ptrdiff_t>(total));
     }
     if (!closing_ && !connection_->closed()) read();
   }
@@ -219,7 +221,7 @@ template <typename Stream>
 void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std::size_t n,
                                        std::size_t had) {
   if constexpr (!Stream::kReadiness) {
-    partial_.resize(had + n);
+    partial_->resize(had + n);
     if (ec) {
       if (!ordinary_end(ec) && !shut_) {
         spdlog::info("{}: closed: {}", who(), ec.message());
@@ -234,8 +236,8 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std:
       shutdown(true);
       return;
     }
-    const std::size_t used = connection_->on_data(partial_, Clock::now());
-    partial_.erase(partial_.begin(), partial_.begin() + static_cast<std::ptrdiff_t>(used));
+    const std::size_t used = connection_->on_data(*partial_, Clock::now());
+    partial_->erase(partial_->begin(), partial_->begin() + static_cast<std::ptrdiff_t>(used));
     if (!closing_ && !connection_->closed()) read();
   } else {
     (void)ec, (void)n, (void)had;
