@@ -11,6 +11,9 @@ packages=(
   clang libclang-rt-14-dev
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl coreutils
   python3-zeroconf iproute2 util-linux
+  apertium apertium-eng-spa apertium-eng-cat apertium-fr-es
+  pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev
+  espeak-ng libespeak-ng-dev sox libhowardhinnant-date-dev tzdata zlib1g-dev
 )
 
 # Node.js and npm run Microsoft's Azure IoT SDKs in the compatibility tests;
