@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace allscene::services {
@@ -73,6 +74,13 @@ class HubAccess {
   virtual void invoke(const std::string& device_id, const std::string& method,
                       nlohmann::json payload, std::chrono::seconds timeout,
                       std::function<void(Reply)> done) = 0;
+  // Queues a cloud-to-device message for a device (as `allscene send`
+  // does): durable, an offline device gets it when it returns. `properties`
+  // become its application properties; `done` gets 200 {"messageId": …}
+  // once it is stored, or an error (404 unknown device).
+  virtual void send_message(const std::string& device_id, std::string payload,
+                            std::vector<std::pair<std::string, std::string>> properties,
+                            std::function<void(Reply)> done) = 0;
   // Publishes a hub-originated message (QoS 1) on `topic`; the topic must
   // be one the hub keeps (users/{u}/…, $services/…), never a device's own.
   virtual void publish(const std::string& topic, std::string payload, bool retain) = 0;
