@@ -1,0 +1,60 @@
+// The "assistant" service (issue #10): a typed or recognised request about
+// the owner's devices and services becomes an action on the right device
+// or a call to another service, answered in text (and, with a speech hook,
+// as audio). Operations:
+//   ask   {text, timezone?, device?, speak?} → {intent, slots, answer, done, …}
+//         or, when the request fits several devices, {clarify: true,
+//         question, candidates: [{id, name}], …}; the client asks again
+//         with the same text and the chosen `device`.
+//   parse {text, timezone?} → {intent, slots}: understanding only, nothing
+//         acts (evaluation, console).
+// See docs/services/assistant.md for the wire format.
+//
+// Thread-safety: call() may run on several threads at once; the service
+// keeps no per-request state and its options are fixed at construction.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/service.hpp"
+
+namespace allscene::services {
+
+struct AssistantOptions {
+  // The owner's time zone when a request does not name one (IANA name).
+  std::string default_timezone = "UTC";
+  // The clock reminders are resolved against; system_clock::now if empty.
+  std::function<std::chrono::system_clock::time_point()> clock;
+  // How long a device has to answer a direct method.
+  std::chrono::seconds device_timeout{8};
+  // Turns an answer into WAV bytes (the speech service plugs in here);
+  // nullopt when it cannot. Without it, `speak` requests answer in text
+  // only ("spoken": false). Must be thread-safe.
+  std::function<std::optional<std::string>(const std::string& text)> speak;
+};
+
+class AssistantService : public Service {
+ public:
+  // `context.hub` must outlive the service.
+  explicit AssistantService(ServiceContext context, AssistantOptions options = {});
+
+  std::string_view name() const override { return "assistant"; }
+  std::vector<std::string> operations() const override { return {"ask", "parse"}; }
+  Reply call(const Caller& caller, std::string_view operation,
+             const nlohmann::json& request) override;
+  std::chrono::milliseconds deadline(std::string_view operation) const override;
+
+ private:
+  Reply ask(const Caller& caller, const nlohmann::json& request);
+  Reply parse(const Caller& caller, const nlohmann::json& request);
+
+  ServiceContext context_;
+  AssistantOptions options_;
+};
+
+}  // namespace allscene::services
