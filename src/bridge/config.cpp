@@ -74,7 +74,7 @@ void apply_connection_string(const std::string& text, BridgeConfig& config) {
 }
 
 std::vector<Rule> default_rules() {
-  return {Rule{"users/#", Direction::both, 1, "", ""},
+  return {Rule{"users/#", Direction::both, 1, "", ""}, Rule{"$hubs/#", Direction::both, 1, "", ""},
           Rule{"devices/+/messages/events/#", Direction::out, 1, "", ""}};
 }
 

@@ -89,7 +89,10 @@ std::string relay_result_topic(std::string_view owner, std::string_view hub, std
   return topic;
 }
 
-std::optional<GroupTopic> parse_group_topic(std::string_view topic) {
+namespace {
+
+// The levels of `topic`; empty if any level is empty.
+std::vector<std::string_view> split_levels(std::string_view topic) {
   std::vector<std::string_view> levels;
   while (true) {
     const std::size_t slash = topic.find('/');
@@ -97,10 +100,17 @@ std::optional<GroupTopic> parse_group_topic(std::string_view topic) {
     if (slash == std::string_view::npos) break;
     topic.remove_prefix(slash + 1);
   }
-  if (levels.size() < 4 || levels[0] != "users" ||
-      std::any_of(levels.begin(), levels.end(), [](auto level) { return level.empty(); })) {
-    return std::nullopt;
+  if (std::any_of(levels.begin(), levels.end(), [](auto level) { return level.empty(); })) {
+    levels.clear();
   }
+  return levels;
+}
+
+}  // namespace
+
+std::optional<GroupTopic> parse_group_topic(std::string_view topic) {
+  const auto levels = split_levels(topic);
+  if (levels.size() < 4 || levels[0] != "users") return std::nullopt;
   GroupTopic parsed;
   parsed.owner = levels[1];
   if (levels.size() == 4 && levels[2] == "devices") {
@@ -119,6 +129,25 @@ std::optional<GroupTopic> parse_group_topic(std::string_view topic) {
     return parsed;
   }
   return std::nullopt;
+}
+
+std::string twin_mirror_topic(std::string_view owner, std::string_view device_id) {
+  std::string topic = "$hubs/";
+  topic.append(owner).append("/twins/").append(device_id);
+  return topic;
+}
+
+std::string twin_patch_topic(std::string_view owner, std::string_view device_id) {
+  return twin_mirror_topic(owner, device_id) + "/patch";
+}
+
+std::optional<TwinTopic> parse_twin_topic(std::string_view topic) {
+  const auto levels = split_levels(topic);
+  if (levels.size() < 4 || levels.size() > 5 || levels[0] != "$hubs" || levels[2] != "twins") {
+    return std::nullopt;
+  }
+  if (levels.size() == 5 && levels[4] != "patch") return std::nullopt;
+  return TwinTopic{std::string(levels[1]), std::string(levels[3]), levels.size() == 5};
 }
 
 }  // namespace allscene::ecosystem

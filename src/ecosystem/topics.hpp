@@ -61,4 +61,19 @@ struct GroupTopic {
 };
 std::optional<GroupTopic> parse_group_topic(std::string_view topic);
 
+// Twins mirrored between bridged hubs: the hub that hosts a device keeps
+// its service view (Azure's twin JSON) retained on
+// "$hubs/{owner}/twins/{device}"; another hub sends it a patch on
+// "$hubs/{owner}/twins/{device}/patch". Under "$hubs/", which no device's
+// default access reaches, only gateways (for their own owner).
+inline constexpr std::string_view kTwinMirrorFilter = "$hubs/+/twins/#";
+std::string twin_mirror_topic(std::string_view owner, std::string_view device_id);
+std::string twin_patch_topic(std::string_view owner, std::string_view device_id);
+struct TwinTopic {
+  std::string owner;
+  std::string device;
+  bool patch = false;
+};
+std::optional<TwinTopic> parse_twin_topic(std::string_view topic);
+
 }  // namespace allscene::ecosystem

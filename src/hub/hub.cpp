@@ -24,6 +24,7 @@
 #include "broker/local_client.hpp"
 #include "discovery/announcer.hpp"
 #include "ecosystem/group_service.hpp"
+#include "ecosystem/twin_mirror.hpp"
 #include "hub/broker_event_feed.hpp"
 #include "hub/device_link.hpp"
 #include "hub/registry_storage.hpp"
@@ -345,10 +346,13 @@ int run(HubConfig config) {
   // Declared before the twin service, built after it: the twin thread may
   // still report changes to it until the twin service is gone.
   std::optional<ecosystem::GroupService> group;
-  presence.set_listener([&device_link, &group](const std::string& id, bool connected,
-                                               std::int64_t at, std::string_view reason) {
+  std::optional<ecosystem::TwinMirror> twin_mirror;
+  presence.set_listener([&device_link, &group, &twin_mirror](const std::string& id, bool connected,
+                                                             std::int64_t at,
+                                                             std::string_view reason) {
     device_link.route(presence_event(id, connected, at, reason), nullptr);
     if (group) group->presence_changed(id);
+    if (twin_mirror) twin_mirror->device_changed(id);
   });
   twin::TwinService twins(registry, registry_storage, device_link, twin::ServiceOptions{},
                           [&presence](const std::string& id) {
@@ -362,6 +366,10 @@ int run(HubConfig config) {
   twins.set_reported_listener([&group](const std::string& id, const nlohmann::json& patch) {
     group->reported_changed(id, patch);
   });
+  twin_mirror.emplace(registry, twins, device_link);
+  twins.set_remote_twins(&*twin_mirror);
+  twins.set_change_listener(
+      [&twin_mirror](const std::string& id) { twin_mirror->device_changed(id); });
   broker.set_receipt_handler(
       [&twins](const std::string& client_id, const broker::MessagePtr& m, bool delivered) {
         twins.on_receipt(client_id, m->topic, delivered);
@@ -387,6 +395,14 @@ int run(HubConfig config) {
         spdlog::error("ecosystem: the group feed ended ({}); calls to bridged hubs stop",
                       mqtt::reason_code_name(reason));
       });
+  // Twins of devices that bridged hubs host, and patches for ours.
+  const auto twin_feed = broker::LocalClient::start(
+      broker, "allscene-twin-mirror", {std::string(ecosystem::kTwinMirrorFilter)},
+      [&twin_mirror](const mqtt::Publish& p) { twin_mirror->on_message(p.topic, p.payload); },
+      [](mqtt::ReasonCode reason) {
+        spdlog::error("twins: the mirror feed ended ({}); twins of bridged hubs stop updating",
+                      mqtt::reason_code_name(reason));
+      });
   // Before the hub announces itself (admin.json, listeners): a SIGTERM
   // from whoever saw it start must stop it cleanly.
   std::optional<StopOnSignal> stop_on_signal(std::in_place, server);
@@ -408,7 +424,8 @@ int run(HubConfig config) {
   // mDNS/DNS-SD, from the announcer's own thread; withdrawn (goodbye
   // packets) as soon as the loops stop. Failing to announce is not fatal.
   std::vector<discovery::Listener> bound;
-  for (const auto& l : config.listeners) bound.push_back({l.address, server.listen(l), l.transport});
+  for (const auto& l : config.listeners)
+    bound.push_back({l.address, server.listen(l), l.transport});
   if (admin) {
     bound.push_back({parse_listen(config.http_bind).address, admin->server.port(),
                      admin->server.https() ? "https" : "http"});
@@ -434,7 +451,10 @@ int run(HubConfig config) {
   }
 
   std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker,
-                                         [&group] { group->sync_registry(); });
+                                         [&group, &twin_mirror] {
+                                           group->sync_registry();
+                                           twin_mirror->sync_registry();
+                                         });
 
   // Bridges to other brokers ([[bridge]], --upstream; docs/operations.md).
   // Each halts by itself once the broker stops, so it may outlive the loops.
@@ -446,6 +466,7 @@ int run(HubConfig config) {
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
   group_feed->stop();
+  twin_feed->stop();
   announcer.reset();
   admin.reset();    // its requests reach the broker and the loops
   watcher.reset();  // it posts to the loops, which are about to go

@@ -125,6 +125,14 @@ bool hub_kept(std::string_view topic) {
   return third == "devices" || third == "relay";
 }
 
+// "$hubs/{X}/…": what bridged hubs tell each other about user X's devices
+// (mirrored twins). Only X's gateways use it (nullopt: not such a topic).
+std::optional<bool> hub_link(std::string_view filter, const Subject& subject) {
+  bool done = false;
+  if (mqtt::pop_level(filter, done) != "$hubs") return std::nullopt;
+  return subject.gateway && !done && mqtt::pop_level(filter, done) == subject.user;
+}
+
 // A gateway forwards the device-to-cloud events of the devices its edge hub
 // hosts: devices/{X}/messages/events/… for an X of its own owner's, or one
 // this hub does not know (registered on the edge only).
@@ -189,6 +197,7 @@ std::vector<CompiledRule> default_rules() {
 
 bool allowed(const std::vector<CompiledRule>& rules, bool publish, std::string_view filter,
              const Subject& subject) {
+  if (const auto link = hub_link(filter, subject)) return *link;
   if (reaches_other_user(filter, subject.user)) return false;
   if (publish && !subject.gateway && hub_kept(filter)) return false;
   for (const auto& rule : rules) {

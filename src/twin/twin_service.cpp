@@ -33,6 +33,16 @@ std::string strip_quotes(const std::string& etag) {
   return etag;
 }
 
+// 412 if `if_match` names an etag other than the twin's `etag`.
+std::optional<Result> etag_mismatch(const std::string& device_id, const std::string& etag,
+                                    const std::string& if_match) {
+  const std::string wanted = strip_quotes(if_match);
+  if (wanted.empty() || wanted == "*" || wanted == etag) return std::nullopt;
+  return Result::error(412, fmt::format("the twin of {} changed (etag \"{}\", not \"{}\"): read "
+                                        "it again and retry",
+                                        device_id, etag, wanted));
+}
+
 bool valid_method_name(const std::string& name) {
   return !name.empty() && name.size() <= kMaxMethodName &&
          name.find_first_of("/#+?$ ") == std::string::npos;
@@ -173,6 +183,7 @@ void TwinService::handle_twin_request(const std::string& client_id, const std::s
     lock.unlock();
     // Before the answer: a device that saw 204 finds its card up to date.
     if (reported_listener_) reported_listener_(device_id, patch);
+    if (change_listener_) change_listener_(device_id);
     answer(client_id, 204, request.rid, version, {});
   } catch (const TwinError& e) {
     lock.unlock();
@@ -254,10 +265,14 @@ Result TwinService::view_locked(const std::string& device_id, const Entry& entry
 }
 
 Result TwinService::get_twin(const std::string& device_id) {
-  std::lock_guard lock(mutex_);
-  const Entry* entry = entry_locked(device_id);
-  if (!entry) return Result::error(404, fmt::format("device {} is not registered", device_id));
-  return view_locked(device_id, *entry);
+  {
+    std::lock_guard lock(mutex_);
+    if (const Entry* entry = entry_locked(device_id)) return view_locked(device_id, *entry);
+  }
+  if (remote_) {
+    if (auto mirrored = remote_->get(device_id)) return std::move(*mirrored);
+  }
+  return Result::error(404, fmt::format("device {} is not registered", device_id));
 }
 
 Result TwinService::update_twin(const std::string& device_id, const std::string& if_match,
@@ -265,11 +280,8 @@ Result TwinService::update_twin(const std::string& device_id, const std::string&
   std::unique_lock lock(mutex_);
   Entry* entry = entry_locked(device_id);
   if (!entry) return Result::error(404, fmt::format("device {} is not registered", device_id));
-  const std::string wanted = strip_quotes(if_match);
-  if (!wanted.empty() && wanted != "*" && wanted != etag_of(entry->revision)) {
-    return Result::error(412, fmt::format("the twin of {} changed (etag \"{}\", not \"{}\"): read "
-                                          "it again and retry",
-                                          device_id, etag_of(entry->revision), wanted));
+  if (auto refused = etag_mismatch(device_id, etag_of(entry->revision), if_match)) {
+    return std::move(*refused);
   }
   Entry next = *entry;
   const auto desired_before = next.twin.version(Twin::Section::desired);
@@ -287,12 +299,13 @@ Result TwinService::update_twin(const std::string& device_id, const std::string&
   *entry = std::move(next);
   Result view = view_locked(device_id, *entry);
   const auto desired_after = entry->twin.version(Twin::Section::desired);
+  json now_desired = entry->twin.device_view()["desired"];
+  lock.unlock();
   if (desired_after != desired_before) {
-    json now_desired = entry->twin.device_view()["desired"];
-    lock.unlock();
     desired_before_values.erase("$version");
     push_desired(device_id, desired_before_values, std::move(now_desired), desired_after);
   }
+  if (change_listener_) change_listener_(device_id);
   return view;
 }
 
@@ -324,15 +337,35 @@ Result TwinService::patch_twin(const std::string& device_id, const json& patch,
     }
     if (const auto d = p->find("desired"); d != p->end()) desired = &*d;
   }
+  if (remote_ && !registry_.snapshot()->device(device_id)) {
+    if (auto mirrored = remote_->get(device_id)) {
+      if (auto refused = etag_mismatch(device_id, mirrored->etag, if_match)) {
+        return std::move(*refused);
+      }
+      return remote_->patch(device_id, patch);
+    }
+  }
   return update_twin(device_id, if_match, [&](Entry& e) {
     if (const auto t = patch.find("tags"); t != patch.end()) e.twin.patch_tags(*t);
     if (desired) e.twin.patch(Twin::Section::desired, *desired, now_ms());
   });
 }
 
+void TwinService::patch_twin_later(const std::string& device_id, json patch, Completion done) {
+  boost::asio::post(io_, [this, device_id, patch = std::move(patch), done = std::move(done)] {
+    Result result = patch_twin(device_id, patch, "*");
+    if (done) done(std::move(result));
+  });
+}
+
 Result TwinService::replace_twin(const std::string& device_id, const json& twin,
                                  const std::string& if_match) {
   if (!twin.is_object()) return Result::error(400, "a twin must be a JSON object");
+  if (remote_ && !registry_.snapshot()->device(device_id) && remote_->get(device_id)) {
+    return Result::error(409, fmt::format("{} is hosted by a bridged hub: change its twin with "
+                                          "PATCH, which is forwarded to that hub",
+                                          device_id));
+  }
   return update_twin(device_id, if_match, [&](Entry& e) {
     e.twin.replace_tags(twin.value("tags", json::object()));
     const json props = twin.value("properties", json::object());
@@ -368,14 +401,16 @@ json TwinService::reported(const std::string& device_id) {
 }
 
 void TwinService::forget(const std::string& device_id) {
-  std::lock_guard lock(mutex_);
-  if (twins_.erase(device_id)) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!twins_.erase(device_id)) return;
     try {
       storage_.remove(kCollection, device_id);
     } catch (const std::exception& e) {
       spdlog::warn("twins: cannot remove the stored twin of {}: {}", device_id, e.what());
     }
   }
+  if (change_listener_) change_listener_(device_id);
 }
 
 // ---- direct methods ----------------------------------------------------------

@@ -91,6 +91,19 @@ struct DeviceStatus {
   std::int64_t last_activity_ms = 0;  // 0: never
 };
 
+// Twins of devices that another hub hosts (an edge hub and its cloud),
+// mirrored here by src/ecosystem's TwinMirror: the service side reads them
+// and sends them patches as it does for its own devices.
+class RemoteTwins {
+ public:
+  virtual ~RemoteTwins() = default;
+  // The mirrored service view; nullopt if no bridged hub hosts the device.
+  virtual std::optional<Result> get(const std::string& device_id) = 0;
+  // Forwards a patch (tags, properties.desired) of a device get() knows
+  // to the hosting hub.
+  virtual Result patch(const std::string& device_id, const nlohmann::json& patch) = 0;
+};
+
 class TwinService final : public broker::TopicHandler {
  public:
   using Completion = std::function<void(Result)>;
@@ -126,6 +139,13 @@ class TwinService final : public broker::TopicHandler {
                       const std::string& if_match);
   // Every device's twin (service view), in device id order.
   std::vector<nlohmann::json> all_twins();
+  // patch_twin on the service's own thread (for callers on an event loop,
+  // which must not wait for the store); `done` is called there.
+  void patch_twin_later(const std::string& device_id, nlohmann::json patch, Completion done);
+  // Twins of devices hosted by bridged hubs: get_twin and patch_twin
+  // consult `remote` for devices not registered here. Set before serving;
+  // `remote` outlives the service.
+  void set_remote_twins(RemoteTwins* remote) { remote_ = remote; }
 
   // Calls `method` on the device and completes with {"status": s,
   // "payload": p} from the device; 404 if the device is unknown, offline or
@@ -154,7 +174,14 @@ class TwinService final : public broker::TopicHandler {
   // lock. Set before devices connect.
   using ReportedListener =
       std::function<void(const std::string& device_id, const nlohmann::json& patch)>;
-  void set_reported_listener(ReportedListener listener) { reported_listener_ = std::move(listener); }
+  void set_reported_listener(ReportedListener listener) {
+    reported_listener_ = std::move(listener);
+  }
+  // Told after any stored change of a twin (reported, desired, tags) and
+  // after a twin is forgotten; on the changing thread, outside the
+  // service's lock. Set before devices connect.
+  using ChangeListener = std::function<void(const std::string& device_id)>;
+  void set_change_listener(ChangeListener listener) { change_listener_ = std::move(listener); }
   // The device's reported properties (an empty object when it has none or
   // is unknown).
   nlohmann::json reported(const std::string& device_id);
@@ -197,6 +224,8 @@ class TwinService final : public broker::TopicHandler {
   ServiceOptions options_;
   StatusSource status_;
   ReportedListener reported_listener_;
+  ChangeListener change_listener_;
+  RemoteTwins* remote_ = nullptr;
   WallClock now_;
 
   mutable std::mutex mutex_;

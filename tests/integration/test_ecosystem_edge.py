@@ -38,6 +38,10 @@ pattern = "users/ana/#"
 direction = "both"
 
 [[bridge.rule]]
+pattern = "$hubs/ana/#"
+direction = "both"
+
+[[bridge.rule]]
 pattern = "devices/+/messages/events/#"
 direction = "out"
 """
@@ -190,6 +194,62 @@ class EdgeEcosystemTest(unittest.TestCase):
         self.phone.wait_for(lambda e: e["event"] == "notification" and e["id"] == "oven",
                             timeout=30, what="the notification after the outage")
         self.assertEqual(self.phone.ok("paste")["text"], "while the cloud is down")
+
+    def twin(self, hub, device_id):
+        """The twin `allscene twin get` prints, or None (not known there)."""
+        done = cli(hub.data_dir, "twin", "get", device_id, "--json", check=False)
+        return json.loads(done.stdout) if done.returncode == 0 else None
+
+    def wait_twin(self, hub, device_id, predicate, what, timeout=15):
+        seen = []
+
+        def check():
+            seen[:] = [self.twin(hub, device_id)]
+            return seen[0] is not None and predicate(seen[0])
+        self.assertTrue(harness.wait_until(check, timeout, interval=0.2), (what, seen))
+        return seen[0]
+
+    def test_twins_cross_the_bridge_and_resynchronise_after_outages(self):
+        # The speaker is registered on the edge only; the cloud mirrors its
+        # twin, and a desired change made in the cloud reaches it at home.
+        mirrored = self.wait_twin(self.cloud, "speaker",
+                                  lambda t: "ecosystem" in t["properties"]["reported"],
+                                  "the edge device's twin in the cloud")
+        self.assertTrue(mirrored["mirrored"])
+        self.assertIsNone(self.twin(self.cloud, "nobody"))
+        forwarded = json.loads(cli(self.cloud.data_dir, "twin", "set", "speaker",
+                                   '{"desired": {"volumeLimit": 70}}', "--json").stdout)
+        self.assertTrue(forwarded["forwarded"])
+        self.wait_twin(self.edge, "speaker",
+                       lambda t: t["properties"]["desired"].get("volumeLimit") == 70,
+                       "the cloud's desired change at home")
+        self.wait_twin(self.cloud, "speaker",
+                       lambda t: t["properties"]["desired"].get("volumeLimit") == 70,
+                       "the cloud's mirror after the edge applied it")
+        # The cloud hosts the phone: the edge mirrors it the same way.
+        self.wait_twin(self.edge, "phone", lambda t: t.get("mirrored"), "the phone at home")
+
+        # Cloud down: home changes its twin; the cloud has it once back.
+        self.cloud.kill()
+        cli(self.edge.data_dir, "twin", "set", "speaker", '{"tags": {"room": "kitchen"}}')
+        self.speaker.ok("battery 42")
+        self.cloud.start()
+        self.wait_twin(self.cloud, "speaker",
+                       lambda t: t["tags"].get("room") == "kitchen"
+                       and t["properties"]["reported"]["ecosystem"]["battery"]["level"] == 42,
+                       "home's changes made during the cloud outage", timeout=30)
+
+        # Edge down: the cloud's change waits for it, then applies at home.
+        self.edge.kill()
+        cli(self.cloud.data_dir, "twin", "set", "speaker", '{"desired": {"night": true}}')
+        self.edge.start()
+        self.wait_twin(self.edge, "speaker",
+                       lambda t: t["properties"]["desired"].get("night") is True,
+                       "the cloud's change made during the edge outage", timeout=30)
+        self.wait_twin(self.cloud, "speaker",
+                       lambda t: t["properties"]["desired"].get("night") is True
+                       and t["properties"]["desired"].get("volumeLimit") == 70,
+                       "both hubs agreeing again", timeout=30)
 
 
 if __name__ == "__main__":

@@ -73,5 +73,22 @@ TEST(EcosystemTopics, HubTopicsUnderTheGroup) {
   }
 }
 
+TEST(EcosystemTopics, MirroredTwinTopics) {
+  EXPECT_EQ(twin_mirror_topic("ana", "tv"), "$hubs/ana/twins/tv");
+  EXPECT_EQ(twin_patch_topic("ana", "tv"), "$hubs/ana/twins/tv/patch");
+  const auto view = parse_twin_topic("$hubs/ana/twins/tv");
+  ASSERT_TRUE(view);
+  EXPECT_EQ((view->owner + "|" + view->device), "ana|tv");
+  EXPECT_FALSE(view->patch);
+  const auto patch = parse_twin_topic("$hubs/ana/twins/tv/patch");
+  ASSERT_TRUE(patch);
+  EXPECT_TRUE(patch->patch);
+  for (const char* other : {"$hubs/ana/twins", "$hubs/ana/twins/tv/other", "$hubs//twins/tv",
+                            "$hubs/ana/devices/tv", "users/ana/twins/tv", "$hubs/ana/twins/tv/",
+                            "$hubs/ana/twins/tv/patch/x"}) {
+    EXPECT_FALSE(parse_twin_topic(other)) << other;
+  }
+}
+
 }  // namespace
 }  // namespace allscene::ecosystem

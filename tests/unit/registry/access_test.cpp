@@ -539,6 +539,23 @@ TEST_F(AclTest, AGatewaySpeaksForTheDevicesItHostsInItsOwnersGroupOnly) {
   EXPECT_FALSE(auth.may_publish("phone", "phone", "devices/speaker/messages/events/"));
 }
 
+TEST_F(AclTest, MirroredTwinsAreForTheOwnersGatewaysOnly) {
+  NewDevice edge = device("home-hub", "alice");
+  edge.gateway = true;
+  registry_.add_device(edge);
+  auto auth = make({.rules = {{.pattern = "#"}}});
+  EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "$hubs/alice/twins/speaker"));
+  EXPECT_TRUE(auth.may_publish("home-hub", "home-hub", "$hubs/alice/twins/phone/patch"));
+  EXPECT_TRUE(auth.may_subscribe("home-hub", "home-hub", "$hubs/alice/#"));
+  EXPECT_FALSE(auth.may_subscribe("home-hub", "home-hub", "$hubs/+/twins/#"));
+  EXPECT_FALSE(auth.may_subscribe("home-hub", "home-hub", "$hubs/#"));
+  EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "$hubs/bob/twins/bobs"));
+  EXPECT_FALSE(auth.may_publish("home-hub", "home-hub", "$hubs"));
+  // A device never reads its siblings' twins, whatever the rules say.
+  EXPECT_FALSE(auth.may_subscribe("phone", "phone", "$hubs/alice/#"));
+  EXPECT_FALSE(auth.may_publish("phone", "phone", "$hubs/alice/twins/phone/patch"));
+}
+
 TEST_F(AclTest, DefaultSubscribeRights) {
   auto auth = make();
   EXPECT_TRUE(auth.may_subscribe("phone", "phone", "devices/phone/messages/devicebound/#"));
