@@ -48,6 +48,20 @@ std::vector<std::string> intersect(const std::vector<std::string>& a,
   return out;
 }
 
+// Words of names ("Work laptop", "Home hub") too common to name a device
+// on their own: "the tablet's work" is not the laptop.
+bool is_weak(std::string_view w) {
+  return w == "work" || w == "home" || w == "new" || w == "old" || w == "big" || w == "small" ||
+         w == "main" || w == "little" || w == "front" || w == "back" || w == "office";
+}
+
+bool only_weak_words(const Tokens& tokens, const Mention& m) {
+  for (std::size_t i = m.first; i < m.last; ++i) {
+    if (!is_weak(tokens[i].word)) return false;
+  }
+  return true;
+}
+
 // Mentions a few words apart that fit common devices are one mention.
 constexpr std::size_t kJoinGap = 3;
 
@@ -86,6 +100,7 @@ std::vector<Mention> find_mentions(const Tokens& tokens, const std::vector<Devic
     }
     mentions.push_back(Mention{i, i + 1, std::move(fits)});
   }
+  std::erase_if(mentions, [&](const Mention& m) { return only_weak_words(tokens, m); });
   return mentions;
 }
 

@@ -118,6 +118,10 @@ std::optional<Clock> clock_at(const Tokens& t, std::size_t i, std::vector<bool>&
   }
   if (next < t.size() && c->meridiem == Meridiem::none && !c->twenty_four) {
     if (const auto m = meridiem_of(t[next].word); m != Meridiem::none) {
+      if (c->hour < 1 || c->hour > 12) {  // "13 pm" is no time
+        for (std::size_t k = i; k < next; ++k) used[k] = false;
+        return std::nullopt;
+      }
       c->meridiem = m;
       used[next] = true;
     }
