@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 
@@ -220,6 +223,28 @@ TEST_F(DocsServiceTest, DocumentsSurviveReopening) {
   // The hub continues its own numbering after a restart.
   ASSERT_EQ(call(kRest, "edit", {{"id", id}, {"ops", {{{"at", 0}, {"insert", ">"}}}}}).status, 200);
   EXPECT_EQ(call(kRest, "get", {{"id", id}}).body["version"]["hub"], 2);
+}
+
+// The durability contract: once sync has answered, the change is on disk,
+// even if the hub is killed at the next instant.
+TEST_F(DocsServiceTest, AcknowledgedSyncSurvivesAKill) {
+  const std::string id = create();
+  service_.reset();
+  const pid_t child = ::fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    DocsService hub(ServiceContext{dir_, nullptr});
+    TextDoc phone("alice-phone");
+    phone.insert_utf8(0, "written just before the crash");
+    const Reply r = hub.call(kPhone, "sync", {{"id", id}, {"update", base64(encode(phone.updates_since({})))}});
+    if (!r.ok()) ::_exit(1);
+    std::raise(SIGKILL);  // no destructors, no clean close of the database
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child failed before its sync was answered";
+  reopen();
+  EXPECT_EQ(call(kRest, "get", {{"id", id}}).body["text"], "written just before the crash");
 }
 
 TEST_F(DocsServiceTest, SnapshotsKeepEveryChange) {
