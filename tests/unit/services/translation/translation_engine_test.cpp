@@ -1,0 +1,241 @@
+// The engine against the real Apertium pairs installed on this machine.
+// Expected translations are what Apertium 3.8 with apertium-eng-spa 0.8.1
+// and apertium-fr-es 0.9.4 give (checked with `apertium eng-spa`).
+#include "services/translation/translation_engine.hpp"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+namespace allscene::services::translation {
+namespace {
+
+class Engine : public ::testing::Test {
+ protected:
+  explicit Engine(EngineOptions options = {}) : engine_(std::move(options)) {}
+
+  const PairInfo& pair(const char* name) {
+    const auto* found = engine_.catalog().by_name(name);
+    if (found == nullptr) throw std::runtime_error(std::string("pair not installed: ") + name);
+    return *found;
+  }
+  TranslateResult run(const char* pair_name, std::vector<std::string> texts,
+                      bool mark_unknown = false) {
+    return engine_.translate(pair(pair_name), texts, mark_unknown);
+  }
+  std::string one(const char* pair_name, const std::string& text) {
+    auto result = run(pair_name, {text});
+    EXPECT_TRUE(result.ok()) << result.message;
+    return result.ok() ? result.translations.at(0).text : "";
+  }
+
+  TranslationEngine engine_;
+};
+
+TEST_F(Engine, TranslatesEnglishToSpanish) {
+  EXPECT_EQ(one("eng-spa", "I have a black dog."), "Tengo un perro negro.");
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+}
+
+TEST_F(Engine, TranslatesFrenchToSpanish) {
+  EXPECT_EQ(one("fr-es", "Le garçon mange une pomme."), "El chico come una manzana.");
+}
+
+TEST_F(Engine, KeepsLinesAndParagraphs) {
+  EXPECT_EQ(one("eng-spa", "The house is big.\n\nThe cat is black.\n"),
+            "La casa es grande.\n\nEl gato es negro.\n");
+}
+
+TEST_F(Engine, BatchTranslatesEachTextInOnePass) {
+  const auto starts = engine_.pipeline_starts();
+  auto result = run("eng-spa", {"The house is big.", "The cat is black.", "I have a black dog."});
+  ASSERT_TRUE(result.ok()) << result.message;
+  ASSERT_EQ(result.translations.size(), 3u);
+  EXPECT_EQ(result.translations[0].text, "La casa es grande.");
+  EXPECT_EQ(result.translations[1].text, "El gato es negro.");
+  EXPECT_EQ(result.translations[2].text, "Tengo un perro negro.");
+  EXPECT_EQ(engine_.pipeline_starts(), starts + 1);
+}
+
+TEST_F(Engine, ReportsUnknownWordsAndStripsTheMarksByDefault) {
+  auto result = run("eng-spa", {"Xyzzy plorks the cat."});
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(result.translations[0].text, "Xyzzy plorks El gato.");
+  EXPECT_EQ(result.translations[0].unknown, (std::vector<std::string>{"Xyzzy", "plorks"}));
+
+  auto marked = run("eng-spa", {"Xyzzy plorks the cat."}, /*mark_unknown=*/true);
+  ASSERT_TRUE(marked.ok()) << marked.message;
+  EXPECT_EQ(marked.translations[0].text, "*Xyzzy *plorks El gato.");
+}
+
+TEST_F(Engine, ReportsWordsApertiumCouldNotGenerate) {
+  auto result = run("eng-spa", {"Where is the station?"}, true);
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(result.translations[0].text, "Dónde es la #canal?");
+  EXPECT_EQ(result.translations[0].unknown, std::vector<std::string>{"canal"});
+}
+
+TEST_F(Engine, TheSecondRequestOfAPairStartsNoProcess) {
+  EXPECT_EQ(engine_.pipeline_starts(), 0u);
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+  EXPECT_EQ(engine_.pipeline_starts(), 1u);
+  const auto pids = engine_.pipeline_pids("eng-spa");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(one("eng-spa", "The cat is black."), "El gato es negro.");
+  EXPECT_EQ(engine_.pipeline_starts(), 1u);
+  EXPECT_EQ(engine_.pipeline_pids("eng-spa"), pids);
+  EXPECT_EQ(one("fr-es", "Le chat est noir."), "El gato es negro.");
+  EXPECT_EQ(engine_.pipeline_starts(), 2u);
+}
+
+TEST_F(Engine, NoDescriptorOfTheHubLeaksIntoTheStages) {
+  // A socket or pipe of ours beyond fds 0-2 would be a leak; a stage may
+  // hold its own data files open.
+  one("eng-spa", "The house is big.");
+  const auto pids = engine_.pipeline_pids("eng-spa");
+  ASSERT_FALSE(pids.empty());
+  for (pid_t pid : pids) {
+    const auto dir = std::filesystem::path("/proc") / std::to_string(pid) / "fd";
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (std::stoi(entry.path().filename().string()) <= 2) continue;
+      const auto target = std::filesystem::read_symlink(entry.path()).string();
+      EXPECT_EQ(target.rfind("/usr/share/apertium/", 0), 0u)
+          << "pid " << pid << " fd " << entry.path().filename() << " -> " << target;
+    }
+  }
+}
+
+TEST_F(Engine, AKilledStageIsReplacedForTheNextRequest) {
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+  const auto pids = engine_.pipeline_pids("eng-spa");
+  ASSERT_GT(pids.size(), 3u);
+  ASSERT_EQ(::kill(pids[pids.size() / 2], SIGKILL), 0);
+  EXPECT_EQ(one("eng-spa", "The cat is black."), "El gato es negro.");
+  EXPECT_EQ(engine_.pipeline_starts(), 2u);
+  EXPECT_NE(engine_.pipeline_pids("eng-spa"), pids);
+}
+
+TEST_F(Engine, AKilledFirstStageDoesNotRaiseSigpipeInTheHub) {
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+  const auto pids = engine_.pipeline_pids("eng-spa");
+  ASSERT_EQ(::kill(pids.front(), SIGKILL), 0);
+  // Writing to the dead stage's socket must fail quietly, not kill us.
+  EXPECT_EQ(one("eng-spa", "The cat is black."), "El gato es negro.");
+}
+
+TEST_F(Engine, AWholeKilledPipelineIsReplaced) {
+  one("fr-es", "Le chat est noir.");
+  for (pid_t pid : engine_.pipeline_pids("fr-es")) ::kill(pid, SIGKILL);
+  EXPECT_EQ(one("fr-es", "Le garçon mange une pomme."), "El chico come una manzana.");
+}
+
+TEST_F(Engine, DestroyingTheEngineReapsEveryStage) {
+  std::vector<pid_t> pids;
+  {
+    TranslationEngine engine;
+    engine.translate(*engine.catalog().by_name("eng-spa"), {"The house is big."});
+    pids = engine.pipeline_pids("eng-spa");
+    ASSERT_FALSE(pids.empty());
+  }
+  for (pid_t pid : pids) {
+    EXPECT_FALSE(std::filesystem::exists("/proc/" + std::to_string(pid))) << pid;
+  }
+}
+
+TEST_F(Engine, ConcurrentCallersEachGetTheirOwnAnswer) {
+  struct Case {
+    const char* pair;
+    const char* text;
+    const char* expected;
+  };
+  const std::vector<Case> cases{{"eng-spa", "The house is big.", "La casa es grande."},
+                                {"eng-spa", "The cat is black.", "El gato es negro."},
+                                {"eng-spa", "I have a black dog.", "Tengo un perro negro."},
+                                {"fr-es", "Le garçon mange une pomme.", "El chico come una manzana."}};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < 10; ++i) {
+        const auto& c = cases[(t + i) % cases.size()];
+        auto result = engine_.translate(pair(c.pair), {c.text});
+        if (!result.ok() || result.translations[0].text != c.expected) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(engine_.pipeline_starts(), 2u);
+}
+
+TEST_F(Engine, FormatCharactersCannotDesyncThePipeline) {
+  const std::string text = "Price [1] is 5 * 3 \\ ^ $ / < > { } @ # ~ | ok";
+  auto result = run("eng-spa", {text});
+  ASSERT_TRUE(result.ok()) << result.message;
+  for (const char* literal : {"[1]", "5 * 3", "\\", "^", "$", "/", "<", ">", "{", "}", "@", "#",
+                              "~", "|"}) {
+    EXPECT_NE(result.translations[0].text.find(literal), std::string::npos)
+        << literal << " lost in: " << result.translations[0].text;
+  }
+  EXPECT_TRUE(result.translations[0].unknown.empty());
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+  EXPECT_EQ(engine_.pipeline_starts(), 1u);
+}
+
+TEST_F(Engine, RefusesNulBytesAndInvalidUtf8) {
+  auto nul = run("eng-spa", {std::string("The house\0 is big.", 18)});
+  EXPECT_EQ(nul.failure, Failure::bad_text);
+  EXPECT_EQ(run("eng-spa", {"caf\xC3"}).failure, Failure::bad_text);
+  EXPECT_EQ(engine_.pipeline_starts(), 0u);
+}
+
+TEST_F(Engine, RefusesEmptyAndOversizedText) {
+  EXPECT_EQ(run("eng-spa", {""}).failure, Failure::empty_text);
+  EXPECT_EQ(run("eng-spa", {" \n\t"}).failure, Failure::empty_text);
+  EXPECT_EQ(run("eng-spa", {}).failure, Failure::empty_text);
+  EXPECT_EQ(run("eng-spa", {"ok", ""}).failure, Failure::empty_text);
+  const std::string big(engine_.options().max_text_bytes + 1, 'a');
+  auto refused = run("eng-spa", {big});
+  EXPECT_EQ(refused.failure, Failure::text_too_long);
+  EXPECT_NE(refused.message.find("65536"), std::string::npos) << refused.message;
+  const std::string half(engine_.options().max_text_bytes / 2 + 1, 'a');
+  EXPECT_EQ(run("eng-spa", {half, half}).failure, Failure::text_too_long);
+  std::vector<std::string> many(engine_.options().max_batch_texts + 1, "a");
+  EXPECT_EQ(run("eng-spa", many).failure, Failure::too_many_texts);
+  EXPECT_EQ(engine_.pipeline_starts(), 0u);
+}
+
+class SlowEngine : public Engine {
+ protected:
+  SlowEngine() : Engine(EngineOptions{.request_timeout = std::chrono::milliseconds(1000)}) {}
+};
+
+TEST_F(SlowEngine, AHungPipelineTimesOutAndIsReplaced) {
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+  const auto pids = engine_.pipeline_pids("eng-spa");
+  ASSERT_EQ(::kill(pids[pids.size() / 2], SIGSTOP), 0);
+  auto hung = run("eng-spa", {"The cat is black."});
+  EXPECT_EQ(hung.failure, Failure::engine_timeout);
+  EXPECT_NE(hung.message.find("1000 ms"), std::string::npos) << hung.message;
+  EXPECT_TRUE(engine_.pipeline_pids("eng-spa").empty());
+  EXPECT_EQ(one("eng-spa", "The cat is black."), "El gato es negro.");
+  EXPECT_FALSE(std::filesystem::exists("/proc/" + std::to_string(pids[pids.size() / 2])));
+}
+
+TEST(EngineWithoutApertium, APairWhoseProgramsAreMissingFailsClearly) {
+  auto dir = std::filesystem::temp_directory_path() / ("allscene_badmode_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "xxx-yyy.mode") << "no-such-apertium-program '/x.bin' | lt-proc $1 '/y.bin'\n";
+  {
+    TranslationEngine engine(EngineOptions{.modes_dir = dir});
+    auto result = engine.translate(*engine.catalog().by_name("xxx-yyy"), {"hello"});
+    EXPECT_EQ(result.failure, Failure::engine_failed);
+    EXPECT_NE(result.message.find("no-such-apertium-program"), std::string::npos) << result.message;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace allscene::services::translation
