@@ -105,11 +105,12 @@ std::string add_days(const std::string& date, int days) {
   return iso_date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-// Each time with its date ("2026-03-29T03:15"), by the rule in the header.
-std::vector<std::string> date_times(const std::vector<Token>& tokens) {
+// Each time on lines from `first` on with its date ("2026-03-29T03:15"),
+// by the rule in the header; dates on earlier lines count as "above".
+std::vector<std::string> date_times(const std::vector<Token>& tokens, std::size_t first = 0) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i].time.empty()) continue;
+    if (tokens[i].time.empty() || tokens[i].line < first) continue;
     const std::size_t line = tokens[i].line;
     std::string date;
     for (std::size_t j = i; date.empty() && j-- > 0 && tokens[j].line == line;) {
@@ -210,7 +211,7 @@ void parse_flights(const std::vector<Line>& lines, const std::string& booking,
     const auto [first, last] = ranges[b];
     const std::string name = "flight " + numbers[b].airline + " " + numbers[b].number;
     const auto codes = airport_codes(lines, first, last);
-    const auto times = date_times(scan_tokens(lines, first, last));
+    const auto times = date_times(scan_tokens(lines, 0, last), first);
     std::vector<std::string> missing;
     if (codes.size() < 2) missing.push_back("the departure and arrival airports (IATA codes)");
     if (times.size() < 2) missing.push_back("a departure and an arrival date and time");
@@ -273,7 +274,7 @@ void parse_trains(const std::vector<Line>& lines, std::string_view whole, const 
         destination = trim(m[2]);
       }
     }
-    const auto times = date_times(scan_tokens(lines, first, last));
+    const auto times = date_times(scan_tokens(lines, 0, last), first);
     const std::string name = "train " + brand + " " + number;
     std::vector<std::string> missing;
     if (origin.empty() || destination.empty()) missing.push_back("the stations (From:/To:)");

@@ -14,8 +14,9 @@
 // Dates: "29 March 2026", "Oct 26, 2026", "2026-07-03", "06.06.2026"
 // (day first); times "14:00", "4:30 PM". Dates without a year are not read.
 // A time takes the nearest date before it on its line, else the first
-// after it on its line, else the last one above it in its block, else the
-// first one below. A booking reference must contain a digit.
+// after it on its line, else the last one above it (in its block or
+// before: "Outward journey on 06.06.2026"), else the first one below in its
+// block. A booking reference must contain a digit.
 //
 // The items come out in the request shape of `add` (itinerary.hpp);
 // zones are resolved later by make_item.
