@@ -361,20 +361,24 @@ Update TextDoc::updates_since(const Version& known, const Version* upto) const {
 
 // ---- remote operations ---------------------------------------------------------
 
-TextDoc::Readiness TextDoc::readiness(const OpRun& op) const {
+TextDoc::Readiness TextDoc::readiness(const OpRun& op, Need& need) const {
   auto self = find_agent(op.agent);
   const uint64_t known = self ? agents_[*self].next_seq : 0;
   if (op.seq + op.len <= known) return Readiness::duplicate;
-  if (op.seq > known) return Readiness::waiting;
+  if (op.seq > known) {
+    need = Need{op.agent, op.seq};
+    return Readiness::waiting;
+  }
   auto covered = [&](const OpId& id, uint64_t end) {
     auto a = find_agent(id.agent);
-    return a && end <= agents_[*a].next_seq;
+    if (a && end <= agents_[*a].next_seq) return true;
+    need = Need{id.agent, end};
+    return false;
   };
   if (op.kind == OpRun::Kind::insert) {
-    if (!op.origin) return Readiness::ready;
     // After trimming, the origin of a partly known run is its own previous
     // character, which is known.
-    if (op.seq < known) return Readiness::ready;
+    if (!op.origin || op.seq < known) return Readiness::ready;
     return covered(*op.origin, op.origin->seq + 1) ? Readiness::ready : Readiness::waiting;
   }
   const uint64_t end = op.backward ? op.target.seq + 1 : op.target.seq + op.len;
@@ -384,42 +388,51 @@ TextDoc::Readiness TextDoc::readiness(const OpRun& op) const {
 ApplyResult TextDoc::apply(const Update& update) {
   ApplyResult result;
   for (const OpRun& op : update.ops) {
-    switch (readiness(op)) {
+    if (!integrate_or_wait(op, result)) break;
+  }
+  result.pending = pending_count_;
+  return result;
+}
+
+// Applies `op` and every waiting run it unblocks, or parks `op` until what
+// it needs arrives. False after an error (recorded in `result`).
+bool TextDoc::integrate_or_wait(OpRun first, ApplyResult& result) {
+  std::vector<OpRun> work;
+  work.push_back(std::move(first));
+  while (!work.empty()) {
+    OpRun op = std::move(work.back());
+    work.pop_back();
+    Need need;
+    switch (readiness(op, need)) {
       case Readiness::duplicate:
         ++result.duplicates;
         continue;
       case Readiness::waiting:
-        if (pending_.size() >= kMaxPending) {
+        if (pending_count_ >= kMaxPending) {
           result.error = "too many operations wait for ones not yet received";
-          return result;
+          return false;
         }
-        pending_.push_back(op);
+        waiting_[need.agent].emplace(need.count, std::move(op));
+        ++pending_count_;
         continue;
       case Readiness::ready:
-        result.error = apply_one(op);
-        if (!result.ok()) return result;
-        ++result.applied;
+        break;
     }
-  }
-  bool progress = result.applied > 0;
-  while (progress && !pending_.empty()) {
-    progress = false;
-    std::vector<OpRun> waiting;
-    for (OpRun& op : pending_) {
-      const Readiness r = readiness(op);
-      if (r == Readiness::waiting) {
-        waiting.push_back(std::move(op));
-      } else if (r == Readiness::ready) {
-        const std::string error = apply_one(std::move(op));
-        if (!error.empty() && result.error.empty()) result.error = error;
-        if (error.empty()) ++result.applied;
-        progress = true;
-      }
+    const std::string agent = op.agent;
+    result.error = apply_one(std::move(op));
+    if (!result.ok()) return false;
+    ++result.applied;
+    auto parked = waiting_.find(agent);
+    if (parked == waiting_.end()) continue;
+    const uint64_t now_known = agents_[*find_agent(agent)].next_seq;
+    auto& runs = parked->second;
+    for (auto it = runs.begin(); it != runs.end() && it->first <= now_known; it = runs.erase(it)) {
+      work.push_back(std::move(it->second));
+      --pending_count_;
     }
-    pending_ = std::move(waiting);
+    if (runs.empty()) waiting_.erase(parked);
   }
-  result.pending = pending_.size();
-  return result;
+  return true;
 }
 
 std::string TextDoc::check_targets(const OpRun& op) const {

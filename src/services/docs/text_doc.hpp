@@ -108,8 +108,11 @@ class TextDoc {
   // Applies remote operations: duplicates are skipped, runs whose
   // dependencies are missing wait (pending) until they arrive.
   ApplyResult apply(const Update& update);
-  size_t pending() const { return pending_.size(); }
-  void drop_pending() { pending_.clear(); }
+  size_t pending() const { return pending_count_; }
+  void drop_pending() {
+    waiting_.clear();
+    pending_count_ = 0;
+  }
   // Number of internal items (runs of characters), for tests and benches.
   size_t item_count() const;
 
@@ -155,6 +158,11 @@ class TextDoc {
     uint64_t ref_seq;  // origin or first target
   };
   enum class Readiness { ready, duplicate, waiting };
+  // What a waiting run waits for: `agent` to have `count` operations.
+  struct Need {
+    std::string agent;
+    uint64_t count = 0;
+  };
 
   uint32_t agent_index(const std::string& name);
   std::optional<uint32_t> find_agent(const std::string& name) const;
@@ -170,7 +178,8 @@ class TextDoc {
 
   void append_log(const LogEntry& entry);
   void remove_by_id(uint32_t agent, uint64_t seq, uint64_t count, bool backward);
-  Readiness readiness(const OpRun& op) const;
+  Readiness readiness(const OpRun& op, Need& need) const;
+  bool integrate_or_wait(OpRun op, ApplyResult& result);
   std::string apply_one(OpRun op);
   std::string integrate_insert(const OpRun& op, uint32_t agent);
   std::string check_targets(const OpRun& op) const;
@@ -185,7 +194,11 @@ class TextDoc {
   size_t visible_ = 0;
   uint64_t clock_ = 0;  // highest Lamport timestamp seen
   std::vector<LogEntry> log_;
-  std::vector<OpRun> pending_;
+  // Runs waiting for operations not yet seen, by what they wait for: agent
+  // name -> (operation count needed -> run). A run is looked at again only
+  // when its agent advances, so out-of-order delivery costs O(n log n).
+  std::unordered_map<std::string, std::multimap<uint64_t, OpRun>> waiting_;
+  size_t pending_count_ = 0;
   // Position cache: a block and the visible characters before it.
   uint32_t cache_block_ = kNone;
   size_t cache_start_ = 0;

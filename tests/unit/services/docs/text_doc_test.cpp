@@ -137,6 +137,26 @@ TEST(TextDoc, OperationsWaitForTheirDependencies) {
   EXPECT_EQ(y.text(), "Zb");
 }
 
+// Every run in its own message, delivered newest first: each waits until
+// its predecessors arrive, then all apply.
+TEST(TextDoc, RunsDeliveredInReverseOrderAllApply) {
+  TextDoc x("x");
+  std::vector<Update> messages;
+  for (size_t i = 0; i < 3000; ++i) {
+    const Version before = x.version();
+    if (i % 4 == 3) {
+      x.remove((i * 31) % x.length(), 1);
+    } else {
+      x.insert((i * 7) % (x.length() + 1), U"ab");
+    }
+    messages.push_back(x.updates_since(before));
+  }
+  TextDoc y("y");
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) ASSERT_TRUE(y.apply(*it).ok());
+  EXPECT_EQ(y.pending(), 0u);
+  EXPECT_EQ(y.text(), x.text());
+}
+
 TEST(TextDoc, UpdatesSinceCarriesOnlyWhatIsMissing) {
   TextDoc x("x");
   x.insert_utf8(0, "abc");
