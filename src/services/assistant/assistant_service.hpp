@@ -29,6 +29,7 @@ struct AssistantOptions {
   // The owner's time zone when a request does not name one (IANA name).
   std::string default_timezone = "UTC";
   // The clock reminders are resolved against; system_clock::now if empty.
+  // Must be thread-safe.
   std::function<std::chrono::system_clock::time_point()> clock;
   // How long a device has to answer a direct method.
   std::chrono::seconds device_timeout{8};

@@ -128,11 +128,9 @@ void resolve_single(const Request& r, std::string_view intent, bool default_to_c
     put_target(slots, able(c, r.mentions.back().candidates, capability));
     return;
   }
-  if (contains_word(r.tokens, "here") || (default_to_caller && !c.caller_device.empty())) {
-    if (!c.caller_device.empty()) {
-      slots["device"] = c.caller_device;
-      return;
-    }
+  if (!c.caller_device.empty() && (default_to_caller || contains_word(r.tokens, "here"))) {
+    slots["device"] = c.caller_device;
+    return;
   }
   put_target(slots, all_able(c, capability, c.caller_device));
 }
