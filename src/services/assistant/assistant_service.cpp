@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "services/assistant/actions.hpp"
+#include "services/assistant/devices.hpp"
 #include "services/assistant/parser.hpp"
 
 namespace allscene::services {
@@ -167,6 +168,23 @@ Reply AssistantService::ask(const Caller& caller, const json& request) {
     if (parsed.slots.contains("ambiguous") || parsed.slots.contains("device")) {
       parsed.slots.erase("ambiguous");
       parsed.slots["device"] = chosen;
+    }
+  }
+  // Or the spoken answer to it: "the bedroom one".
+  if (request.contains("choice") && parsed.slots.contains("ambiguous")) {
+    if (!request["choice"].is_string()) {
+      return Reply::error(400, "bad_request", "\"choice\" must be the answer to the question, "
+                                              "as text");
+    }
+    std::vector<DeviceInfo> offered;
+    for (const auto& id : parsed.slots["ambiguous"]) {
+      for (const auto& d : devices) {
+        if (d.id == id) offered.push_back(d);
+      }
+    }
+    if (const auto chosen = a::choose(request["choice"].get<std::string>(), offered)) {
+      parsed.slots.erase("ambiguous");
+      parsed.slots["device"] = *chosen;
     }
   }
   json body;

@@ -2,10 +2,11 @@
 // the owner's devices and services becomes an action on the right device
 // or a call to another service, answered in text (and, with a speech hook,
 // as audio). Operations:
-//   ask   {text, timezone?, device?, speak?} → {intent, slots, answer, done, …}
+//   ask   {text, timezone?, device?, choice?, speak?} → {intent, slots, answer, done, …}
 //         or, when the request fits several devices, {clarify: true,
 //         question, candidates: [{id, name}], …}; the client asks again
-//         with the same text and the chosen `device`.
+//         with the same text and the chosen `device` (an id), or the
+//         user's answer as `choice` ("the bedroom one").
 //   parse {text, timezone?} → {intent, slots}: understanding only, nothing
 //         acts (evaluation, console).
 // See docs/services/assistant.md for the wire format.

@@ -104,4 +104,25 @@ std::vector<Mention> find_mentions(const Tokens& tokens, const std::vector<Devic
   return mentions;
 }
 
+std::optional<std::string> choose(std::string_view reply,
+                                  const std::vector<DeviceInfo>& candidates) {
+  static constexpr std::array<std::string_view, 5> kOrdinals = {"first", "second", "third",
+                                                                "fourth", "fifth"};
+  const Tokens tokens = tokenize(reply);
+  std::set<std::string> fits;
+  for (const auto& m : find_mentions(tokens, candidates)) {
+    fits.insert(m.candidates.begin(), m.candidates.end());
+  }
+  if (fits.empty()) {
+    for (const auto& t : tokens) {
+      const auto it = std::find(kOrdinals.begin(), kOrdinals.end(), t.word);
+      const auto index = static_cast<std::size_t>(it - kOrdinals.begin());
+      if (it != kOrdinals.end() && index < candidates.size()) fits.insert(candidates[index].id);
+      if (t.word == "last" && !candidates.empty()) fits.insert(candidates.back().id);
+    }
+  }
+  if (fits.size() != 1) return std::nullopt;
+  return *fits.begin();
+}
+
 }  // namespace allscene::services::assistant

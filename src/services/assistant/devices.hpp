@@ -3,6 +3,7 @@
 // phone", "the computer", "the speaker"). Pure; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,11 @@ struct Mention {
 // the bedroom"), words that fit none in common stay apart ("from the
 // tablet to the laptop").
 std::vector<Mention> find_mentions(const Tokens& tokens, const std::vector<DeviceInfo>& devices);
+
+// The answer to "Which speaker: Bedroom speaker or Living room speaker?"
+// ("the bedroom one", "living room", "the second") among `candidates`, in
+// the order they were offered; nullopt unless exactly one fits.
+std::optional<std::string> choose(std::string_view reply, const std::vector<DeviceInfo>& candidates);
 
 // Words meaning the device's class ("phone" for "phone": phone, mobile,
 // smartphone, cell).

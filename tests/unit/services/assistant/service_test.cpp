@@ -148,6 +148,19 @@ TEST_F(AssistantServiceTest, AsksBackWhenTheDeviceIsAmbiguousThenActsOnTheChoice
   EXPECT_TRUE(r["done"]);
 }
 
+TEST_F(AssistantServiceTest, TheUsersOwnAnswerToTheQuestionChoosesTheDevice) {
+  const auto ask_with = [&](const std::string& choice) {
+    return ask(json{{"text", "next song on the speaker"}, {"choice", choice}}, phone);
+  };
+  EXPECT_EQ(ask_with("the living room one")["device"]["id"], "living-room-speaker");
+  EXPECT_EQ(ask_with("bedrom")["device"]["id"], "bedroom-speaker");  // a slip is forgiven
+  EXPECT_EQ(ask_with("the first")["device"]["id"], "bedroom-speaker");  // as offered
+  EXPECT_EQ(hub.invokes.size(), 3u);
+  const json again = ask_with("the kitchen");  // not one of those offered
+  EXPECT_TRUE(again["clarify"]);
+  EXPECT_EQ(hub.invokes.size(), 3u);
+}
+
 TEST_F(AssistantServiceTest, AChosenDeviceMustBeTheOwners) {
   const Reply r = service->call(phone, "ask", {{"text", "pause the speaker"}, {"device", "bob-tv"}});
   EXPECT_EQ(r.status, 400);
