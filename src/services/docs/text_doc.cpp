@@ -210,6 +210,8 @@ void TextDoc::insert(size_t pos, std::u32string_view text) {
   if (pos > visible_) throw std::out_of_range("TextDoc::insert: position past the end");
   if (text.empty()) return;
   if (text.size() >= kMaxRun) throw std::length_error("TextDoc::insert: text too long");
+  // NUL marks deletes in the per-agent character arrays.
+  if (text.find(U'\0') != std::u32string_view::npos) throw std::invalid_argument("TextDoc::insert: NUL character");
   Agent& me = agents_[0];
   const uint64_t seq = me.next_seq;
   const uint64_t lamport = clock_ + 1;

@@ -92,7 +92,8 @@ class TextDoc {
   const std::string& local_agent() const { return agents_[0].name; }
 
   // Local edits by position (code points). pos <= length(), and for
-  // remove pos + count <= length(); otherwise std::out_of_range.
+  // remove pos + count <= length(); otherwise std::out_of_range. Inserted
+  // text may not contain U+0000 (std::invalid_argument).
   void insert(size_t pos, std::u32string_view text);
   void insert_utf8(size_t pos, std::string_view utf8);  // utf8 must be valid
   void remove(size_t pos, size_t count);

@@ -11,6 +11,8 @@
 #include <csignal>
 
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "services/docs/encoding.hpp"
 
@@ -25,7 +27,8 @@ class FakeHub final : public HubAccess {
     std::string topic;
     json payload;
   };
-  std::vector<Published> published;
+  std::vector<Published> published;  // read only once the calls are over
+  std::mutex mutex;
 
   std::vector<DeviceInfo> devices(const std::string&) override { return {}; }
   void invoke(const std::string&, const std::string&, json, std::chrono::seconds,
@@ -37,6 +40,7 @@ class FakeHub final : public HubAccess {
     done(Reply::error(404, "offline", "no devices in this test"));
   }
   void publish(const std::string& topic, std::string payload, bool) override {
+    std::lock_guard lock(mutex);
     published.push_back({topic, json::parse(payload)});
   }
   Reply call(const Caller&, std::string_view, std::string_view, const json&) override {
@@ -190,6 +194,38 @@ TEST_F(DocsServiceTest, EditsFromRestReachDevices) {
   ASSERT_EQ(call(kRest, "edit", {{"id", id}, {"ops", {{{"at", 3}, {"insert", "d"}}}}}).status, 200);
   ASSERT_EQ(sync(kPhone, id, phone, phone.version()).status, 200);
   EXPECT_EQ(phone.text(), "abcd");
+}
+
+// call() from several host threads at once: every device's edits land and
+// all devices converge with the hub.
+TEST_F(DocsServiceTest, ConcurrentCallsFromSeveralThreads) {
+  const std::string id = create();
+  constexpr int kDevices = 4;
+  std::vector<TextDoc> devices;
+  for (int d = 0; d < kDevices; ++d) devices.emplace_back("alice-dev" + std::to_string(d));
+  std::vector<std::thread> threads;
+  for (int d = 0; d < kDevices; ++d) {
+    threads.emplace_back([&, d] {
+      TextDoc& doc = devices[d];
+      const Caller caller{"alice", doc.local_agent(), false};
+      for (int round = 0; round < 25; ++round) {
+        const Version before = doc.version();
+        doc.insert_utf8(doc.length() / 2, std::to_string(d));
+        const Reply r = call(caller, "sync",
+                             {{"id", id}, {"version", version_of(doc)}, {"update", base64(encode(doc.updates_since(before)))}});
+        if (r.ok()) doc.apply(unbase64(r.body["update"]));
+        if (round % 5 == 0) call(kRest, "list", json::object());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (TextDoc& doc : devices) {
+    const Reply r = call(kRest, "sync", {{"id", id}, {"version", version_of(doc)}});
+    ASSERT_TRUE(doc.apply(unbase64(r.body["update"])).ok());
+  }
+  const json hub = call(kRest, "get", {{"id", id}}).body;
+  EXPECT_EQ(hub["length"], kDevices * 25);
+  for (const TextDoc& doc : devices) EXPECT_EQ(doc.text(), hub["text"]);
 }
 
 TEST_F(DocsServiceTest, AnotherUsersDocumentIsNotFound) {

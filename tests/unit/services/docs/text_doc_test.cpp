@@ -39,6 +39,7 @@ TEST(TextDoc, PositionsPastTheEndAreProgrammerErrors) {
   EXPECT_THROW(doc.insert_utf8(4, "x"), std::out_of_range);
   EXPECT_THROW(doc.remove(2, 2), std::out_of_range);
   EXPECT_THROW(doc.insert_utf8(0, "\xC3"), std::invalid_argument);
+  EXPECT_THROW(doc.insert(0, std::u32string(1, U'\0')), std::invalid_argument);
   EXPECT_EQ(doc.text(), "abc");
 }
 
