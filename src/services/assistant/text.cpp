@@ -57,7 +57,11 @@ std::string correct(const std::string& word) {
   for (const auto& known : vocabulary()) {
     const bool swap = is_transposition(word, known);
     if (swap) swapped.push_back(known);
-    if (swap || (word.size() > 4 && edit_distance(word, known) == 1)) close.push_back(known);
+    const std::size_t gap = word.size() > known.size() ? word.size() - known.size()
+                                                        : known.size() - word.size();
+    if (swap || (word.size() > 4 && gap <= 1 && edit_distance(word, known) == 1)) {
+      close.push_back(known);
+    }
   }
   if (close.size() == 1) return close.front();
   if (swapped.size() == 1) return swapped.front();

@@ -2,6 +2,8 @@
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "eval_set.hpp"
 #include "services/assistant/devices.hpp"
 #include "services/assistant/parser.hpp"
@@ -84,6 +86,29 @@ TEST_F(AssistantParser, OutOfScope) {
   EXPECT_EQ(p("what's the weather like").intent, "unknown");
   EXPECT_EQ(p("").intent, "unknown");
   EXPECT_EQ(p("").slots, json::object());
+}
+
+// Bad input is normal: any words, quotes, digits and bytes give an intent,
+// never a crash (run under ASan/UBSan in CI).
+TEST_F(AssistantParser, AnyTextGivesAnIntent) {
+  static constexpr const char* kPieces[] = {
+      "play", "the", "speaker", "in", "at", "7", "pm", "tomorrow", "remind", "me", "to",
+      "translate", "\"", "'", "Spanish", "from", "on", "Friday", "half", "an", "hour", "a",
+      "hundred", "by", "up", "down", "doing", "here", "'s", ",", ":", "13:99", "twenty-",
+      "\xc3\xa9", "\xff", "noon", "in the", "continue", "volume", "bedroom", "?", "12am"};
+  std::mt19937 random(7);
+  std::uniform_int_distribution<std::size_t> piece(0, std::size(kPieces) - 1);
+  std::uniform_int_distribution<int> length(0, 14);
+  for (int round = 0; round < 500; ++round) {
+    std::string text;
+    for (int n = length(random); n > 0; --n) {
+      text += kPieces[piece(random)];
+      if (random() % 3 != 0) text += ' ';
+    }
+    const auto r = p(text);
+    EXPECT_FALSE(r.intent.empty()) << text;
+    EXPECT_TRUE(r.slots.is_object()) << text;
+  }
 }
 
 TEST(AssistantDevices, MentionsStayApartWhenTheyFitNoDeviceInCommon) {
