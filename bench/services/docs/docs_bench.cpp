@@ -88,7 +88,8 @@ bool sequential(const std::string& dir) {
   std::printf("  apply (local edits): %.1f ms median of %d (%.0f ns/edit)\n", apply_ms, kRuns,
               apply_ms * 1e6 / static_cast<double>(trace.edit_count()));
   std::printf("  peak resident growth: %.2f MiB; heap in use by the document: %.2f MiB\n",
-              static_cast<double>(growth) / (1 << 20), static_cast<double>(heap_growth) / (1 << 20));
+              static_cast<double>(growth) / (1 << 20),
+              static_cast<double>(heap_growth) / (1 << 20));
   std::printf("  runs in the document: %zu items, %zu operation runs\n", doc.item_count(),
               doc.updates_since({}).ops.size());
   std::printf("  encoded document: %zu bytes (final text %zu bytes)\n", encoded.size(),
@@ -106,7 +107,8 @@ bool concurrent(const std::string& dir) {
     std::printf("  FAILED: the merged result differs from endContent\n");
     return false;
   }
-  std::printf("  replay with fork/merge: %.1f ms median of %d; result equals endContent\n", ms, kRuns);
+  std::printf("  replay with fork/merge: %.1f ms median of %d; result equals endContent\n", ms,
+              kRuns);
   return true;
 }
 

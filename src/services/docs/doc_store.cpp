@@ -59,14 +59,16 @@ CREATE INDEX IF NOT EXISTS updates_doc ON updates(doc, n);
 constexpr const char* kColumns = "id, owner, title, length, created, updated";
 
 DocumentInfo read_info(const auto& row) {
-  return DocumentInfo{row.column_text(0), row.column_text(1), row.column_text(2),
-                      static_cast<uint64_t>(row.column_int(3)), row.column_int(4), row.column_int(5)};
+  return DocumentInfo{row.column_text(0), row.column_text(1),
+                      row.column_text(2), static_cast<uint64_t>(row.column_int(3)),
+                      row.column_int(4),  row.column_int(5)};
 }
 
 }  // namespace
 
 DocStore::DocStore(const std::filesystem::path& file) {
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw std::runtime_error("docs: cannot open " + file.string() + ": " + message);
@@ -97,10 +99,13 @@ bool DocStore::fail(const char* what) {
 }
 
 bool DocStore::create(const DocumentInfo& info, const std::string& snapshot) {
-  Statement s(db_, "INSERT INTO documents(id, owner, title, length, created, updated, snapshot) "
-                   "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  Statement s(db_,
+              "INSERT INTO documents(id, owner, title, length, created, updated, snapshot) "
+              "VALUES(?, ?, ?, ?, ?, ?, ?)");
   s.text(1, info.id).text(2, info.owner).text(3, info.title);
-  s.integer(4, static_cast<int64_t>(info.length)).integer(5, info.created_ms).integer(6, info.updated_ms);
+  s.integer(4, static_cast<int64_t>(info.length))
+      .integer(5, info.created_ms)
+      .integer(6, info.updated_ms);
   s.blob(7, snapshot);
   return s.step() == SQLITE_DONE || fail("create document");
 }

@@ -24,8 +24,8 @@ struct DocumentInfo {
   std::string id;
   std::string owner;
   std::string title;
-  uint64_t length = 0;      // code points of the current text
-  int64_t created_ms = 0;   // Unix time
+  uint64_t length = 0;     // code points of the current text
+  int64_t created_ms = 0;  // Unix time
   int64_t updated_ms = 0;
 };
 
@@ -47,7 +47,8 @@ class DocStore {
   std::optional<uint64_t> count(const std::string& owner);
   std::optional<StoredDocument> load(const std::string& id);
   // Appends one update and the document's new length and time, committed.
-  bool append(const std::string& id, const std::string& update, uint64_t length, int64_t updated_ms);
+  bool append(const std::string& id, const std::string& update, uint64_t length,
+              int64_t updated_ms);
   // Replaces the snapshot and drops the updates it includes, committed.
   bool compact(const std::string& id, const std::string& snapshot);
   bool remove(const std::string& id);

@@ -48,7 +48,8 @@ std::optional<std::string> from_base64(const std::string& text) {
   std::string out(text.size() / 4 * 3 + 3, '\0');
   size_t size = 0;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &size, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+                        text.size(), nullptr, &size, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
     return std::nullopt;
   }
   out.resize(size);
@@ -72,7 +73,8 @@ json version_json(const Version& v) {
 // A JSON integer >= 0 (parsed text gives unsigned, built JSON signed).
 std::optional<uint64_t> non_negative(const json& j) {
   if (j.is_number_unsigned()) return j.get<uint64_t>();
-  if (j.is_number_integer() && j.get<int64_t>() >= 0) return static_cast<uint64_t>(j.get<int64_t>());
+  if (j.is_number_integer() && j.get<int64_t>() >= 0)
+    return static_cast<uint64_t>(j.get<int64_t>());
   return std::nullopt;
 }
 
@@ -104,8 +106,18 @@ std::optional<size_t> count_field(const json& op, const char* key) {
 
 }  // namespace
 
+namespace {
+
+// The database file, in a state folder that exists.
+std::filesystem::path database_in(const std::filesystem::path& state_dir) {
+  std::filesystem::create_directories(state_dir);
+  return state_dir / "docs.sqlite";
+}
+
+}  // namespace
+
 DocsService::DocsService(ServiceContext ctx, DocsLimits limits)
-    : ctx_(std::move(ctx)), limits_(limits), store_(ctx_.state_dir / "docs.sqlite") {
+    : ctx_(std::move(ctx)), limits_(limits), store_(database_in(ctx_.state_dir)) {
   if (sodium_init() < 0) throw std::runtime_error("docs: libsodium failed to initialise");
 }
 
@@ -118,7 +130,8 @@ Reply DocsService::call(const Caller& caller, std::string_view operation, const 
     return bad_request("bad_request", "the request must be a JSON object");
   }
   std::string user = caller.user;
-  if (caller.admin && request.is_object() && request.contains("user") && request["user"].is_string()) {
+  if (caller.admin && request.is_object() && request.contains("user") &&
+      request["user"].is_string()) {
     user = request["user"].get<std::string>();
   }
   if (user.empty()) return bad_request("missing_user", "the request names no user");
@@ -146,10 +159,12 @@ DocsService::Outcome DocsService::dispatch(const std::string& user, const Caller
   return {Reply::error(404, "unknown_operation",
                        "docs has no operation '" + std::string(operation) +
                            "'; use create, list, get, sync, edit or delete"),
-          {}, {}};
+          {},
+          {}};
 }
 
-DocsService::OpenDoc* DocsService::open(const std::string& user, const json& request, Reply& error) {
+DocsService::OpenDoc* DocsService::open(const std::string& user, const json& request,
+                                        Reply& error) {
   auto id = request.find("id");
   if (id == request.end() || !id->is_string()) {
     error = bad_request("bad_id", "give the document's id (a string from create or list)");
@@ -212,7 +227,8 @@ DocsService::Outcome DocsService::create(const std::string& user, const json& re
     if (!text || text->empty() || text->size() > limits_.max_title_chars) {
       return {bad_request("bad_title", "title must be a string of 1 to " +
                                            std::to_string(limits_.max_title_chars) + " characters"),
-              {}, {}};
+              {},
+              {}};
     }
     title = t->get<std::string>();
   }
@@ -220,13 +236,17 @@ DocsService::Outcome DocsService::create(const std::string& user, const json& re
   if (!owned) return {Reply::error(500, "storage_error", store_.error()), {}, {}};
   if (*owned >= limits_.max_documents_per_user) {
     return {Reply::error(403, "too_many_documents",
-                         "you have " + std::to_string(*owned) + " documents, the most allowed; delete some first"),
-            {}, {}};
+                         "you have " + std::to_string(*owned) +
+                             " documents, the most allowed; delete some first"),
+            {},
+            {}};
   }
   const int64_t now = now_ms();
   const DocumentInfo info{new_document_id(), user, title, 0, now, now};
   if (!store_.create(info, encode(Update{}))) {
-    return {Reply::error(500, "storage_error", "the document was not created: " + store_.error()), {}, {}};
+    return {Reply::error(500, "storage_error", "the document was not created: " + store_.error()),
+            {},
+            {}};
   }
   return {Reply::success({{"id", info.id}, {"title", info.title}}), {}, {}};
 }
@@ -236,7 +256,10 @@ DocsService::Outcome DocsService::list(const std::string& user) {
   if (!docs) return {Reply::error(500, "storage_error", store_.error()), {}, {}};
   json out = json::array();
   for (const DocumentInfo& d : *docs) {
-    out.push_back({{"id", d.id}, {"title", d.title}, {"length", d.length}, {"updated", iso8601(d.updated_ms)}});
+    out.push_back({{"id", d.id},
+                   {"title", d.title},
+                   {"length", d.length},
+                   {"updated", iso8601(d.updated_ms)}});
   }
   return {Reply::success(std::move(out)), {}, {}};
 }
@@ -250,10 +273,12 @@ DocsService::Outcome DocsService::get(const std::string& user, const json& reque
                           {"text", d->doc.text()},
                           {"length", d->doc.length()},
                           {"version", version_json(d->doc.version())}}),
-          {}, {}};
+          {},
+          {}};
 }
 
-DocsService::Outcome DocsService::sync(const std::string& user, const Caller& caller, const json& request) {
+DocsService::Outcome DocsService::sync(const std::string& user, const Caller& caller,
+                                       const json& request) {
   Reply error;
   OpenDoc* d = open(user, request, error);
   if (d == nullptr) return {error, {}, {}};
@@ -261,8 +286,10 @@ DocsService::Outcome DocsService::sync(const std::string& user, const Caller& ca
   if (auto v = request.find("version"); v != request.end() && !v->is_null()) {
     auto parsed = parse_version(*v);
     if (!parsed) {
-      return {bad_request("bad_version", "version must map agent names to operation counts, as sync returned it"),
-              {}, {}};
+      return {bad_request("bad_version",
+                          "version must map agent names to operation counts, as sync returned it"),
+              {},
+              {}};
     }
     known = std::move(*parsed);
   }
@@ -270,13 +297,16 @@ DocsService::Outcome DocsService::sync(const std::string& user, const Caller& ca
   size_t unapplied = 0;
   std::string invalid;
   if (auto u = request.find("update"); u != request.end() && !u->is_null()) {
-    if (!u->is_string()) return {bad_request("bad_update", "update must be a base64 string"), {}, {}};
+    if (!u->is_string())
+      return {bad_request("bad_update", "update must be a base64 string"), {}, {}};
     const auto& text = u->get_ref<const std::string&>();
     if (text.size() > (limits_.max_update_bytes / 3 + 1) * 4) {
-      return {Reply::error(413, "update_too_large",
-                           "an update may hold at most " + std::to_string(limits_.max_update_bytes) +
-                               " bytes; sync more often or in parts"),
-              {}, {}};
+      return {
+          Reply::error(413, "update_too_large",
+                       "an update may hold at most " + std::to_string(limits_.max_update_bytes) +
+                           " bytes; sync more often or in parts"),
+          {},
+          {}};
     }
     const auto bytes = from_base64(text);
     if (!bytes) return {bad_request("bad_update", "update is not valid base64"), {}, {}};
@@ -285,16 +315,21 @@ DocsService::Outcome DocsService::sync(const std::string& user, const Caller& ca
     size_t inserted = 0;
     for (const OpRun& op : decoded.update.ops) {
       if (op.agent == kHubAgent) {
-        return {bad_request("reserved_agent", "the agent name 'hub' is the hub's own; use the device id"), {}, {}};
+        return {bad_request("reserved_agent",
+                            "the agent name 'hub' is the hub's own; use the device id"),
+                {},
+                {}};
       }
       if (op.kind == OpRun::Kind::insert) inserted += op.len;
       known[op.agent] = std::max(known[op.agent], op.seq + op.len);
     }
     if (d->doc.length() + inserted > limits_.max_document_chars) {
-      return {Reply::error(413, "document_too_large",
-                           "a document may hold at most " + std::to_string(limits_.max_document_chars) +
-                               " characters; start a new document"),
-              {}, {}};
+      return {
+          Reply::error(413, "document_too_large",
+                       "a document may hold at most " + std::to_string(limits_.max_document_chars) +
+                           " characters; start a new document"),
+          {},
+          {}};
     }
     const Version before = d->doc.version();
     const ApplyResult applied = d->doc.apply(decoded.update);
@@ -312,7 +347,8 @@ DocsService::Outcome DocsService::sync(const std::string& user, const Caller& ca
     }
   }
   if (!invalid.empty()) {
-    out.reply = bad_request("invalid_update", invalid + "; the valid operations before it were kept");
+    out.reply =
+        bad_request("invalid_update", invalid + "; the valid operations before it were kept");
     return out;
   }
   json body{{"update", to_base64(encode(d->doc.updates_since(known)))},
@@ -322,18 +358,23 @@ DocsService::Outcome DocsService::sync(const std::string& user, const Caller& ca
   return out;
 }
 
-DocsService::Outcome DocsService::edit(const std::string& user, const Caller& caller, const json& request) {
+DocsService::Outcome DocsService::edit(const std::string& user, const Caller& caller,
+                                       const json& request) {
   Reply error;
   OpenDoc* d = open(user, request, error);
   if (d == nullptr) return {error, {}, {}};
   auto ops = request.find("ops");
   if (ops == request.end() || !ops->is_array() || ops->empty()) {
-    return {bad_request("bad_ops", "ops must be a non-empty array of {at, insert} or {at, delete}"), {}, {}};
+    return {bad_request("bad_ops", "ops must be a non-empty array of {at, insert} or {at, delete}"),
+            {},
+            {}};
   }
   if (ops->size() > limits_.max_edit_ops) {
     return {Reply::error(413, "too_many_ops",
-                         "at most " + std::to_string(limits_.max_edit_ops) + " ops per edit; send them in parts"),
-            {}, {}};
+                         "at most " + std::to_string(limits_.max_edit_ops) +
+                             " ops per edit; send them in parts"),
+            {},
+            {}};
   }
   // Check every op against the length it will see before changing anything.
   struct Edit {
@@ -350,30 +391,39 @@ DocsService::Outcome DocsService::edit(const std::string& user, const Caller& ca
     const auto removed = op.is_object() ? count_field(op, "delete") : std::nullopt;
     const bool inserts = op.is_object() && op.contains("insert");
     if (!at || inserts == removed.has_value()) {
-      return {bad_request("bad_ops", where + "give \"at\" and one of \"insert\" (text) or \"delete\" (a count)"),
-              {}, {}};
+      return {
+          bad_request("bad_ops",
+                      where + "give \"at\" and one of \"insert\" (text) or \"delete\" (a count)"),
+          {},
+          {}};
     }
     Edit e{*at, removed.value_or(0), {}};
     if (inserts) {
-      auto text = op["insert"].is_string() ? utf8_to_u32(op["insert"].get<std::string>()) : std::nullopt;
+      auto text =
+          op["insert"].is_string() ? utf8_to_u32(op["insert"].get<std::string>()) : std::nullopt;
       if (!text || text->empty() || text->find(U'\0') != std::u32string::npos) {
-        return {bad_request("bad_ops", where + "insert must be non-empty text without NUL"), {}, {}};
+        return {
+            bad_request("bad_ops", where + "insert must be non-empty text without NUL"), {}, {}};
       }
       e.inserted = std::move(*text);
     }
     if (e.at > length || e.removed > length - e.at) {
-      return {bad_request("bad_position", where + "position " + std::to_string(e.at) +
-                                              " is past the end (the text has " + std::to_string(length) +
-                                              " characters at that point)"),
-              {}, {}};
+      return {
+          bad_request("bad_position", where + "position " + std::to_string(e.at) +
+                                          " is past the end (the text has " +
+                                          std::to_string(length) + " characters at that point)"),
+          {},
+          {}};
     }
     length = length - e.removed + e.inserted.size();
     edits.push_back(std::move(e));
   }
   if (length > limits_.max_document_chars) {
     return {Reply::error(413, "document_too_large",
-                         "a document may hold at most " + std::to_string(limits_.max_document_chars) + " characters"),
-            {}, {}};
+                         "a document may hold at most " +
+                             std::to_string(limits_.max_document_chars) + " characters"),
+            {},
+            {}};
   }
   const Version before = d->doc.version();
   for (const Edit& e : edits) {
@@ -385,7 +435,8 @@ DocsService::Outcome DocsService::edit(const std::string& user, const Caller& ca
   const json version = version_json(d->doc.version());
   return {Reply::success({{"version", version}, {"length", d->doc.length()}}),
           "users/" + user + "/docs/" + d->info.id,
-          json{{"update", to_base64(encoded)}, {"version", version}, {"from", caller.device_id}}.dump()};
+          json{{"update", to_base64(encoded)}, {"version", version}, {"from", caller.device_id}}
+              .dump()};
 }
 
 DocsService::Outcome DocsService::remove(const std::string& user, const json& request) {
@@ -394,7 +445,9 @@ DocsService::Outcome DocsService::remove(const std::string& user, const json& re
   if (d == nullptr) return {error, {}, {}};
   const std::string id = d->info.id;
   if (!store_.remove(id)) {
-    return {Reply::error(500, "storage_error", "the document was not deleted: " + store_.error()), {}, {}};
+    return {Reply::error(500, "storage_error", "the document was not deleted: " + store_.error()),
+            {},
+            {}};
   }
   cache_.erase(id);
   return {Reply::success({{"id", id}, {"deleted", true}}), "users/" + user + "/docs/" + id,

@@ -37,8 +37,8 @@ struct DocsLimits {
   size_t max_edit_ops = 1000;
   size_t max_title_chars = 200;
   size_t max_documents_per_user = 1000;
-  size_t compact_every = 200;       // updates before a new snapshot
-  size_t cached_documents = 64;     // documents kept in memory
+  size_t compact_every = 200;    // updates before a new snapshot
+  size_t cached_documents = 64;  // documents kept in memory
 };
 
 inline constexpr const char* kHubAgent = "hub";
@@ -52,7 +52,8 @@ class DocsService final : public Service {
 
   std::string_view name() const override { return "docs"; }
   std::vector<std::string> operations() const override;
-  Reply call(const Caller& caller, std::string_view operation, const nlohmann::json& request) override;
+  Reply call(const Caller& caller, std::string_view operation,
+             const nlohmann::json& request) override;
 
  private:
   struct OpenDoc {
@@ -80,7 +81,7 @@ class DocsService final : public Service {
   ServiceContext ctx_;
   DocsLimits limits_;
   std::mutex mutex_;
-  DocStore store_;  // guarded by mutex_
+  DocStore store_;                                                   // guarded by mutex_
   std::unordered_map<std::string, std::unique_ptr<OpenDoc>> cache_;  // guarded by mutex_
 };
 

@@ -16,7 +16,8 @@ std::string read_gzip(const std::filesystem::path& path) {
   std::string out;
   char buffer[1 << 16];
   int n = 0;
-  while ((n = gzread(file.get(), buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
+  while ((n = gzread(file.get(), buffer, sizeof buffer)) > 0)
+    out.append(buffer, static_cast<size_t>(n));
   if (n < 0) throw std::runtime_error("cannot decompress " + path.string());
   return out;
 }
@@ -73,7 +74,8 @@ EditingTrace load_trace(const std::filesystem::path& gz_json) {
     if (t.contains("parents")) txn.parents = t.at("parents").get<std::vector<size_t>>();
     txn.agent = t.value("agent", size_t{0});
     for (const auto& p : t.at("patches")) {
-      txn.patches.push_back({p.at(0).get<size_t>(), p.at(1).get<size_t>(), to_u32(p.at(2).get<std::string>())});
+      txn.patches.push_back(
+          {p.at(0).get<size_t>(), p.at(1).get<size_t>(), to_u32(p.at(2).get<std::string>())});
     }
     trace.txns.push_back(std::move(txn));
   }
@@ -111,7 +113,8 @@ TextDoc replay_concurrent(const EditingTrace& trace) {
   TextDoc all(agent_name(trace.agents));
   for (const TextDoc& replica : replicas) {
     const ApplyResult r = all.apply(replica.updates_since(all.version()));
-    if (!r.ok() || r.pending > 0) throw std::runtime_error("merge of the replicas failed: " + r.error);
+    if (!r.ok() || r.pending > 0)
+      throw std::runtime_error("merge of the replicas failed: " + r.error);
   }
   return all;
 }

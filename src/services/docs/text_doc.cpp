@@ -211,7 +211,8 @@ void TextDoc::insert(size_t pos, std::u32string_view text) {
   if (text.empty()) return;
   if (text.size() >= kMaxRun) throw std::length_error("TextDoc::insert: text too long");
   // NUL marks deletes in the per-agent character arrays.
-  if (text.find(U'\0') != std::u32string_view::npos) throw std::invalid_argument("TextDoc::insert: NUL character");
+  if (text.find(U'\0') != std::u32string_view::npos)
+    throw std::invalid_argument("TextDoc::insert: NUL character");
   Agent& me = agents_[0];
   const uint64_t seq = me.next_seq;
   const uint64_t lamport = clock_ + 1;
@@ -256,8 +257,8 @@ void TextDoc::remove(size_t pos, size_t count) {
     const uint64_t take = std::min<uint64_t>(count, item.len - at.offset);
     mark_deleted(at, take);
     Agent& me = agents_[0];
-    const LogEntry entry{false, true,      false,           0, item.agent,
-                         me.next_seq, take, clock_ + 1, item.seq + at.offset};
+    const LogEntry entry{
+        false, true, false, 0, item.agent, me.next_seq, take, clock_ + 1, item.seq + at.offset};
     me.chars.append(take, U'\0');
     me.next_seq += take;
     clock_ += take;
@@ -346,7 +347,8 @@ Update TextDoc::updates_since(const Version& known, const Version* upto) const {
     auto first = std::partition_point(agent.log.begin(), agent.log.end(), [&](uint32_t i) {
       return log_[i].seq + log_[i].len <= from;
     });
-    for (auto it = first; it != agent.log.end() && log_[*it].seq < until; ++it) picked.push_back(*it);
+    for (auto it = first; it != agent.log.end() && log_[*it].seq < until; ++it)
+      picked.push_back(*it);
   }
   std::sort(picked.begin(), picked.end());
   Update update;
@@ -443,7 +445,8 @@ std::string TextDoc::check_targets(const OpRun& op) const {
   const uint64_t low = op.backward ? op.target.seq + 1 - op.len : op.target.seq;
   const std::u32string& chars = agents_[*target].chars;
   for (uint64_t s = low; s < low + op.len; ++s) {
-    if (s >= chars.size() || chars[s] == U'\0') return "delete of something that is not a character";
+    if (s >= chars.size() || chars[s] == U'\0')
+      return "delete of something that is not a character";
   }
   return {};
 }
@@ -478,8 +481,8 @@ std::string TextDoc::apply_one(OpRun op) {
   agent.next_seq += op.len;
   agent.last_lamport = op.lamport + op.len - 1;
   clock_ = std::max(clock_, agent.last_lamport);
-  LogEntry entry{op.kind == OpRun::Kind::insert, true, op.backward, a, 0, op.seq,
-                 op.len, op.lamport, 0};
+  LogEntry entry{
+      op.kind == OpRun::Kind::insert, true, op.backward, a, 0, op.seq, op.len, op.lamport, 0};
   if (op.kind == OpRun::Kind::insert) {
     entry.has_ref = op.origin.has_value();
     if (op.origin) {

@@ -143,9 +143,9 @@ class TextDoc {
     std::string name;
     uint64_t next_seq = 0;
     uint64_t last_lamport = 0;
-    std::u32string chars;              // by seq; 0 at delete operations
+    std::u32string chars;                 // by seq; 0 at delete operations
     std::map<uint64_t, uint32_t> starts;  // item start seq -> block
-    std::vector<uint32_t> log;         // indexes into log_, in seq order
+    std::vector<uint32_t> log;            // indexes into log_, in seq order
   };
   struct LogEntry {
     bool insert;

@@ -70,7 +70,8 @@ void run_network(uint32_t seed, size_t replica_count, size_t steps) {
       const size_t from = rng() % replica_count;
       const size_t to = rng() % replica_count;
       if (from != to) {
-        in_flight.push_back({to, step, encode(replicas[from].updates_since(replicas[to].version()))});
+        in_flight.push_back(
+            {to, step, encode(replicas[from].updates_since(replicas[to].version()))});
       }
     }
     // Deliver a random subset of what is due, in random order.

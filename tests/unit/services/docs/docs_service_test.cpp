@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <csignal>
-
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -35,7 +34,8 @@ class FakeHub final : public HubAccess {
               std::function<void(Reply)> done) override {
     done(Reply::error(404, "offline", "no devices in this test"));
   }
-  void send_message(const std::string&, std::string, std::vector<std::pair<std::string, std::string>>,
+  void send_message(const std::string&, std::string,
+                    std::vector<std::pair<std::string, std::string>>,
                     std::function<void(Reply)> done) override {
     done(Reply::error(404, "offline", "no devices in this test"));
   }
@@ -59,9 +59,10 @@ std::string base64(const std::string& bytes) {
 Update unbase64(const std::string& text) {
   std::string bytes(text.size(), '\0');
   size_t size = 0;
-  EXPECT_EQ(sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(),
-                              text.size(), nullptr, &size, nullptr, sodium_base64_VARIANT_ORIGINAL),
-            0);
+  EXPECT_EQ(
+      sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(),
+                        text.size(), nullptr, &size, nullptr, sodium_base64_VARIANT_ORIGINAL),
+      0);
   bytes.resize(size);
   const DecodeResult decoded = decode(bytes);
   EXPECT_TRUE(decoded.ok()) << decoded.error;
@@ -97,7 +98,9 @@ class DocsServiceTest : public ::testing::Test {
     service_.reset();
     service_ = std::make_unique<DocsService>(ServiceContext{dir_, &hub_}, limits);
   }
-  Reply call(const Caller& c, std::string_view op, const json& request) { return service_->call(c, op, request); }
+  Reply call(const Caller& c, std::string_view op, const json& request) {
+    return service_->call(c, op, request);
+  }
   std::string create(const std::string& title = "Notes") {
     const Reply r = call(kPhone, "create", {{"title", title}});
     EXPECT_EQ(r.status, 200) << r.body;
@@ -131,7 +134,9 @@ TEST_F(DocsServiceTest, NameAndOperations) {
 TEST_F(DocsServiceTest, CreateEditGetList) {
   const std::string id = create("Shopping");
   EXPECT_EQ(id.size(), 32u);
-  Reply r = call(kRest, "edit", {{"id", id}, {"ops", {{{"at", 0}, {"insert", "milk eggs"}}, {{"at", 4}, {"insert", ","}}}}});
+  Reply r = call(
+      kRest, "edit",
+      {{"id", id}, {"ops", {{{"at", 0}, {"insert", "milk eggs"}}, {{"at", 4}, {"insert", ","}}}}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body["length"], 10);
   EXPECT_EQ(r.body["version"], (json{{"hub", 10}}));
@@ -212,7 +217,9 @@ TEST_F(DocsServiceTest, ConcurrentCallsFromSeveralThreads) {
         const Version before = doc.version();
         doc.insert_utf8(doc.length() / 2, std::to_string(d));
         const Reply r = call(caller, "sync",
-                             {{"id", id}, {"version", version_of(doc)}, {"update", base64(encode(doc.updates_since(before)))}});
+                             {{"id", id},
+                              {"version", version_of(doc)},
+                              {"update", base64(encode(doc.updates_since(before)))}});
         if (r.ok()) doc.apply(unbase64(r.body["update"]));
         if (round % 5 == 0) call(kRest, "list", json::object());
       }
@@ -272,7 +279,8 @@ TEST_F(DocsServiceTest, AcknowledgedSyncSurvivesAKill) {
     DocsService hub(ServiceContext{dir_, nullptr});
     TextDoc phone("alice-phone");
     phone.insert_utf8(0, "written just before the crash");
-    const Reply r = hub.call(kPhone, "sync", {{"id", id}, {"update", base64(encode(phone.updates_since({})))}});
+    const Reply r =
+        hub.call(kPhone, "sync", {{"id", id}, {"update", base64(encode(phone.updates_since({})))}});
     if (!r.ok()) ::_exit(1);
     std::raise(SIGKILL);  // no destructors, no clean close of the database
   }
@@ -291,7 +299,10 @@ TEST_F(DocsServiceTest, SnapshotsKeepEveryChange) {
   std::string expected;
   for (int i = 0; i < 10; ++i) {
     const std::string piece = std::to_string(i);
-    ASSERT_EQ(call(kRest, "edit", {{"id", id}, {"ops", {{{"at", expected.size()}, {"insert", piece}}}}}).status, 200);
+    ASSERT_EQ(
+        call(kRest, "edit", {{"id", id}, {"ops", {{{"at", expected.size()}, {"insert", piece}}}}})
+            .status,
+        200);
     expected += piece;
   }
   reopen(limits);
@@ -333,7 +344,9 @@ TEST_F(DocsServiceTest, BadRequestsAre400WithACode) {
       {"edit", {{"id", id}, {"ops", {{{"at", 0}, {"insert", "x"}, {"delete", 1}}}}}, "bad_ops"},
       {"edit", {{"id", id}, {"ops", {{{"at", 0}, {"insert", ""}}}}}, "bad_ops"},
       {"edit", {{"id", id}, {"ops", {{{"at", 1}, {"insert", "x"}}}}}, "bad_position"},
-      {"edit", {{"id", id}, {"ops", {{{"at", 0}, {"insert", "ab"}}, {{"at", 1}, {"delete", 2}}}}}, "bad_position"},
+      {"edit",
+       {{"id", id}, {"ops", {{{"at", 0}, {"insert", "ab"}}, {{"at", 1}, {"delete", 2}}}}},
+       "bad_position"},
   };
   for (const Case& c : cases) {
     const Reply r = call(kPhone, c.op, c.request);
@@ -346,7 +359,8 @@ TEST_F(DocsServiceTest, BadRequestsAre400WithACode) {
   EXPECT_EQ(call(Caller{}, "list", json::object()).status, 400);
   TextDoc impostor("hub");
   impostor.insert_utf8(0, "x");
-  const Reply r = call(kPhone, "sync", {{"id", id}, {"update", base64(encode(impostor.updates_since({})))}});
+  const Reply r =
+      call(kPhone, "sync", {{"id", id}, {"update", base64(encode(impostor.updates_since({})))}});
   EXPECT_EQ(r.body.value("code", ""), "reserved_agent");
 }
 
@@ -356,7 +370,8 @@ TEST_F(DocsServiceTest, SizeLimitsAre413) {
   limits.max_update_bytes = 64;
   reopen(limits);
   const std::string id = create();
-  Reply r = call(kRest, "edit", {{"id", id}, {"ops", {{{"at", 0}, {"insert", std::string(21, 'x')}}}}});
+  Reply r =
+      call(kRest, "edit", {{"id", id}, {"ops", {{{"at", 0}, {"insert", std::string(21, 'x')}}}}});
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.body["code"], "document_too_large");
   TextDoc phone("alice-phone");

@@ -8,7 +8,9 @@ namespace allscene::services::docs {
 namespace {
 
 // Sends everything `from` has that `to` lacks.
-ApplyResult sync(const TextDoc& from, TextDoc& to) { return to.apply(from.updates_since(to.version())); }
+ApplyResult sync(const TextDoc& from, TextDoc& to) {
+  return to.apply(from.updates_since(to.version()));
+}
 
 TEST(TextDoc, LocalInsertAndRemoveByPosition) {
   TextDoc doc("a");
