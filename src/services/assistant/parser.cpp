@@ -231,17 +231,16 @@ void drop_phrase(const Tokens& t, std::vector<bool>& drop, std::string_view phra
   }
 }
 
-// The words left once `drop` is removed, as one span (the first
-// contiguous run of kept words) trimmed of fillers.
+// The words left once `drop` is removed, trimmed of fillers at both ends
+// ("remind me to go at 5 pm to the bank" → "go to the bank").
 std::string kept_text(const Tokens& t, const std::vector<bool>& drop,
                       std::initializer_list<std::string_view> leading) {
-  std::size_t first = 0;
-  while (first < t.size() && drop[first]) ++first;
-  std::size_t last = first;
-  while (last < t.size() && !drop[last]) ++last;
-  // A trailing filler run after a gap ("… at 7 pm please") is not text.
-  const auto [a, b] = trim(t, first, last, leading, {"please", "thanks"});
-  return join_original(t, a, b);
+  Tokens kept;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (!drop[i]) kept.push_back(t[i]);
+  }
+  const auto [a, b] = trim(kept, 0, kept.size(), leading, {"please", "thanks"});
+  return join_original(kept, a, b);
 }
 
 void reminder_slots(const Request& r, json& slots) {

@@ -79,6 +79,8 @@ TEST_F(AssistantParser, ReminderWithAndWithoutTime) {
   EXPECT_EQ(p("remind me to feed the fish at 8 pm").slots,
             (json{{"time", "2026-11-24T20:00:00+01:00"}, {"text", "feed the fish"}}));
   EXPECT_EQ(p("remind me to feed the fish").slots, (json{{"text", "feed the fish"}}));
+  EXPECT_EQ(p("remind me to go at 5 pm to the bank please").slots,
+            (json{{"time", "2026-11-24T17:00:00+01:00"}, {"text", "go to the bank"}}));
 }
 
 TEST_F(AssistantParser, OutOfScope) {
