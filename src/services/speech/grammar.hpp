@@ -1,0 +1,54 @@
+// The closed-slot request grammar, built at run time from the owner's
+// devices: a JSGF grammar accepting any sequence of
+//   - request words (play, pause, resume, stop, next, previous, skip,
+//     volume, up, down, to, ring, find, battery, my, the, on, …),
+//   - device nouns (phone, watch, speaker, …) and the devices' classes,
+//   - the devices' names as whole phrases ("living room speaker"),
+//   - numbers 0–100 spoken as words ("twenty five", "one hundred"),
+// so the decoder only chooses among words that can fill a slot.
+//
+// Device names are split into tokens; digits become number words
+// ("Pixel 7" is said "pixel seven"; "S23" is "s twenty three"); tokens the
+// dictionary lacks get a guessed pronunciation (Dictionary::guess) and are
+// listed in `guessed`. Pure; any thread.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "services/speech/dictionary.hpp"
+
+namespace allscene::services::speech {
+
+struct DeviceName {
+  std::string name;          // as the owner wrote it: "Pixel 7"
+  std::string device_class;  // "phone", "wearable", … (may be empty)
+};
+
+struct CommandGrammar {
+  std::string jsgf;
+  // Every word the grammar uses, with one pronunciation each; the decoder's
+  // whole dictionary.
+  std::vector<std::pair<std::string, std::string>> words;
+  // A device's spoken words ("pixel seven") and its written name ("Pixel 7"),
+  // longest first, for putting names back into recognised text.
+  std::vector<std::pair<std::string, std::string>> names;
+  // Tokens whose pronunciation was guessed, as "token (compound|spelled)".
+  std::vector<std::string> guessed;
+  // Tokens left out because no pronunciation could be made.
+  std::vector<std::string> dropped;
+};
+
+CommandGrammar build_command_grammar(const std::vector<DeviceName>& devices,
+                                     const Dictionary& dictionary);
+
+// The words of a number 0–999 ("twenty five"); larger numbers digit by digit.
+std::string number_words(const std::string& digits);
+
+// Recognised command text made readable for the parser: device names back
+// as written, number words as digits ("volume to twenty five on pixel
+// seven" -> "volume to 25 on Pixel 7").
+std::string restore_names_and_numbers(const std::string& words, const CommandGrammar& grammar);
+
+}  // namespace allscene::services::speech
