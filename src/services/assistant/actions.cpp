@@ -52,25 +52,30 @@ std::string offline_answer(const ActionContext& c, const DeviceInfo& d, std::str
 std::string failure_answer(const ActionContext& c, const DeviceInfo& d, const Reply& r,
                            std::string_view what) {
   if (r.status == 404 && !d.online) return offline_answer(c, d, what);
-  if (r.status == 404) return fmt::format("{} can't {} (it does not take that request).", d.name, what);
-  if (r.status == 504) return fmt::format("{} did not answer in time, so I can't {} it.", d.name, what);
+  if (r.status == 404)
+    return fmt::format("{} can't {} (it does not take that request).", d.name, what);
+  if (r.status == 504)
+    return fmt::format("{} did not answer in time, so I can't {} it.", d.name, what);
   const std::string said = str(r.body, "error", str(r.body, "message"));
   return fmt::format("{} refused to {}{}.", d.name, what, said.empty() ? "" : ": " + said);
 }
 
 Outcome media(const ActionContext& c, const DeviceInfo& d, const ParseResult& p) {
   static const std::map<std::string, std::pair<std::string, std::string>> kActions = {
-      {"media.play", {"play", "play on"}},       {"media.pause", {"pause", "pause"}},
-      {"media.next", {"next", "skip on"}},       {"media.previous", {"previous", "go back on"}},
+      {"media.play", {"play", "play on"}},
+      {"media.pause", {"pause", "pause"}},
+      {"media.next", {"next", "skip on"}},
+      {"media.previous", {"previous", "go back on"}},
       {"media.volume", {"volume", "set the volume of"}}};
   const auto& [action, verb] = kActions.at(p.intent);
   if (!has(d, "media")) return {fmt::format("{} has no media player I can control.", d.name)};
   json payload{{"action", action}};
   if (p.intent == "media.volume") {
     if (!p.slots.contains("volume")) {
-      return {fmt::format("I can only set {}'s volume to a number (the hub cannot read its "
-                          "current volume): say, for example, \"set the volume to 40\".",
-                          d.name)};
+      return {
+          fmt::format("I can only set {}'s volume to a number (the hub cannot read its "
+                      "current volume): say, for example, \"set the volume to 40\".",
+                      d.name)};
     }
     payload["volume"] = p.slots["volume"];
   }
@@ -110,9 +115,10 @@ Outcome clipboard(const DeviceInfo& d) {
   // The hub keeps the shared clipboard (users/{u}/clipboard, retained):
   // every device that takes part already has it; there is nothing to push.
   if (!has(d, "clipboard")) {
-    return {fmt::format("{} does not take part in the shared clipboard (it opted out or cannot), "
-                        "so I can't put your clipboard there.",
-                        d.name)};
+    return {
+        fmt::format("{} does not take part in the shared clipboard (it opted out or cannot), "
+                    "so I can't put your clipboard there.",
+                    d.name)};
   }
   return {fmt::format("Your clipboard is shared with {} already: paste it there.", d.name), true};
 }
@@ -120,22 +126,24 @@ Outcome clipboard(const DeviceInfo& d) {
 Outcome file(const ActionContext& c, const DeviceInfo& d) {
   if (!has(d, "files")) return {fmt::format("{} cannot receive files.", d.name)};
   const DeviceInfo* from = find_device(c, c.caller.device_id);
-  return {fmt::format("I can't send files from the hub: a file goes from the device that has it. "
-                      "On {}, share it to {} (in the device agent: send {} FILE).",
-                      from ? from->name : "the device that has the file", d.name, d.id)};
+  return {
+      fmt::format("I can't send files from the hub: a file goes from the device that has it. "
+                  "On {}, share it to {} (in the device agent: send {} FILE).",
+                  from ? from->name : "the device that has the file", d.name, d.id)};
 }
 
 Outcome handoff(const ActionContext& c, const DeviceInfo& target, const ParseResult& p) {
   const std::string source_id = p.slots.value("source", "");
   const DeviceInfo* source = find_device(c, source_id);
   if (!source) {
-    return {"Which device should I continue from? Say, for example, \"continue the laptop's "
-            "activity on the tablet\"."};
+    return {
+        "Which device should I continue from? Say, for example, \"continue the laptop's "
+        "activity on the tablet\"."};
   }
   if (source->id == target.id) return {fmt::format("That is already on {}.", target.name)};
   if (!target.online) return {offline_answer(c, target, "continue anything on")};
-  const Reply taken = invoke_and_wait(c.hub, source->id, "handoff.take", json::object(),
-                                      c.device_timeout);
+  const Reply taken =
+      invoke_and_wait(c.hub, source->id, "handoff.take", json::object(), c.device_timeout);
   if (taken.status == 404 && source->online) {
     return {fmt::format("{} has nothing to continue right now.", source->name)};
   }
@@ -149,8 +157,8 @@ Outcome handoff(const ActionContext& c, const DeviceInfo& target, const ParseRes
   }
   // No method opens an activity on another device; its link does.
   const std::string uri = str(activity, "uri");
-  const Reply shared = invoke_and_wait(c.hub, target.id, "share", json{{"url", uri}},
-                                       c.device_timeout);
+  const Reply shared =
+      invoke_and_wait(c.hub, target.id, "share", json{{"url", uri}}, c.device_timeout);
   if (!shared.ok()) {
     o.done = false;
     o.answer = fmt::format("\"{}\" ended on {} but {} did not take its link: {}", title,
@@ -168,19 +176,23 @@ Outcome translate(const ActionContext& c, const ParseResult& p) {
   std::string from = p.slots.value("from", "");
   if (from.empty() && to != "en") from = "en";
   if (from.empty()) {
-    return {fmt::format("Which language is \"{}\" in? Say, for example, translate \"{}\" from "
-                        "Spanish to English.",
-                        text, text)};
+    return {
+        fmt::format("Which language is \"{}\" in? Say, for example, translate \"{}\" from "
+                    "Spanish to English.",
+                    text, text)};
   }
   const Reply r = c.hub.call(c.caller, "translation", "translate",
                              json{{"from", from}, {"to", to}, {"text", text}});
   if (!r.ok()) {
-    return {fmt::format("I couldn't translate that: {}", str(r.body, "message", "the translation "
-                                                                                "service failed")),
-            false, {{"error", r.body}}};
+    return {fmt::format("I couldn't translate that: {}", str(r.body, "message",
+                                                             "the translation "
+                                                             "service failed")),
+            false,
+            {{"error", r.body}}};
   }
   const std::string translation = str(r.body, "text");
-  return {fmt::format("In {}: \"{}\"", language_name(to), translation), true,
+  return {fmt::format("In {}: \"{}\"", language_name(to), translation),
+          true,
           {{"translation", translation}}};
 }
 
@@ -192,7 +204,8 @@ Outcome remind(const ActionContext& c, const ParseResult& p) {
   if (!r.ok()) {
     return {fmt::format("I couldn't set the reminder: {}",
                         str(r.body, "message", "the travel service failed")),
-            false, {{"error", r.body}}};
+            false,
+            {{"error", r.body}}};
   }
   // "2026-11-24T19:00:00+01:00" is already in the owner's zone.
   const std::string when =
@@ -215,7 +228,8 @@ Outcome next_flight(const ActionContext& c) {
   if (!r.ok()) {
     return {fmt::format("I couldn't look up your flights: {}",
                         str(r.body, "message", "the travel service failed")),
-            false, {{"error", r.body}}};
+            false,
+            {{"error", r.body}}};
   }
   const json flight = r.body.is_object() ? r.body.value("flight", json()) : json();
   if (!flight.is_object()) return {"You have no upcoming flights.", true, {{"flight", nullptr}}};
@@ -227,8 +241,11 @@ Outcome list(const ActionContext& c) {
   std::string answer = fmt::format("You have {} devices:", c.devices.size());
   for (std::size_t i = 0; i < c.devices.size(); ++i) {
     const auto& d = c.devices[i];
-    devices.push_back({{"id", d.id}, {"name", d.name}, {"class", d.device_class},
-                       {"online", d.online}, {"battery", d.battery}});
+    devices.push_back({{"id", d.id},
+                       {"name", d.name},
+                       {"class", d.device_class},
+                       {"online", d.online},
+                       {"battery", d.battery}});
     answer += fmt::format("{} {} ({})", i == 0 ? "" : ";", d.name, d.online ? "online" : "offline");
   }
   return {answer + ".", true, {{"devices", devices}}};

@@ -43,8 +43,9 @@ std::variant<const date::time_zone*, Reply> request_zone(const json& request,
   std::string name = fallback;
   if (request.contains("timezone")) {
     if (!request["timezone"].is_string()) {
-      return Reply::error(400, "bad_timezone", "\"timezone\" must be an IANA name such as "
-                                               "\"Europe/Madrid\"");
+      return Reply::error(400, "bad_timezone",
+                          "\"timezone\" must be an IANA name such as "
+                          "\"Europe/Madrid\"");
     }
     name = request["timezone"];
   }
@@ -99,7 +100,7 @@ json clarification(const std::vector<DeviceInfo>& devices, const a::ParseResult&
   const std::string question =
       names.empty() ? "None of your devices can do that."
                     : fmt::format("Which {}: {}?", kind_of(devices, ids), or_list(names));
-  return {{"intent", p.intent}, {"slots", p.slots},        {"clarify", !names.empty()},
+  return {{"intent", p.intent},   {"slots", p.slots},         {"clarify", !names.empty()},
           {"question", question}, {"candidates", candidates}, {"answer", question},
           {"done", false}};
 }
@@ -131,9 +132,9 @@ Reply AssistantService::call(const Caller& caller, std::string_view operation,
                              const json& request) {
   if (operation == "ask") return ask(caller, request);
   if (operation == "parse") return parse(caller, request);
-  return Reply::error(404, "unknown_operation",
-                      fmt::format("the assistant has no operation \"{}\": use ask or parse",
-                                  operation));
+  return Reply::error(
+      404, "unknown_operation",
+      fmt::format("the assistant has no operation \"{}\": use ask or parse", operation));
 }
 
 Reply AssistantService::parse(const Caller& caller, const json& request) {
@@ -173,8 +174,9 @@ Reply AssistantService::ask(const Caller& caller, const json& request) {
   // Or the spoken answer to it: "the bedroom one".
   if (request.contains("choice") && parsed.slots.contains("ambiguous")) {
     if (!request["choice"].is_string()) {
-      return Reply::error(400, "bad_request", "\"choice\" must be the answer to the question, "
-                                              "as text");
+      return Reply::error(400, "bad_request",
+                          "\"choice\" must be the answer to the question, "
+                          "as text");
     }
     std::vector<DeviceInfo> offered;
     for (const auto& id : parsed.slots["ambiguous"]) {

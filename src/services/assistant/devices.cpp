@@ -29,8 +29,8 @@ constexpr std::array<ClassWords, 11> kClassWords = {{
 
 // Words in names that say nothing about which device is meant.
 bool is_filler(std::string_view w) {
-  return w == "the" || w == "my" || w == "of" || w == "a" || w == "and" || w == "in" ||
-         w == "on" || w.empty();
+  return w == "the" || w == "my" || w == "of" || w == "a" || w == "and" || w == "in" || w == "on" ||
+         w.empty();
 }
 
 std::set<std::string> device_words(const DeviceInfo& d) {

@@ -29,7 +29,8 @@ std::vector<Mention> find_mentions(const Tokens& tokens, const std::vector<Devic
 // The answer to "Which speaker: Bedroom speaker or Living room speaker?"
 // ("the bedroom one", "living room", "the second") among `candidates`, in
 // the order they were offered; nullopt unless exactly one fits.
-std::optional<std::string> choose(std::string_view reply, const std::vector<DeviceInfo>& candidates);
+std::optional<std::string> choose(std::string_view reply,
+                                  const std::vector<DeviceInfo>& candidates);
 
 // Words meaning the device's class ("phone" for "phone": phone, mobile,
 // smartphone, cell).

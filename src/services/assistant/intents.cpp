@@ -50,10 +50,10 @@ bool is_device_list(const Tokens& t) {
 bool is_clipboard(const Tokens& t) { return any_word(t, {"clipboard", "copied", "paste"}); }
 
 bool is_file(const Tokens& t) {
-  const bool thing = any_word(t, {"file", "files", "photo", "photos", "picture", "pictures",
-                                  "document", "pdf", "doc"}) ||
-                     std::any_of(t.begin(), t.end(),
-                                 [](const Token& x) { return looks_like_file_name(x.word); });
+  const bool thing =
+      any_word(t, {"file", "files", "photo", "photos", "picture", "pictures", "document", "pdf",
+                   "doc"}) ||
+      std::any_of(t.begin(), t.end(), [](const Token& x) { return looks_like_file_name(x.word); });
   return thing && any_word(t, {"send", "transfer", "share", "move", "beam", "copy", "put"});
 }
 
@@ -86,19 +86,19 @@ bool is_pause(const Tokens& t) {
 bool is_handoff(const Tokens& t) {
   if (has_media_word(t)) return false;
   return any_word(t, {"continue", "handoff"}) ||
-         any_phrase(t, {"hand off", "hand this", "pick this up", "pick up where", "move this",
-                        "move what", "transfer what", "open this", "finish this", "switch this",
-                        "keep going"});
+         any_phrase(
+             t, {"hand off", "hand this", "pick this up", "pick up where", "move this", "move what",
+                 "transfer what", "open this", "finish this", "switch this", "keep going"});
 }
 
 // "play chess with me" is not about media: a play request may hold only
 // these words besides the device.
 bool only_media_words(const Tokens& t, const std::vector<bool>& device_words) {
   static constexpr std::string_view kAllowed[] = {
-      "play", "playing", "playback", "resume", "unpause", "start", "hit", "carry", "keep",
-      "continue", "music", "song", "songs", "something", "the", "a", "some", "my", "me",
-      "please", "can", "could", "you", "in", "on", "to", "again", "back", "up", "hey", "now",
-      "would", "your", "audio", "tunes"};
+      "play",     "playing", "playback", "resume", "unpause",   "start", "hit",   "carry", "keep",
+      "continue", "music",   "song",     "songs",  "something", "the",   "a",     "some",  "my",
+      "me",       "please",  "can",      "could",  "you",       "in",    "on",    "to",    "again",
+      "back",     "up",      "hey",      "now",    "would",     "your",  "audio", "tunes"};
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (device_words[i] || t[i].word == "here") continue;
     if (std::find(std::begin(kAllowed), std::end(kAllowed), t[i].word) == std::end(kAllowed)) {

@@ -14,14 +14,22 @@ struct Language {
 };
 
 constexpr std::array<Language, 16> kLanguages = {{
-    {"english", "en", "English"},     {"spanish", "es", "Spanish"},
-    {"castilian", "es", "Spanish"},   {"french", "fr", "French"},
-    {"catalan", "ca", "Catalan"},     {"valencian", "ca", "Catalan"},
-    {"portuguese", "pt", "Portuguese"}, {"italian", "it", "Italian"},
-    {"german", "de", "German"},       {"galician", "gl", "Galician"},
-    {"occitan", "oc", "Occitan"},     {"esperanto", "eo", "Esperanto"},
-    {"romanian", "ro", "Romanian"},   {"basque", "eu", "Basque"},
-    {"dutch", "nl", "Dutch"},         {"aragonese", "an", "Aragonese"},
+    {"english", "en", "English"},
+    {"spanish", "es", "Spanish"},
+    {"castilian", "es", "Spanish"},
+    {"french", "fr", "French"},
+    {"catalan", "ca", "Catalan"},
+    {"valencian", "ca", "Catalan"},
+    {"portuguese", "pt", "Portuguese"},
+    {"italian", "it", "Italian"},
+    {"german", "de", "German"},
+    {"galician", "gl", "Galician"},
+    {"occitan", "oc", "Occitan"},
+    {"esperanto", "eo", "Esperanto"},
+    {"romanian", "ro", "Romanian"},
+    {"basque", "eu", "Basque"},
+    {"dutch", "nl", "Dutch"},
+    {"aragonese", "an", "Aragonese"},
 }};
 
 }  // namespace

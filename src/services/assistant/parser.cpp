@@ -25,20 +25,22 @@ struct Quote {
 // "…", “…” or '…' (a single quote only at a word's edge, so "what's" is
 // not a quote).
 std::optional<Quote> find_quote(std::string_view text) {
-  for (const auto& [open, close] : {std::pair<std::string_view, std::string_view>{"\"", "\""},
-                                    {"\u201c", "\u201d"}}) {
+  for (const auto& [open, close] :
+       {std::pair<std::string_view, std::string_view>{"\"", "\""}, {"\u201c", "\u201d"}}) {
     const auto a = text.find(open);
     if (a == std::string_view::npos) continue;
     const auto b = text.find(close, a + open.size());
     if (b == std::string_view::npos) continue;
-    return Quote{a, b + close.size(), std::string(text.substr(a + open.size(), b - a - open.size()))};
+    return Quote{a, b + close.size(),
+                 std::string(text.substr(a + open.size(), b - a - open.size()))};
   }
   for (std::size_t a = 0; a < text.size(); ++a) {
     if (text[a] != '\'' || (a > 0 && text[a - 1] != ' ')) continue;
     for (std::size_t b = a + 1; b < text.size(); ++b) {
       const bool edge = b + 1 == text.size() || text[b + 1] == ' ' || text[b + 1] == ',' ||
                         text[b + 1] == '.' || text[b + 1] == '?';
-      if (text[b] == '\'' && edge) return Quote{a, b + 1, std::string(text.substr(a + 1, b - a - 1))};
+      if (text[b] == '\'' && edge)
+        return Quote{a, b + 1, std::string(text.substr(a + 1, b - a - 1))};
     }
   }
   return std::nullopt;
@@ -71,8 +73,8 @@ Request read_request(std::string_view text, const ParseContext& context) {
 }
 
 bool has(const DeviceInfo& d, std::string_view capability) {
-  return capability.empty() ||
-         std::find(d.capabilities.begin(), d.capabilities.end(), capability) != d.capabilities.end();
+  return capability.empty() || std::find(d.capabilities.begin(), d.capabilities.end(),
+                                         capability) != d.capabilities.end();
 }
 
 const DeviceInfo* device_by_id(const ParseContext& c, std::string_view id) {
@@ -276,7 +278,8 @@ void translate_slots(const Request& r, json& slots) {
     } else {
       slots["language"] = code;
     }
-    if (before == "from" || before == "to" || before == "into" || before == "in") drop[i - 1] = true;
+    if (before == "from" || before == "to" || before == "into" || before == "in")
+      drop[i - 1] = true;
     if (before == "the") drop[i - 1] = true;
     if (i + 1 < t.size() && (t[i + 1].word == "for" || t[i + 1].word == "translation")) {
       drop[i + 1] = true;

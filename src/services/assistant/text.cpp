@@ -14,26 +14,26 @@ namespace {
 // unless it is one slip from a keyword.
 const std::set<std::string, std::less<>>& vocabulary() {
   static const std::set<std::string, std::less<>> words = {
-      "play", "playing", "playback", "resume", "unpause", "pause", "stop", "music", "song",
-      "track", "next", "skip", "previous", "back", "rewind", "replay", "volume", "louder",
-      "quieter", "mute", "unmute", "raise", "lower", "increase", "decrease", "reduce", "ring",
-      "find", "locate", "where", "beep", "buzz", "sound", "clipboard", "copied", "paste", "copy",
-      "send", "share", "transfer", "file", "photo", "picture", "document", "continue", "hand",
-      "handoff", "pick", "switch", "finish", "battery", "charged", "charge", "charging",
-      "percentage", "translate", "translation", "remind", "reminder", "forget", "minutes",
-      "minute", "hours", "hour", "tomorrow", "tonight", "morning", "evening", "afternoon",
-      "flight", "flights", "flying", "devices", "device", "gadgets", "list", "connected",
-      "online", "offline", "speaker", "speakers", "laptop", "computer", "tablet", "display",
-      "screen", "watch", "phone", "living", "bedroom", "kitchen", "spanish", "french", "catalan",
-      "english", "portuguese", "italian", "german", "when", "what", "which", "please",
-      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "midnight",
+      "play", "playing", "playback", "resume", "unpause", "pause", "stop", "music", "song", "track",
+      "next", "skip", "previous", "back", "rewind", "replay", "volume", "louder", "quieter", "mute",
+      "unmute", "raise", "lower", "increase", "decrease", "reduce", "ring", "find", "locate",
+      "where", "beep", "buzz", "sound", "clipboard", "copied", "paste", "copy", "send", "share",
+      "transfer", "file", "photo", "picture", "document", "continue", "hand", "handoff", "pick",
+      "switch", "finish", "battery", "charged", "charge", "charging", "percentage", "translate",
+      "translation", "remind", "reminder", "forget", "minutes", "minute", "hours", "hour",
+      "tomorrow", "tonight", "morning", "evening", "afternoon", "flight", "flights", "flying",
+      "devices", "device", "gadgets", "list", "connected", "online", "offline", "speaker",
+      "speakers", "laptop", "computer", "tablet", "display", "screen", "watch", "phone", "living",
+      "bedroom", "kitchen", "spanish", "french", "catalan", "english", "portuguese", "italian",
+      "german", "when", "what", "which", "please", "monday", "tuesday", "wednesday", "thursday",
+      "friday", "saturday", "sunday", "midnight",
       // Common words one letter from a keyword: known, so never "corrected".
       "change", "changed", "sing", "king", "rings", "thing", "things", "stock", "hole", "fine",
-      "mile", "pile", "tile", "while", "back", "black", "track", "trick", "where", "there",
-      "here", "were", "flights", "light", "lights", "fight", "night", "right", "might", "sight",
-      "tight", "list", "last", "lost", "most", "must", "past", "post", "cast", "paste", "taste",
-      "waste", "battle", "bottle", "phones", "photos", "range", "charge", "large", "stop", "step",
-      "shop", "stay", "play", "plan", "plane", "place", "pay", "day", "say", "way", "may"};
+      "mile", "pile", "tile", "while", "back", "black", "track", "trick", "where", "there", "here",
+      "were", "flights", "light", "lights", "fight", "night", "right", "might", "sight", "tight",
+      "list", "last", "lost", "most", "must", "past", "post", "cast", "paste", "taste", "waste",
+      "battle", "bottle", "phones", "photos", "range", "charge", "large", "stop", "step", "shop",
+      "stay", "play", "plan", "plane", "place", "pay", "day", "say", "way", "may"};
   return words;
 }
 
@@ -57,8 +57,8 @@ std::string correct(const std::string& word) {
   for (const auto& known : vocabulary()) {
     const bool swap = is_transposition(word, known);
     if (swap) swapped.push_back(known);
-    const std::size_t gap = word.size() > known.size() ? word.size() - known.size()
-                                                        : known.size() - word.size();
+    const std::size_t gap =
+        word.size() > known.size() ? word.size() - known.size() : known.size() - word.size();
     if (swap || (word.size() > 4 && gap <= 1 && edit_distance(word, known) == 1)) {
       close.push_back(known);
     }
@@ -131,8 +131,8 @@ Tokens tokenize(std::string_view text) {
     Token t = make_token(text, begin, i);
     if (!t.original.empty()) {
       tokens.push_back(std::move(t));
-    } else if (!tokens.empty() && text.substr(begin, i - begin).find_first_of(",:;") !=
-                                      std::string_view::npos) {
+    } else if (!tokens.empty() &&
+               text.substr(begin, i - begin).find_first_of(",:;") != std::string_view::npos) {
       tokens.back().comma_after = true;
     }
   }

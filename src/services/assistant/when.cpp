@@ -1,8 +1,9 @@
 #include "services/assistant/when.hpp"
 
+#include <date/tz.h>
+
 #include <array>
 #include <charconv>
-#include <date/tz.h>
 #include <string_view>
 
 #include "services/assistant/numbers.hpp"
@@ -36,8 +37,8 @@ struct Parts {
   std::vector<bool> used;
 };
 
-constexpr std::array<std::string_view, 7> kWeekdays = {
-    "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+constexpr std::array<std::string_view, 7> kWeekdays = {"sunday",   "monday", "tuesday", "wednesday",
+                                                       "thursday", "friday", "saturday"};
 
 std::optional<unsigned> weekday_of(std::string_view w) {
   for (unsigned i = 0; i < kWeekdays.size(); ++i) {
@@ -192,8 +193,8 @@ void scan_word(const Tokens& t, std::size_t i, Parts& p) {
     p.weekday = *wd;
     p.used[i] = true;
     if (i > 0 && t[i - 1].word == "on") p.used[i - 1] = true;
-  } else if (!p.clock && !p.used[i] && (w.find(':') != std::string::npos || w.ends_with("pm") ||
-                                        w.ends_with("am"))) {
+  } else if (!p.clock && !p.used[i] &&
+             (w.find(':') != std::string::npos || w.ends_with("pm") || w.ends_with("am"))) {
     if (auto c = clock_token(w)) {
       p.clock = c;
       p.used[i] = true;
@@ -217,10 +218,14 @@ int hour_of_day(const Clock& c, const Parts& p) {
 
 minutes default_time_of_day(Part part) {
   switch (part) {
-    case Part::afternoon: return hours(15);
-    case Part::evening: return hours(19);
-    case Part::night: return hours(21);
-    default: return hours(9);
+    case Part::afternoon:
+      return hours(15);
+    case Part::evening:
+      return hours(19);
+    case Part::night:
+      return hours(21);
+    default:
+      return hours(9);
   }
 }
 
@@ -239,14 +244,16 @@ std::chrono::system_clock::time_point resolve(const Parts& p,
                          p.clock->hour < 12;
   if (p.clock) time_of_day = hours(hour_of_day(*p.clock, p)) + minutes(p.clock->minute);
   switch (p.day) {
-    case Day::tomorrow: return at(days(1), time_of_day);
+    case Day::tomorrow:
+      return at(days(1), time_of_day);
     case Day::weekday: {
       const auto today_weekday = date::weekday(date::floor<days>(local_now)).c_encoding();
       int ahead = static_cast<int>((p.weekday + 7 - today_weekday) % 7);
       if (ahead == 0 && at(days(0), time_of_day) <= now) ahead = 7;
       return at(days(ahead), time_of_day);
     }
-    default: break;
+    default:
+      break;
   }
   for (int day = 0; day <= 1; ++day) {
     if (auto t = at(days(day), time_of_day); t > now) return t;

@@ -5,9 +5,9 @@
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <cstdio>
 #include <map>
 #include <stdexcept>
 

@@ -1,4 +1,6 @@
 // The parser's pieces: device resolution, ambiguity, defaults, slots.
+#include "services/assistant/parser.hpp"
+
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
@@ -6,7 +8,6 @@
 
 #include "eval_set.hpp"
 #include "services/assistant/devices.hpp"
-#include "services/assistant/parser.hpp"
 
 namespace allscene::services::assistant {
 namespace {
@@ -47,7 +48,7 @@ TEST_F(AssistantParser, DefaultsWhenNoDeviceIsNamed) {
   EXPECT_EQ(p("pause").slots, (json{{"device", "pixel"}}));
   EXPECT_EQ(p("what is my battery").slots, (json{{"device", "pixel"}}));
   EXPECT_EQ(p("send my clipboard").slots, (json{{"ambiguous", {"tablet", "work-laptop"}}}));
-  context.caller_device.clear();  // a REST caller: no device to default to
+  context.caller_device.clear();                        // a REST caller: no device to default to
   EXPECT_EQ(p("pause").slots["ambiguous"].size(), 7u);  // every media device
 }
 
@@ -94,10 +95,12 @@ TEST_F(AssistantParser, OutOfScope) {
 // never a crash (run under ASan/UBSan in CI).
 TEST_F(AssistantParser, AnyTextGivesAnIntent) {
   static constexpr const char* kPieces[] = {
-      "play", "the", "speaker", "in", "at", "7", "pm", "tomorrow", "remind", "me", "to",
-      "translate", "\"", "'", "Spanish", "from", "on", "Friday", "half", "an", "hour", "a",
-      "hundred", "by", "up", "down", "doing", "here", "'s", ",", ":", "13:99", "twenty-",
-      "\xc3\xa9", "\xff", "noon", "in the", "continue", "volume", "bedroom", "?", "12am"};
+      "play",     "the",     "speaker",  "in",     "at",        "7",        "pm",
+      "tomorrow", "remind",  "me",       "to",     "translate", "\"",       "'",
+      "Spanish",  "from",    "on",       "Friday", "half",      "an",       "hour",
+      "a",        "hundred", "by",       "up",     "down",      "doing",    "here",
+      "'s",       ",",       ":",        "13:99",  "twenty-",   "\xc3\xa9", "\xff",
+      "noon",     "in the",  "continue", "volume", "bedroom",   "?",        "12am"};
   std::mt19937 random(7);
   std::uniform_int_distribution<std::size_t> piece(0, std::size(kPieces) - 1);
   std::uniform_int_distribution<int> length(0, 14);

@@ -139,9 +139,9 @@ TEST_F(AssistantServiceTest, AsksBackWhenTheDeviceIsAmbiguousThenActsOnTheChoice
   EXPECT_TRUE(q["clarify"]);
   EXPECT_FALSE(q["done"]);
   EXPECT_EQ(q["question"], "Which speaker: Bedroom speaker or Living room speaker?");
-  EXPECT_EQ(q["candidates"], (json{{{"id", "bedroom-speaker"}, {"name", "Bedroom speaker"}},
-                                   {{"id", "living-room-speaker"},
-                                    {"name", "Living room speaker"}}}));
+  EXPECT_EQ(q["candidates"],
+            (json{{{"id", "bedroom-speaker"}, {"name", "Bedroom speaker"}},
+                  {{"id", "living-room-speaker"}, {"name", "Living room speaker"}}}));
   const json r = ask(json{{"text", "pause the speaker"}, {"device", "bedroom-speaker"}}, phone);
   ASSERT_EQ(hub.invokes.size(), 1u);
   EXPECT_EQ(hub.invokes[0].device, "bedroom-speaker");
@@ -153,7 +153,7 @@ TEST_F(AssistantServiceTest, TheUsersOwnAnswerToTheQuestionChoosesTheDevice) {
     return ask(json{{"text", "next song on the speaker"}, {"choice", choice}}, phone);
   };
   EXPECT_EQ(ask_with("the living room one")["device"]["id"], "living-room-speaker");
-  EXPECT_EQ(ask_with("bedrom")["device"]["id"], "bedroom-speaker");  // a slip is forgiven
+  EXPECT_EQ(ask_with("bedrom")["device"]["id"], "bedroom-speaker");     // a slip is forgiven
   EXPECT_EQ(ask_with("the first")["device"]["id"], "bedroom-speaker");  // as offered
   EXPECT_EQ(hub.invokes.size(), 3u);
   const json again = ask_with("the kitchen");  // not one of those offered
@@ -162,7 +162,8 @@ TEST_F(AssistantServiceTest, TheUsersOwnAnswerToTheQuestionChoosesTheDevice) {
 }
 
 TEST_F(AssistantServiceTest, AChosenDeviceMustBeTheOwners) {
-  const Reply r = service->call(phone, "ask", {{"text", "pause the speaker"}, {"device", "bob-tv"}});
+  const Reply r =
+      service->call(phone, "ask", {{"text", "pause the speaker"}, {"device", "bob-tv"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["code"], "unknown_device");
 }
@@ -171,7 +172,8 @@ TEST_F(AssistantServiceTest, AnOfflineDeviceIsSaidToBeOffline) {
   const json r = ask("pause the car");
   ASSERT_EQ(hub.invokes.size(), 1u);  // the hub answered 404
   EXPECT_FALSE(r["done"]);
-  EXPECT_EQ(r["answer"], "Car is offline (last seen Tue 24 Nov at 09:30), so I can't pause it now.");
+  EXPECT_EQ(r["answer"],
+            "Car is offline (last seen Tue 24 Nov at 09:30), so I can't pause it now.");
 }
 
 TEST_F(AssistantServiceTest, RingsAndExplainsWhyAnOfflineDeviceCannotRing) {
@@ -180,8 +182,9 @@ TEST_F(AssistantServiceTest, RingsAndExplainsWhyAnOfflineDeviceCannotRing) {
   EXPECT_EQ(hub.invokes[0].method, "ring");
   const json r = ask("find the car");
   EXPECT_EQ(hub.invokes.size(), 1u);  // the card says offline: nothing to call
-  EXPECT_EQ(r["answer"], "Car is offline (last seen Tue 24 Nov at 09:30), battery 76%, so it "
-                         "cannot ring.");
+  EXPECT_EQ(r["answer"],
+            "Car is offline (last seen Tue 24 Nov at 09:30), battery 76%, so it "
+            "cannot ring.");
 }
 
 TEST_F(AssistantServiceTest, ADeviceThatDoesNotAnswerTimesOut) {
@@ -221,8 +224,10 @@ TEST_F(AssistantServiceTest, FilesCannotBeSentFromTheHub) {
 }
 
 TEST_F(AssistantServiceTest, HandoffTakesTheActivityAndSendsItsLink) {
-  const json activity = {{"app", "editor"}, {"title", "Trip notes"},
-                         {"uri", "file:///home/ana/trip.md"}, {"state", {{"line", 12}}}};
+  const json activity = {{"app", "editor"},
+                         {"title", "Trip notes"},
+                         {"uri", "file:///home/ana/trip.md"},
+                         {"state", {{"line", 12}}}};
   hub.answers["handoff.take"] = Reply::success(activity);
   const json r = ask("continue this on the tablet");
   ASSERT_EQ(hub.invokes.size(), 2u);
@@ -255,8 +260,7 @@ TEST_F(AssistantServiceTest, TranslatesThroughTheTranslationService) {
   hub.service_answers["translation/translate"] = Reply::success({{"text", "buenos días"}});
   const json r = ask("translate \"good morning\" to Spanish");
   ASSERT_EQ(hub.calls.size(), 1u);
-  EXPECT_EQ(hub.calls[0].request,
-            (json{{"from", "en"}, {"to", "es"}, {"text", "good morning"}}));
+  EXPECT_EQ(hub.calls[0].request, (json{{"from", "en"}, {"to", "es"}, {"text", "good morning"}}));
   EXPECT_EQ(r["answer"], "In Spanish: \"buenos días\"");
   EXPECT_EQ(r["translation"], "buenos días");
 }
@@ -287,9 +291,12 @@ TEST_F(AssistantServiceTest, RemindersGoToTheTravelService) {
 }
 
 TEST_F(AssistantServiceTest, NextFlightFromTheTravelService) {
-  hub.service_answers["travel/next_flight"] = Reply::success(
-      {{"flight", {{"number", "LH 123"}, {"from", "MAD"}, {"to", "FRA"},
-                   {"departure", "2026-11-26T14:05:00+01:00"}}}});
+  hub.service_answers["travel/next_flight"] =
+      Reply::success({{"flight",
+                       {{"number", "LH 123"},
+                        {"from", "MAD"},
+                        {"to", "FRA"},
+                        {"departure", "2026-11-26T14:05:00+01:00"}}}});
   const json r = ask("when is my next flight");
   EXPECT_EQ(hub.calls.at(0).operation, "next_flight");
   EXPECT_EQ(r["answer"],

@@ -1,8 +1,9 @@
 // Tokens, typo correction and numbers.
+#include "services/assistant/text.hpp"
+
 #include <gtest/gtest.h>
 
 #include "services/assistant/numbers.hpp"
-#include "services/assistant/text.hpp"
 
 namespace allscene::services::assistant {
 namespace {

@@ -1,9 +1,10 @@
 // Reminder times against a fixed clock, in the owner's zone.
+#include "services/assistant/when.hpp"
+
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
 #include "eval_set.hpp"
-#include "services/assistant/when.hpp"
 
 namespace allscene::services::assistant {
 namespace {
@@ -21,8 +22,8 @@ std::string when(std::string_view text, std::string_view now = "2026-11-24T15:00
 TEST(AssistantWhen, TimeOfDayIsItsNextOccurrence) {
   EXPECT_EQ(when("at 7 pm"), "2026-11-24T19:00:00+01:00");
   EXPECT_EQ(when("at 7pm"), "2026-11-24T19:00:00+01:00");
-  EXPECT_EQ(when("at 9"), "2026-11-24T21:00:00+01:00");       // 9 am has passed
-  EXPECT_EQ(when("at 10 am"), "2026-11-25T10:00:00+01:00");   // tomorrow
+  EXPECT_EQ(when("at 9"), "2026-11-24T21:00:00+01:00");      // 9 am has passed
+  EXPECT_EQ(when("at 10 am"), "2026-11-25T10:00:00+01:00");  // tomorrow
   EXPECT_EQ(when("at 4 o'clock"), "2026-11-24T16:00:00+01:00");
   EXPECT_EQ(when("at 14:30"), "2026-11-25T14:30:00+01:00");  // 24-hour: no pm guess
   EXPECT_EQ(when("at noon"), "2026-11-25T12:00:00+01:00");
@@ -61,8 +62,8 @@ TEST(AssistantWhen, OffsetsFollowTheZoneAndDaylightSaving) {
 
 TEST(AssistantWhen, MarksTheWordsItUsedAndNothingElse) {
   const auto t = tokenize("remind me at 7 pm to call mom");
-  const auto m = find_time(t, parse_iso("2026-11-24T15:00:00+01:00"),
-                           *date::locate_zone("Europe/Madrid"));
+  const auto m =
+      find_time(t, parse_iso("2026-11-24T15:00:00+01:00"), *date::locate_zone("Europe/Madrid"));
   ASSERT_TRUE(m);
   EXPECT_EQ(m->used, (std::vector<bool>{false, false, true, true, true, false, false, false}));
 }
