@@ -127,6 +127,7 @@ std::optional<Response> AdminApi::route(const Request& request, const Target& ta
     return Response{200, "ok", "text/plain", {}};
   }
   std::optional<Response> answer;
+  if (route_cloud_services(request, target, reply, answer)) return answer;
   if (route_service(request, target, reply, answer)) return answer;
   return route_native(request, target);
 }

@@ -35,6 +35,9 @@
 namespace allscene::twin {
 class TwinService;
 }
+namespace allscene::services {
+class ServiceHost;
+}
 
 namespace allscene::api {
 
@@ -83,6 +86,8 @@ struct ServiceSettings {
   std::string device_owner = "service";
   // Opens the feeds of GET /api/v1/events; without it that answers 503.
   FeedOpener open_feed{};
+  // Answers /api/v1/services/…; without it those answer 503.
+  services::ServiceHost* services = nullptr;
 };
 
 // The value of an If-Match header without the quotes Azure puts around it.
@@ -115,6 +120,9 @@ class AdminApi {
   // The answer, or nullopt when `reply` will be called later.
   std::optional<Response> route(const Request& request, const Target& target, const Reply& reply);
   Response route_native(const Request& request, const Target& target);
+  // /api/v1/services (services_api.cpp); true if the path is one of them.
+  bool route_cloud_services(const Request& request, const Target& target, const Reply& reply,
+                            std::optional<Response>& answer);
   // True if the path is a service one: `answer` is then set, or `reply`
   // will be called later.
   bool route_service(const Request& request, const Target& target, const Reply& reply,

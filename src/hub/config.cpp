@@ -429,6 +429,17 @@ void load_config_file(const std::string& path, HubConfig& config) {
     read_string(*discovery, "announce", config.discovery_announce, path + " [discovery]");
     read_string(*discovery, "instance", config.discovery_instance, path + " [discovery]");
   }
+  if (const auto* services = root["services"].as_table()) {
+    static constexpr std::string_view kServicesKeys[] = {"workers", "requests_per_second", "burst",
+                                                         "in_flight_per_user", "max_queued"};
+    const std::string where = path + " [services]";
+    check_keys(*services, kServicesKeys, where);
+    read_uint(*services, "workers", config.services.workers, where);
+    read_uint(*services, "requests_per_second", config.services.rate_per_user, where);
+    read_uint(*services, "burst", config.services.burst_per_user, where);
+    read_uint(*services, "in_flight_per_user", config.services.in_flight_per_user, where);
+    read_uint(*services, "max_queued", config.services.max_queued, where);
+  }
   if (const auto* listeners = root["listener"].as_array()) {
     config.listeners.clear();
     for (const auto& node : *listeners) {
@@ -518,9 +529,16 @@ void validate(HubConfig& config) {
   }
   if (config.discovery_announce != "auto" && config.discovery_announce != "on" &&
       config.discovery_announce != "off") {
-    throw std::invalid_argument(fmt::format(
-        "[discovery] announce '{}' must be 'auto', 'on' or 'off' (docs/discovery.md)",
-        config.discovery_announce));
+    throw std::invalid_argument(
+        fmt::format("[discovery] announce '{}' must be 'auto', 'on' or 'off' (docs/discovery.md)",
+                    config.discovery_announce));
+  }
+  const auto& s = config.services;
+  if (s.workers == 0 || s.rate_per_user == 0 || s.burst_per_user == 0 ||
+      s.in_flight_per_user == 0 || s.max_queued == 0) {
+    throw std::invalid_argument(
+        "[services] workers, requests_per_second, burst, in_flight_per_user and max_queued must "
+        "each be at least 1 (docs/configuration.md)");
   }
 }
 

@@ -9,6 +9,7 @@
 #include "broker/limits.hpp"
 #include "net/server.hpp"
 #include "registry/access.hpp"
+#include "services/host.hpp"
 
 namespace allscene::hub {
 
@@ -48,6 +49,9 @@ struct HubConfig {
   // instance name; "{hostname}" becomes the machine's host name.
   std::string discovery_announce = "auto";
   std::string discovery_instance = "allscene on {hostname}";
+  // [services] (docs/services.md): worker threads and per-user quotas of
+  // the cloud services.
+  services::HostOptions services;
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their

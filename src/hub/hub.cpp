@@ -28,10 +28,13 @@
 #include "hub/broker_event_feed.hpp"
 #include "hub/device_link.hpp"
 #include "hub/registry_storage.hpp"
+#include "hub/service_hub.hpp"
 #include "net/server.hpp"
 #include "registry/access.hpp"
 #include "registry/presence.hpp"
 #include "registry/registry.hpp"
+#include "services/catalog.hpp"
+#include "services/service_topics.hpp"
 #include "store/document_store.hpp"
 #include "store/sqlite_store.hpp"
 #ifdef ALLSCENE_TEST_HOOKS
@@ -284,6 +287,38 @@ twin::DeviceLink::Routed presence_event(const std::string& device_id, bool conne
   return event;
 }
 
+// Who calls a service over MQTT: the registered device a connection is (a
+// signed-in identity, or the client id of an anonymous loopback client).
+services::ServiceTopics::Identify caller_of(registry::Registry& registry) {
+  return [&registry](std::string_view client_id,
+                     std::string_view identity) -> std::optional<services::Caller> {
+    const std::string id(identity.empty() ? client_id : identity);
+    const auto snap = registry.snapshot();
+    const registry::Device* device = snap->device(id);
+    if (!device || !device->enabled) return std::nullopt;
+    return services::Caller{device->owner, device->id, false};
+  };
+}
+
+// Service answers go to the asking connection only.
+services::ServiceTopics::Send answer_through(broker::Broker& broker) {
+  return [&broker](const std::string& client_id, std::string topic, std::string payload,
+                   mqtt::Properties properties) {
+    auto m = std::make_shared<broker::Message>();
+    m->topic = std::move(topic);
+    m->payload = std::move(payload);
+    m->properties = std::move(properties);
+    broker.send_to_client(client_id, std::move(m), [client_id](bool delivered) {
+      if (!delivered) {
+        spdlog::debug(
+            "services: an answer to {} was not delivered: offline, or not subscribed "
+            "to its topic",
+            client_id);
+      }
+    });
+  };
+}
+
 }  // namespace
 
 int check_data(const HubConfig& config) {
@@ -370,6 +405,20 @@ int run(HubConfig config) {
   twins.set_remote_twins(&*twin_mirror);
   twins.set_change_listener(
       [&twin_mirror](const std::string& id) { twin_mirror->device_changed(id); });
+  // Cloud services: $services/… over MQTT, /api/v1/services over REST
+  // (docs/services.md). The host goes first at shutdown (it answers what
+  // is pending through the topic handler, and its services may still ask
+  // the hub), so the other two are declared before it.
+  std::optional<services::ServiceTopics> service_topics;
+  std::optional<ServiceHub> service_hub;
+  services::ServiceHost service_host(config.services);
+  service_hub.emplace(
+      registry, [&presence](const std::string& id) { return presence.current(id); }, twins,
+      device_link, service_host);
+  services::add_built_services(service_host, std::filesystem::path(config.data_dir) / "services",
+                               *service_hub);
+  service_topics.emplace(service_host, caller_of(registry), answer_through(broker));
+  broker.add_topic_handler(*service_topics);
   broker.set_receipt_handler(
       [&twins](const std::string& client_id, const broker::MessagePtr& m, bool delivered) {
         twins.on_receipt(client_id, m->topic, delivered);
@@ -417,7 +466,8 @@ int run(HubConfig config) {
       api::ServiceSettings{&twins, config.http_device_owner,
                            [&broker](std::vector<std::string> filters) {
                              return std::make_shared<BrokerEventFeed>(broker, std::move(filters));
-                           }});
+                           },
+                           &service_host});
   std::optional<AdminEndpoint> admin;
   start_admin(admin, admin_api, config);
   // [discovery] (docs/discovery.md): the hub on the local network over

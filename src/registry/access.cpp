@@ -185,11 +185,12 @@ CompiledRule compile(const AccessRule& rule) {
 }
 
 // What every device may use: its own device topics, its owner's group and
-// the Azure device and group-call topics (whose handlers enforce the rest).
+// the Azure device, group-call and cloud-service topics (whose handlers
+// enforce the rest).
 std::vector<CompiledRule> default_rules() {
   std::vector<CompiledRule> rules;
   for (const char* pattern :
-       {"devices/{device}/#", "users/{user}/#", "$iothub/#", "$ecosystem/#"}) {
+       {"devices/{device}/#", "users/{user}/#", "$iothub/#", "$ecosystem/#", "$services/#"}) {
     rules.push_back(compile(AccessRule{.pattern = pattern, .publish = true, .subscribe = true}));
   }
   return rules;

@@ -504,7 +504,7 @@ TEST_F(AclTest, DefaultPublishRights) {
   EXPECT_FALSE(auth.may_publish("phone", "phone", "users"));
   EXPECT_FALSE(auth.may_publish("phone", "phone", "random/topic"));
   EXPECT_FALSE(auth.may_publish("phone", "phone", "$SYS/broker"));
-  EXPECT_FALSE(auth.may_publish("phone", "phone", "$services/translate/text"));
+  EXPECT_TRUE(auth.may_publish("phone", "phone", "$services/translation/translate"));
   EXPECT_FALSE(auth.may_publish("phone", "phone", ""));
   EXPECT_TRUE(auth.may_publish("bobs", "bobs", "users/bob/clipboard"));
 }
