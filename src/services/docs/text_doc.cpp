@@ -406,6 +406,10 @@ bool TextDoc::integrate_or_wait(OpRun first, ApplyResult& result) {
   while (!work.empty()) {
     OpRun op = std::move(work.back());
     work.pop_back();
+    if (auto error = check_known_part(op); !error.empty()) {
+      result.error = std::move(error);
+      return false;
+    }
     Need need;
     switch (readiness(op, need)) {
       case Readiness::duplicate:
@@ -437,6 +441,25 @@ bool TextDoc::integrate_or_wait(OpRun first, ApplyResult& result) {
     if (runs.empty()) waiting_.erase(parked);
   }
   return true;
+}
+
+// The part of `op` already known here must be what is known: an agent that
+// lost its state and numbers again from 0 would otherwise have its new
+// edits taken for duplicates and dropped.
+std::string TextDoc::check_known_part(const OpRun& op) const {
+  auto self = find_agent(op.agent);
+  const bool insert = op.kind == OpRun::Kind::insert;
+  if (!self || (insert && op.text.size() != op.len)) return {};  // the latter is refused later
+  const std::u32string& chars = agents_[*self].chars;
+  const uint64_t end = std::min<uint64_t>(op.seq + op.len, chars.size());
+  for (uint64_t s = op.seq; s < end; ++s) {
+    if (chars[s] != (insert ? op.text[s - op.seq] : U'\0')) {
+      return "operation ids of agent '" + op.agent +
+             "' reused for different edits (a device that lost its copy must download the "
+             "document before editing, or use a new agent name)";
+    }
+  }
+  return {};
 }
 
 std::string TextDoc::check_targets(const OpRun& op) const {

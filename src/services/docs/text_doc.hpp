@@ -184,6 +184,7 @@ class TextDoc {
   std::string apply_one(OpRun op);
   std::string integrate_insert(const OpRun& op, uint32_t agent);
   std::string check_targets(const OpRun& op) const;
+  std::string check_known_part(const OpRun& op) const;
   void maybe_split(uint32_t block);
   Loc normalized(Loc at) const;
   OpRun to_op(const LogEntry& entry) const;

@@ -203,6 +203,22 @@ TEST(TextDoc, InvalidRemoteOperationsAreRefused) {
   EXPECT_EQ(y.text(), "ab");
 }
 
+// A device that lost its copy and starts numbering again must not have its
+// new edits silently taken for duplicates.
+TEST(TextDoc, ReusedOperationIdsAreRefused) {
+  TextDoc phone("phone");
+  phone.insert_utf8(0, "abc");
+  TextDoc hub("hub");
+  ASSERT_TRUE(sync(phone, hub).ok());
+  TextDoc reinstalled("phone");
+  reinstalled.insert_utf8(0, "xyz");
+  const ApplyResult r = hub.apply(reinstalled.updates_since({}));
+  EXPECT_NE(r.error.find("reused"), std::string::npos) << r.error;
+  EXPECT_EQ(hub.text(), "abc");
+  // The same operations again are plain duplicates.
+  EXPECT_TRUE(hub.apply(phone.updates_since({})).ok());
+}
+
 TEST(TextDoc, DeleteOfADeleteIsRefused) {
   TextDoc x("x");
   x.insert_utf8(0, "ab");
