@@ -48,7 +48,8 @@ double percentile(std::vector<double> values, double p) {
 
 // Translates `texts` in one request; exits on failure (a benchmark of
 // errors measures nothing).
-double timed(TranslationEngine& engine, const PairInfo& pair, const std::vector<std::string>& texts) {
+double timed(TranslationEngine& engine, const PairInfo& pair,
+             const std::vector<std::string>& texts) {
   auto start = Clock::now();
   auto result = engine.translate(pair, texts);
   double ms = ms_since(start);
@@ -121,13 +122,13 @@ int main(int argc, char** argv) {
       {"eng-spa",
        {"The house is big.", "I have a black dog.", "My sister works in a small hospital.",
         "We will travel to the coast next summer.", "The children are playing in the garden.",
-        "Please send me the report before Friday.", "The weather was cold and the streets were empty.",
-        "She reads a book every week."}},
+        "Please send me the report before Friday.",
+        "The weather was cold and the streets were empty.", "She reads a book every week."}},
       {"fr-es",
-       {"Le chat est noir.", "Le garçon mange une pomme.", "Ma sœur travaille dans un petit hôpital.",
-        "Nous voyagerons sur la côte l'été prochain.", "Les enfants jouent dans le jardin.",
-        "Envoyez-moi le rapport avant vendredi.", "Il faisait froid et les rues étaient vides.",
-        "Elle lit un livre chaque semaine."}},
+       {"Le chat est noir.", "Le garçon mange une pomme.",
+        "Ma sœur travaille dans un petit hôpital.", "Nous voyagerons sur la côte l'été prochain.",
+        "Les enfants jouent dans le jardin.", "Envoyez-moi le rapport avant vendredi.",
+        "Il faisait froid et les rues étaient vides.", "Elle lit un livre chaque semaine."}},
   };
   fmt::print("Apertium translation engine, {} requests per measure\n", requests);
   for (const auto& work : workloads) run(work, requests);

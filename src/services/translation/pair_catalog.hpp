@@ -24,7 +24,7 @@ struct PairInfo {
   std::string to;          // ISO 639-3 of the target language
   std::string from_label;  // shortest code for display: "en", "fr"
   std::string to_label;
-  std::string variant;     // "" for the pair's default translation
+  std::string variant;  // "" for the pair's default translation
   std::filesystem::path mode_file;
 };
 

@@ -1,6 +1,7 @@
 #include "services/translation/pipeline.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,7 +13,6 @@
 #include <boost/tokenizer.hpp>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 extern char** environ;
 
@@ -55,8 +55,8 @@ class SpawnSetup {
     sigdelset(&all, SIGSTOP);
     posix_spawnattr_setsigdefault(&attr_, &all);
     posix_spawnattr_setpgroup(&attr_, group);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                         POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setflags(
+        &attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   }
 
   // 0 or an errno value.
@@ -285,14 +285,16 @@ ExchangeResult Pipeline::exchange(const std::vector<std::string>& requests,
       return {ExchangeResult::Status::failed, {}, "poll failed: " + errno_text(errno)};
     }
     if (ready == 0 && Clock::now() >= deadline) {
-      return {ExchangeResult::Status::timed_out, {}, "the Apertium pipeline did not answer in time"};
+      return {
+          ExchangeResult::Status::timed_out, {}, "the Apertium pipeline did not answer in time"};
     }
     if (count == 2 && fds[1].revents != 0) {
       ssize_t n = send(input_.get(), to_send.data() + sent, to_send.size() - sent,
                        MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) sent += static_cast<size_t>(n);
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        return {ExchangeResult::Status::failed, {},
+        return {ExchangeResult::Status::failed,
+                {},
                 "the Apertium pipeline stopped reading: " + errno_text(errno)};
       }
     }

@@ -56,8 +56,8 @@ TranslationEngine::~TranslationEngine() {
 TranslateResult TranslationEngine::check(const std::vector<std::string>& texts) const {
   if (texts.empty()) return refuse(Failure::empty_text, "there is no text to translate");
   if (texts.size() > options_.max_batch_texts) {
-    return refuse(Failure::too_many_texts,
-                  fmt::format("a batch holds at most {} texts; split it", options_.max_batch_texts));
+    return refuse(Failure::too_many_texts, fmt::format("a batch holds at most {} texts; split it",
+                                                       options_.max_batch_texts));
   }
   size_t total = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -85,6 +85,7 @@ TranslateResult TranslationEngine::check(const std::vector<std::string>& texts) 
 TranslateResult TranslationEngine::translate(const PairInfo& pair,
                                              const std::vector<std::string>& texts,
                                              bool mark_unknown) {
+  const auto deadline = Clock::now() + options_.request_timeout;
   auto slot = slots_.find(pair.name);
   if (slot == slots_.end()) {
     return refuse(Failure::engine_failed, fmt::format("{} is not an installed pair", pair.name));
@@ -97,14 +98,21 @@ TranslateResult TranslationEngine::translate(const PairInfo& pair,
 
   ExchangeResult exchanged;
   {
-    std::lock_guard lock(slot->second->mutex);
-    exchanged = exchange_locked(*slot->second, pair, requests);
+    std::unique_lock lock(slot->second->mutex, deadline);
+    if (!lock.owns_lock()) {
+      return refuse(Failure::engine_timeout,
+                    fmt::format("Apertium ({}) was busy with other requests for {} ms; retry "
+                                "later or send fewer requests at once",
+                                pair.name, options_.request_timeout.count()));
+    }
+    exchanged = exchange_locked(*slot->second, pair, requests, deadline);
   }
   if (exchanged.status == ExchangeResult::Status::timed_out) {
-    return refuse(Failure::engine_timeout,
-                  fmt::format("Apertium ({}) did not answer within {} ms; send shorter text or "
-                              "retry (the pipeline was restarted)",
-                              pair.name, options_.request_timeout.count()));
+    return refuse(
+        Failure::engine_timeout,
+        fmt::format("Apertium ({}) did not answer within {} ms; send shorter text or "
+                    "retry (the pipeline was killed; the next request starts a fresh one)",
+                    pair.name, options_.request_timeout.count()));
   }
   if (exchanged.status == ExchangeResult::Status::failed) {
     return refuse(Failure::engine_failed,
@@ -113,6 +121,7 @@ TranslateResult TranslationEngine::translate(const PairInfo& pair,
   TranslateResult result;
   for (size_t i = 0; i < texts.size(); ++i) {
     auto plain = from_stream(exchanged.outputs[i], mark_unknown, texts[i]);
+    for (auto& word : plain.unknown) word = drop_invalid_utf8(word);
     result.translations.push_back({drop_invalid_utf8(plain.text), std::move(plain.unknown)});
   }
   return result;
@@ -123,8 +132,8 @@ bool TranslationEngine::start_locked(Slot& slot, const PairInfo& pair, std::stri
     // apertium-wblank-mode -z rewrites the mode's pipeline with every stage
     // in null-flush mode, as `apertium -z` runs it.
     std::string command;
-    if (!capture_output({"apertium-wblank-mode", "-z", pair.mode_file.string()},
-                        kModeLookupTimeout, command, error)) {
+    if (!capture_output({"apertium-wblank-mode", "-z", pair.mode_file.string()}, kModeLookupTimeout,
+                        command, error)) {
       return false;
     }
     slot.stages = parse_mode_pipeline(command, "-g");
@@ -147,8 +156,8 @@ ExchangeResult TranslationEngine::send_locked(Slot& slot, const std::vector<std:
 }
 
 ExchangeResult TranslationEngine::exchange_locked(Slot& slot, const PairInfo& pair,
-                                                  const std::vector<std::string>& requests) {
-  const auto deadline = Clock::now() + options_.request_timeout;
+                                                  const std::vector<std::string>& requests,
+                                                  Clock::time_point deadline) {
   if (slot.pipeline && !slot.pipeline->healthy()) {
     spdlog::warn("translation: the {} pipeline died while idle; restarting it", pair.name);
     slot.pipeline.reset();

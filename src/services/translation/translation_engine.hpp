@@ -13,7 +13,10 @@
 //
 // Thread-safety: every member may be called from any thread. Requests for
 // one pair take turns on its pipeline (one mutex per pair); different
-// pairs run in parallel. Destroying the engine kills every pipeline.
+// pairs run in parallel. A request's timeout counts from its call, waiting
+// for its turn included, so a queue behind a hung pipeline drains in one
+// timeout rather than one per waiting caller. Destroying the engine kills
+// every pipeline.
 #pragma once
 
 #include <sys/types.h>
@@ -37,7 +40,8 @@ namespace allscene::services::translation {
 struct EngineOptions {
   std::filesystem::path modes_dir{kDefaultModesDir};
   std::filesystem::path iso_codes_file{kDefaultIsoCodesFile};
-  // How long one request (a text or a whole batch) may take.
+  // How long one request (a text or a whole batch) may take, waiting for
+  // its pair's pipeline included.
   std::chrono::milliseconds request_timeout{8000};
   // The most text one request may carry: one text, or a batch's total.
   size_t max_text_bytes = 64 * 1024;
@@ -61,7 +65,7 @@ struct Translation {
 
 struct TranslateResult {
   Failure failure = Failure::none;
-  std::string message;  // when failed: what happened and what to do
+  std::string message;                    // when failed: what happened and what to do
   std::vector<Translation> translations;  // one per text, when not failed
   bool ok() const { return failure == Failure::none; }
 };
@@ -90,7 +94,7 @@ class TranslationEngine {
 
  private:
   struct Slot {
-    std::mutex mutex;
+    std::timed_mutex mutex;
     std::unique_ptr<Pipeline> pipeline;  // guarded by mutex
     std::vector<Argv> stages;            // guarded by mutex; found on first start
   };
@@ -102,7 +106,8 @@ class TranslationEngine {
   ExchangeResult send_locked(Slot& slot, const std::vector<std::string>& requests,
                              std::chrono::steady_clock::time_point deadline);
   ExchangeResult exchange_locked(Slot& slot, const PairInfo& pair,
-                                 const std::vector<std::string>& requests);
+                                 const std::vector<std::string>& requests,
+                                 std::chrono::steady_clock::time_point deadline);
 
   const EngineOptions options_;
   const PairCatalog catalog_;

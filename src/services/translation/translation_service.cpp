@@ -12,7 +12,9 @@ namespace {
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-Reply bad_request(std::string message) { return Reply::error(400, "bad_request", std::move(message)); }
+Reply bad_request(std::string message) {
+  return Reply::error(400, "bad_request", std::move(message));
+}
 
 // The pair a request names, or the error to answer.
 using PairOrReply = std::variant<const PairInfo*, Reply>;
@@ -64,8 +66,8 @@ PairOrReply resolve_pair(const PairCatalog& catalog, const Json& request) {
   }
   auto variant = optional_string(request, "variant").value_or("");
   if (const auto* pair = catalog.find(*from, *to, variant)) return pair;
-  return unknown_pair(catalog, fmt::format("{} -> {}{}", *from, *to,
-                                           variant.empty() ? "" : " (" + variant + ")"));
+  return unknown_pair(
+      catalog, fmt::format("{} -> {}{}", *from, *to, variant.empty() ? "" : " (" + variant + ")"));
 }
 
 std::variant<bool, Reply> mark_unknown_option(const Json& request) {
@@ -77,24 +79,26 @@ std::variant<bool, Reply> mark_unknown_option(const Json& request) {
 
 Reply failure_reply(const TranslateResult& result) {
   switch (result.failure) {
-    case Failure::empty_text: return Reply::error(400, "empty_text", result.message);
-    case Failure::bad_text: return bad_request(result.message);
-    case Failure::text_too_long: return Reply::error(413, "text_too_long", result.message);
-    case Failure::too_many_texts: return Reply::error(413, "too_many_texts", result.message);
-    case Failure::engine_timeout: return Reply::error(504, "engine_timeout", result.message);
+    case Failure::empty_text:
+      return Reply::error(400, "empty_text", result.message);
+    case Failure::bad_text:
+      return bad_request(result.message);
+    case Failure::text_too_long:
+      return Reply::error(413, "text_too_long", result.message);
+    case Failure::too_many_texts:
+      return Reply::error(413, "too_many_texts", result.message);
+    case Failure::engine_timeout:
+      return Reply::error(504, "engine_timeout", result.message);
     case Failure::engine_failed:
-    case Failure::none: break;
+    case Failure::none:
+      break;
   }
   return Reply::error(503, "engine_failed", result.message);
 }
 
 Json describe(const PairInfo& pair) {
-  return {{"pair", pair.name},
-          {"from", pair.from_label},
-          {"to", pair.to_label},
-          {"from_iso639_3", pair.from},
-          {"to_iso639_3", pair.to},
-          {"variant", pair.variant}};
+  return {{"pair", pair.name},          {"from", pair.from_label}, {"to", pair.to_label},
+          {"from_iso639_3", pair.from}, {"to_iso639_3", pair.to},  {"variant", pair.variant}};
 }
 
 void add_pair_fields(Json& body, const PairInfo& pair, Clock::time_point started) {
@@ -112,8 +116,7 @@ struct Parsed {
   std::vector<std::string> texts;
 };
 
-std::variant<Parsed, Reply> parse(const PairCatalog& catalog, const Json& request,
-                                  bool batch) {
+std::variant<Parsed, Reply> parse(const PairCatalog& catalog, const Json& request, bool batch) {
   if (!request.is_object()) return bad_request("the request must be a JSON object");
   Parsed parsed;
   const char* field = batch ? "texts" : "text";

@@ -65,8 +65,8 @@ TEST(PairCatalog, PrefersThePairsDefaultUnlessAVariantIsAsked) {
 class ModesDirectory : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("allscene_modes_" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("allscene_modes_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -31,8 +31,8 @@ TEST(StreamFormat, RoundTripGivesBackTheText) {
 }
 
 TEST(StreamFormat, ReportsUnknownWordsAndStripsTheirMarks) {
-  auto plain = from_stream("*Xyzzy *plorks El gato, d\\@nde es la #canal y @foo? *Xyzzy.[]",
-                           false, "source");
+  auto plain = from_stream("*Xyzzy *plorks El gato, d\\@nde es la #canal y @foo? *Xyzzy.[]", false,
+                           "source");
   EXPECT_EQ(plain.text, "Xyzzy plorks El gato, d@nde es la canal y foo? Xyzzy.");
   EXPECT_EQ(plain.unknown, (std::vector<std::string>{"Xyzzy", "plorks", "canal", "foo"}));
 }

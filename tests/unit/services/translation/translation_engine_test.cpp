@@ -6,7 +6,9 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -90,10 +92,20 @@ TEST_F(Engine, TheSecondRequestOfAPairStartsNoProcess) {
   EXPECT_EQ(engine_.pipeline_starts(), 2u);
 }
 
+size_t open_descriptors() {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                           std::filesystem::directory_iterator{}));
+}
+
 TEST_F(Engine, NoDescriptorOfTheHubLeaksIntoTheStages) {
   // A socket or pipe of ours beyond fds 0-2 would be a leak; a stage may
-  // hold its own data files open.
+  // hold its own data files open. The hub holds a descriptor opened without
+  // O_CLOEXEC (as a library might): it must not reach the stages either.
+  int inheritable[2];
+  ASSERT_EQ(::pipe(inheritable), 0);
   one("eng-spa", "The house is big.");
+  ::close(inheritable[0]);
+  ::close(inheritable[1]);
   const auto pids = engine_.pipeline_pids("eng-spa");
   ASSERT_FALSE(pids.empty());
   for (pid_t pid : pids) {
@@ -115,6 +127,21 @@ TEST_F(Engine, AKilledStageIsReplacedForTheNextRequest) {
   EXPECT_EQ(one("eng-spa", "The cat is black."), "El gato es negro.");
   EXPECT_EQ(engine_.pipeline_starts(), 2u);
   EXPECT_NE(engine_.pipeline_pids("eng-spa"), pids);
+}
+
+TEST_F(Engine, RestartsAndShutdownLeaveNoDescriptorOpenInTheHub) {
+  const size_t before = open_descriptors();
+  {
+    TranslationEngine engine;
+    const auto& eng_spa = *engine.catalog().by_name("eng-spa");
+    for (int round = 0; round < 3; ++round) {
+      auto result = engine.translate(eng_spa, {"The cat is black."});
+      ASSERT_TRUE(result.ok()) << result.message;
+      for (pid_t pid : engine.pipeline_pids("eng-spa")) ::kill(pid, SIGKILL);
+    }
+    EXPECT_EQ(engine.pipeline_starts(), 3u);
+  }
+  EXPECT_EQ(open_descriptors(), before);
 }
 
 TEST_F(Engine, AKilledFirstStageDoesNotRaiseSigpipeInTheHub) {
@@ -150,10 +177,11 @@ TEST_F(Engine, ConcurrentCallersEachGetTheirOwnAnswer) {
     const char* text;
     const char* expected;
   };
-  const std::vector<Case> cases{{"eng-spa", "The house is big.", "La casa es grande."},
-                                {"eng-spa", "The cat is black.", "El gato es negro."},
-                                {"eng-spa", "I have a black dog.", "Tengo un perro negro."},
-                                {"fr-es", "Le garçon mange une pomme.", "El chico come una manzana."}};
+  const std::vector<Case> cases{
+      {"eng-spa", "The house is big.", "La casa es grande."},
+      {"eng-spa", "The cat is black.", "El gato es negro."},
+      {"eng-spa", "I have a black dog.", "Tengo un perro negro."},
+      {"fr-es", "Le garçon mange une pomme.", "El chico come una manzana."}};
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (size_t t = 0; t < 6; ++t) {
@@ -174,8 +202,8 @@ TEST_F(Engine, FormatCharactersCannotDesyncThePipeline) {
   const std::string text = "Price [1] is 5 * 3 \\ ^ $ / < > { } @ # ~ | ok";
   auto result = run("eng-spa", {text});
   ASSERT_TRUE(result.ok()) << result.message;
-  for (const char* literal : {"[1]", "5 * 3", "\\", "^", "$", "/", "<", ">", "{", "}", "@", "#",
-                              "~", "|"}) {
+  for (const char* literal :
+       {"[1]", "5 * 3", "\\", "^", "$", "/", "<", ">", "{", "}", "@", "#", "~", "|"}) {
     EXPECT_NE(result.translations[0].text.find(literal), std::string::npos)
         << literal << " lost in: " << result.translations[0].text;
   }
@@ -224,10 +252,31 @@ TEST_F(SlowEngine, AHungPipelineTimesOutAndIsReplaced) {
   EXPECT_FALSE(std::filesystem::exists("/proc/" + std::to_string(pids[pids.size() / 2])));
 }
 
+TEST_F(SlowEngine, CallersQueuedBehindAHungPipelineWaitOneTimeoutAtMost) {
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+  const auto pids = engine_.pipeline_pids("eng-spa");
+  ASSERT_EQ(::kill(pids[pids.size() / 2], SIGSTOP), 0);
+  TranslateResult first;
+  std::thread hung([&] { first = run("eng-spa", {"The cat is black."}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let it take the pipeline
+  // The queued caller's 1 s runs out about when the hung one gives the
+  // pipeline up: it gets its 504 then, not a second full timeout later.
+  const auto start = std::chrono::steady_clock::now();
+  auto queued = run("eng-spa", {"The house is big."});
+  const auto waited = std::chrono::steady_clock::now() - start;
+  hung.join();
+  EXPECT_EQ(first.failure, Failure::engine_timeout);
+  EXPECT_EQ(queued.failure, Failure::engine_timeout) << queued.message;
+  EXPECT_LT(waited, std::chrono::milliseconds(1400));
+  EXPECT_EQ(one("eng-spa", "The cat is black."), "El gato es negro.");
+}
+
 TEST(EngineWithoutApertium, APairWhoseProgramsAreMissingFailsClearly) {
-  auto dir = std::filesystem::temp_directory_path() / ("allscene_badmode_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("allscene_badmode_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "xxx-yyy.mode") << "no-such-apertium-program '/x.bin' | lt-proc $1 '/y.bin'\n";
+  std::ofstream(dir / "xxx-yyy.mode")
+      << "no-such-apertium-program '/x.bin' | lt-proc $1 '/y.bin'\n";
   {
     TranslationEngine engine(EngineOptions{.modes_dir = dir});
     auto result = engine.translate(*engine.catalog().by_name("xxx-yyy"), {"hello"});

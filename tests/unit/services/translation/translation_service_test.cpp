@@ -37,8 +37,12 @@ TEST_F(Service, ListsTheInstalledPairs) {
   for (const auto& pair : reply.body) {
     if (pair["pair"] == "eng-spa") eng_spa = pair;
   }
-  EXPECT_EQ(eng_spa, (Json{{"pair", "eng-spa"}, {"from", "en"}, {"to", "es"},
-                          {"from_iso639_3", "eng"}, {"to_iso639_3", "spa"}, {"variant", ""}}));
+  EXPECT_EQ(eng_spa, (Json{{"pair", "eng-spa"},
+                           {"from", "en"},
+                           {"to", "es"},
+                           {"from_iso639_3", "eng"},
+                           {"to_iso639_3", "spa"},
+                           {"variant", ""}}));
 }
 
 TEST_F(Service, TranslatesByLanguages) {
@@ -63,18 +67,21 @@ TEST_F(Service, TranslatesByPairNameOrLanguagePair) {
 }
 
 TEST_F(Service, ReportsUnknownWords) {
-  auto reply = call("translate", {{"from", "eng"}, {"to", "spa"},
-                                  {"text", "Xyzzy plorks the cat."}, {"mark_unknown", true}});
+  auto reply = call(
+      "translate",
+      {{"from", "eng"}, {"to", "spa"}, {"text", "Xyzzy plorks the cat."}, {"mark_unknown", true}});
   ASSERT_TRUE(reply.ok()) << reply.body.dump();
   EXPECT_EQ(reply.body["text"], "*Xyzzy *plorks El gato.");
   EXPECT_EQ(reply.body["unknown"], (Json{"Xyzzy", "plorks"}));
 }
 
 TEST_F(Service, Batch) {
-  auto reply = call("batch", {{"from", "en"}, {"to", "es"},
-                              {"texts", {"The house is big.", "Xyzzy is black."}}});
+  auto reply = call(
+      "batch", {{"from", "en"}, {"to", "es"}, {"texts", {"The house is big.", "Xyzzy is black."}}});
   ASSERT_TRUE(reply.ok()) << reply.body.dump();
-  EXPECT_EQ(reply.body["texts"], (Json{"La casa es grande.", "Xyzzy Es negro."}));  // sic: Apertium capitalises after the unknown word
+  EXPECT_EQ(reply.body["texts"],
+            (Json{"La casa es grande.",
+                  "Xyzzy Es negro."}));  // sic: Apertium capitalises after the unknown word
   EXPECT_EQ(reply.body["unknown"], (Json{Json::array(), Json{"Xyzzy"}}));
   EXPECT_EQ(reply.body["pair"], "eng-spa");
 }
@@ -106,9 +113,9 @@ TEST_F(Service, RefusesBadFields) {
   expect_error(call("translate", {{"from", "en"}, {"to", "es"}, {"text", 5}}), 400, "bad_request");
   expect_error(call("translate", {{"to", "es"}, {"text", "Hi"}}), 400, "bad_request");
   expect_error(call("translate", {{"from", 1}, {"to", "es"}, {"text", "Hi"}}), 400, "bad_request");
-  expect_error(call("translate", {{"from", "en"}, {"to", "es"}, {"text", "Hi"},
-                                  {"mark_unknown", "yes"}}),
-               400, "bad_request");
+  expect_error(
+      call("translate", {{"from", "en"}, {"to", "es"}, {"text", "Hi"}, {"mark_unknown", "yes"}}),
+      400, "bad_request");
   expect_error(call("batch", {{"from", "en"}, {"to", "es"}, {"texts", "Hi"}}), 400, "bad_request");
   expect_error(call("batch", {{"from", "en"}, {"to", "es"}, {"texts", {"Hi", 3}}}), 400,
                "bad_request");
