@@ -15,6 +15,8 @@ using nlohmann::json;
 constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                         "jul", "aug", "sep", "oct", "nov", "dec"};
 
+constexpr std::size_t kMaxLineLength = 1000;
+
 struct Line {
   std::string text;
 };
@@ -105,26 +107,28 @@ std::string add_days(const std::string& date, int days) {
   return iso_date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-// Each time on lines from `first` on with its date ("2026-03-29T03:15"),
-// by the rule in the header; dates on earlier lines count as "above".
-std::vector<std::string> date_times(const std::vector<Token>& tokens, std::size_t first = 0) {
+// Each time on lines [first, last) with its date ("2026-03-29T03:15"), by
+// the rule in the header; `all` are the tokens of the whole text, so dates
+// on earlier lines count as "above".
+std::vector<std::string> date_times(const std::vector<Token>& all, std::size_t first,
+                                    std::size_t last) {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i].time.empty() || tokens[i].line < first) continue;
-    const std::size_t line = tokens[i].line;
+  for (std::size_t i = 0; i < all.size() && all[i].line < last; ++i) {
+    if (all[i].time.empty() || all[i].line < first) continue;
+    const std::size_t line = all[i].line;
     std::string date;
-    for (std::size_t j = i; date.empty() && j-- > 0 && tokens[j].line == line;) {
-      date = tokens[j].date;  // the nearest before it on its line
+    for (std::size_t j = i; date.empty() && j-- > 0 && all[j].line == line;) {
+      date = all[j].date;  // the nearest before it on its line
     }
-    for (std::size_t j = i + 1; date.empty() && j < tokens.size() && tokens[j].line == line; ++j) {
-      date = tokens[j].date;  // else the first after it on its line
+    for (std::size_t j = i + 1; date.empty() && j < all.size() && all[j].line == line; ++j) {
+      date = all[j].date;  // else the first after it on its line
     }
-    for (std::size_t j = i; date.empty() && j-- > 0;) date = tokens[j].date;  // the last above
-    for (std::size_t j = i + 1; date.empty() && j < tokens.size(); ++j) {
-      date = tokens[j].date;  // the first below
+    for (std::size_t j = i; date.empty() && j-- > 0;) date = all[j].date;  // the last above
+    for (std::size_t j = i + 1; date.empty() && j < all.size() && all[j].line < last; ++j) {
+      date = all[j].date;  // the first below, in the block
     }
     if (date.empty()) continue;
-    out.push_back(add_days(date, tokens[i].plus_days) + "T" + tokens[i].time);
+    out.push_back(add_days(date, all[i].plus_days) + "T" + all[i].time);
   }
   return out;
 }
@@ -207,11 +211,12 @@ void parse_flights(const std::vector<Line>& lines, const std::string& booking,
     }
   }
   const auto ranges = blocks(starts, lines.size());
+  const auto tokens = scan_tokens(lines, 0, lines.size());
   for (std::size_t b = 0; b < ranges.size(); ++b) {
     const auto [first, last] = ranges[b];
     const std::string name = "flight " + numbers[b].airline + " " + numbers[b].number;
     const auto codes = airport_codes(lines, first, last);
-    const auto times = date_times(scan_tokens(lines, 0, last), first);
+    const auto times = date_times(tokens, first, last);
     std::vector<std::string> missing;
     if (codes.size() < 2) missing.push_back("the departure and arrival airports (IATA codes)");
     if (times.size() < 2) missing.push_back("a departure and an arrival date and time");
@@ -261,6 +266,7 @@ void parse_trains(const std::vector<Line>& lines, std::string_view whole, const 
     }
   }
   const auto ranges = blocks(starts, lines.size());
+  const auto tokens = scan_tokens(lines, 0, lines.size());
   for (std::size_t b = 0; b < ranges.size(); ++b) {
     const auto [first, last] = ranges[b];
     const std::string brand = matches[b][1];
@@ -274,7 +280,7 @@ void parse_trains(const std::vector<Line>& lines, std::string_view whole, const 
         destination = trim(m[2]);
       }
     }
-    const auto times = date_times(scan_tokens(lines, 0, last), first);
+    const auto times = date_times(tokens, first, last);
     const std::string name = "train " + brand + " " + number;
     std::vector<std::string> missing;
     if (origin.empty() || destination.empty()) missing.push_back("the stations (From:/To:)");
@@ -297,7 +303,7 @@ void parse_trains(const std::vector<Line>& lines, std::string_view whole, const 
 // "2026-04-02" or "2026-04-02T14:00" from one line.
 std::string date_and_time_on(const std::vector<Line>& lines, std::size_t line) {
   const auto tokens = scan_tokens(lines, line, line + 1);
-  const auto times = date_times(tokens);
+  const auto times = date_times(tokens, line, line + 1);
   if (!times.empty()) return times.front();
   for (const auto& t : tokens) {
     if (!t.date.empty()) return t.date;
@@ -356,7 +362,7 @@ void parse_event(const std::vector<Line>& lines, const std::string& booking,
   const std::string title = find_value(lines, event);
   if (title.empty()) return;
   const std::string place = find_value(lines, venue);
-  const auto times = date_times(scan_tokens(lines, 0, lines.size()));
+  const auto times = date_times(scan_tokens(lines, 0, lines.size()), 0, lines.size());
   std::vector<std::string> missing;
   if (place.empty()) missing.push_back("the venue (Venue:)");
   if (times.empty()) missing.push_back("a date and a start time");
@@ -386,7 +392,11 @@ std::vector<Line> split_lines(std::string_view text) {
   std::size_t start = 0;
   while (start <= normal.size()) {
     const auto end = normal.find('\n', start);
-    lines.push_back({normal.substr(start, end == std::string::npos ? end : end - start)});
+    std::string line = normal.substr(start, end == std::string::npos ? end : end - start);
+    // std::regex recurses per character: a pathological line must not
+    // exhaust the stack. No confirmation line is anywhere near this long.
+    if (line.size() > kMaxLineLength) line.clear();
+    lines.push_back({std::move(line)});
     if (end == std::string::npos) break;
     start = end + 1;
   }

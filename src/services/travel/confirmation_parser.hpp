@@ -18,6 +18,8 @@
 // before: "Outward journey on 06.06.2026"), else the first one below in its
 // block. A booking reference must contain a digit.
 //
+// Lines longer than 1,000 characters are ignored.
+//
 // The items come out in the request shape of `add` (itinerary.hpp);
 // zones are resolved later by make_item.
 //

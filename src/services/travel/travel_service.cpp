@@ -17,6 +17,8 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxConfirmationBytes = 64 * 1024;
 constexpr std::size_t kMaxReminderText = 500;
+constexpr std::size_t kMaxItemsPerConfirmation = 50;
+constexpr std::size_t kMaxProblemsShown = 5;
 
 // Useful to a traveller anywhere; translated on demand, never stored.
 const std::vector<std::string> kPhrases = {
@@ -81,6 +83,10 @@ TravelService::~TravelService() { scheduler_.reset(); }
 
 std::vector<std::string> TravelService::operations() const {
   return {"add", "parse", "list", "remove", "day", "next_flight", "remind", "reminders", "phrases"};
+}
+
+std::chrono::milliseconds TravelService::deadline(std::string_view operation) const {
+  return operation == "phrases" ? std::chrono::seconds(30) : std::chrono::seconds(10);
 }
 
 Reply TravelService::call(const Caller& caller, std::string_view operation, const json& request) {
@@ -168,6 +174,12 @@ Reply TravelService::parse(const Caller& caller, const json& request) {
       parsed.problems.push_back(made.error.body.value("message", std::string()));
     }
   }
+  if (items.size() > kMaxItemsPerConfirmation) {
+    return Reply::error(413, "too_many_items",
+                        fmt::format("the text holds {} items; parse at most {} at a time",
+                                    items.size(), kMaxItemsPerConfirmation));
+  }
+  if (parsed.problems.size() > kMaxProblemsShown) parsed.problems.resize(kMaxProblemsShown);
   if (items.empty() || !parsed.problems.empty()) {
     auto reply = Reply::error(
         422, "unparseable",

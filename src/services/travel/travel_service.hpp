@@ -36,6 +36,8 @@ class TravelService final : public Service {
   std::vector<std::string> operations() const override;
   Reply call(const Caller& caller, std::string_view operation,
              const nlohmann::json& request) override;
+  // `phrases` waits for the translation service (11 sentences): 30 s.
+  std::chrono::milliseconds deadline(std::string_view operation) const override;
 
   // Makes the reminder thread look at the store and the clock now.
   void wake_scheduler() { scheduler_->wake(); }

@@ -174,5 +174,17 @@ TEST(ParserTest, UnicodeArrowsAndCrLfLineEnds) {
   EXPECT_EQ(parsed.items[0]["arrive"], "2026-07-03T08:40");
 }
 
+// Bad input is normal: one huge line, or many lines of near-misses, end in
+// "nothing found" quickly and without exhausting the stack.
+TEST(ParserTest, HostileTextIsRefusedQuietly) {
+  const std::string one_line(64 * 1024, '(');
+  EXPECT_TRUE(parse_confirmation(one_line).items.empty());
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "AF" + std::to_string(i % 10) + " 12:3 (CD) 31 Feb 2026 99:99\n";
+  const auto parsed = parse_confirmation(many);
+  EXPECT_TRUE(parsed.items.empty());
+  EXPECT_FALSE(parsed.problems.empty());  // flight numbers without airports or times
+}
+
 }  // namespace
 }  // namespace allscene::services::travel
