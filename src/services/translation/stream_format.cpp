@@ -13,11 +13,13 @@ constexpr std::string_view kRequestEnd = "[]";
 
 bool is_whitespace(char c) { return kWhitespace.find(c) != std::string_view::npos; }
 
-// Ends an unknown word: blanks, superblanks and ASCII punctuation (a word
-// may hold letters, digits, - ' _ and any non-ASCII character).
+// Ends an unknown word: anything but ASCII letters and digits and non-ASCII
+// characters. That is where Apertium's lt-proc ends one ("Xyzzy-plork"
+// comes back "*Xyzzy-*plork", "O'Zorkk" as "*O'*Zorkk"), and an escaped
+// character ("\<*b\>") is always punctuation from the source.
 bool ends_word(char c) {
   auto u = static_cast<unsigned char>(c);
-  if (u >= 0x80 || c == '-' || c == '\'' || c == '_' || c == '\\') return false;
+  if (u >= 0x80) return false;
   return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
 }
 
@@ -44,13 +46,7 @@ size_t copy_superblank(std::string_view stream, size_t i, std::string& out) {
 // Reads an unknown word (stream[i] is its first character); returns the
 // index just past it.
 size_t read_word(std::string_view stream, size_t i, std::string& word) {
-  while (i < stream.size() && !ends_word(stream[i])) {
-    if (stream[i] == '\\') {
-      if (i + 1 >= stream.size()) break;
-      ++i;
-    }
-    word += stream[i++];
-  }
+  while (i < stream.size() && !ends_word(stream[i])) word += stream[i++];
   return i;
 }
 

@@ -49,9 +49,14 @@ TEST(StreamFormat, MarkCharactersInsideSuperblanksAreText) {
   EXPECT_TRUE(plain.unknown.empty());
 }
 
-TEST(StreamFormat, UnknownWordKeepsItsEscapedAndNonAsciiCharacters) {
-  auto plain = from_stream("*caf\xC3\xA9\\/bar x", false, "source");
-  EXPECT_EQ(plain.unknown, std::vector<std::string>{"caf\xC3\xA9/bar"});
+TEST(StreamFormat, AnUnknownWordEndsWhereApertiumEndsIt) {
+  // As eng-spa answers "café/barqq Xyzzy-plork <b>": non-ASCII letters stay
+  // in the word; escaped characters, hyphens and apostrophes end it.
+  auto plain =
+      from_stream("*caf\xC3\xA9\\/*barqq *Xyzzy-*plork *O'*Zorkk \\<*b\\>[]", false, "source");
+  EXPECT_EQ(plain.text, "caf\xC3\xA9/barqq Xyzzy-plork O'Zorkk <b>");
+  EXPECT_EQ(plain.unknown, (std::vector<std::string>{"caf\xC3\xA9", "barqq", "Xyzzy", "plork", "O",
+                                                     "Zorkk", "b"}));
 }
 
 TEST(StreamFormat, TrimsOnlyTheBlanksTheSourceDidNotHave) {

@@ -73,6 +73,15 @@ TEST_F(Engine, ReportsUnknownWordsAndStripsTheMarksByDefault) {
   EXPECT_EQ(marked.translations[0].text, "*Xyzzy *plorks El gato.");
 }
 
+TEST_F(Engine, UnknownWordsNextToPunctuationAreReportedBare) {
+  auto result = run("eng-spa", {"Xyzzy-plork read <b>, {x} and cafxyz/barqq."});
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(result.translations[0].unknown,
+            (std::vector<std::string>{"Xyzzy", "plork", "b", "x", "cafxyz", "barqq"}));
+  EXPECT_EQ(result.translations[0].text.find('*'), std::string::npos)
+      << result.translations[0].text;
+}
+
 TEST_F(Engine, ReportsWordsApertiumCouldNotGenerate) {
   auto result = run("eng-spa", {"Where is the station?"}, true);
   ASSERT_TRUE(result.ok()) << result.message;
@@ -269,6 +278,25 @@ TEST_F(SlowEngine, CallersQueuedBehindAHungPipelineWaitOneTimeoutAtMost) {
   EXPECT_EQ(queued.failure, Failure::engine_timeout) << queued.message;
   EXPECT_LT(waited, std::chrono::milliseconds(1400));
   EXPECT_EQ(one("eng-spa", "The cat is black."), "El gato es negro.");
+}
+
+TEST_F(SlowEngine, AHungPairDoesNotHoldUpAnotherPair) {
+  EXPECT_EQ(one("eng-spa", "The house is big."), "La casa es grande.");
+  EXPECT_EQ(one("fr-es", "Le chat est noir."), "El gato es negro.");
+  const auto pids = engine_.pipeline_pids("eng-spa");
+  ASSERT_EQ(::kill(pids[pids.size() / 2], SIGSTOP), 0);
+  TranslateResult hung;
+  std::thread eng_spa([&] { hung = run("eng-spa", {"The cat is black."}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // eng-spa is stuck for about 900 ms more; a warm fr-es answer takes ~1 ms.
+  const auto start = std::chrono::steady_clock::now();
+  auto fr_es = run("fr-es", {"Le garçon mange une pomme."});
+  const auto took = std::chrono::steady_clock::now() - start;
+  eng_spa.join();
+  ASSERT_TRUE(fr_es.ok()) << fr_es.message;
+  EXPECT_EQ(fr_es.translations[0].text, "El chico come una manzana.");
+  EXPECT_LT(took, std::chrono::milliseconds(500)) << "fr-es waited for the hung eng-spa";
+  EXPECT_EQ(hung.failure, Failure::engine_timeout);
 }
 
 TEST(EngineWithoutApertium, APairWhoseProgramsAreMissingFailsClearly) {
