@@ -121,14 +121,16 @@ class TextDoc {
   static constexpr uint32_t kNone = UINT32_MAX;
   static constexpr size_t kMaxBlock = 128;
 
+  // 24 bytes: the deleted flag shares a word with the agent index.
   struct Item {
-    uint32_t agent;
+    uint32_t agent : 31;
+    uint32_t deleted : 1;
     uint32_t len;
     uint64_t seq;
     uint64_t lamport;
-    bool deleted;
   };
   struct Block {
+    Block() { items.reserve(kMaxBlock + 2); }  // full size at once: splits leave no slack
     std::vector<Item> items;
     size_t visible = 0;
     uint32_t prev = kNone;
