@@ -217,7 +217,7 @@ void TextDoc::insert(size_t pos, std::u32string_view text) {
   const uint64_t seq = me.next_seq;
   const uint64_t lamport = clock_ + 1;
   const auto len = static_cast<uint32_t>(text.size());
-  const Item item{0, len, seq, lamport, false};
+  const Item item{0, false, len, seq, lamport};
   LogEntry entry{true, false, false, 0, 0, seq, len, lamport, 0};
   if (pos == 0) {
     maybe_split(insert_item(Loc{head_, 0, 0}, item).block);
@@ -541,7 +541,7 @@ std::string TextDoc::integrate_insert(const OpRun& op, uint32_t agent) {
     at = normalized(Loc{at.block, at.index + 1, 0});
   }
   if (at.offset > 0) at = split_item(at);
-  const Item item{agent, static_cast<uint32_t>(op.len), op.seq, op.lamport, false};
+  const Item item{agent, false, static_cast<uint32_t>(op.len), op.seq, op.lamport};
   maybe_split(insert_item(at, item).block);
   return {};
 }
