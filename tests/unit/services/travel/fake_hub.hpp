@@ -38,7 +38,9 @@ struct SentMessage {
 
 class FakeHub final : public HubAccess {
  public:
-  enum class Mode { confirm, fail, take_without_confirming };
+  // confirm: 202; fail: 503 (not stored); refuse: 404 (not stored);
+  // take_without_confirming: stored, `done` never called.
+  enum class Mode { confirm, fail, refuse, take_without_confirming };
 
   std::vector<DeviceInfo> devices(const std::string& user) override {
     std::lock_guard lock(mutex_);
@@ -56,7 +58,7 @@ class FakeHub final : public HubAccess {
     {
       std::lock_guard lock(mutex_);
       mode = mode_;
-      if (mode != Mode::fail) {
+      if (mode != Mode::fail && mode != Mode::refuse) {
         SentMessage m{device_id, nlohmann::json::parse(payload), properties, {}};
         for (const auto& [key, value] : properties) {
           if (key == "reminder") m.reminder = value;
@@ -67,6 +69,7 @@ class FakeHub final : public HubAccess {
     }
     changed_.notify_all();
     if (mode == Mode::fail) return done(Reply::error(503, "store_busy", "try again"));
+    if (mode == Mode::refuse) return done(Reply::error(404, "unknown_device", "no such device"));
     if (mode == Mode::confirm) done(Reply{202, {{"messageId", id}}});
     // take_without_confirming: stored, never confirmed
   }

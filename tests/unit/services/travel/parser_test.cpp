@@ -33,7 +33,7 @@ std::vector<json> parse_ok(const std::string& name, std::size_t expected_items) 
   return parsed.items;
 }
 
-TEST(ParserTest, AirFranceLabelledLines) {
+TEST(TravelParserTest, AirFranceLabelledLines) {
   const auto items = parse_ok("flight_airfrance.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0], (json{{"kind", "flight"}, {"airline", "AF"}, {"number", "0662"},
@@ -41,7 +41,7 @@ TEST(ParserTest, AirFranceLabelledLines) {
                             {"arrive", "2026-03-29T13:05"}, {"booking", "K7QZ2P"}}));
 }
 
-TEST(ParserTest, BritishAirwaysReturnTripWithArrows) {
+TEST(TravelParserTest, BritishAirwaysReturnTripWithArrows) {
   const auto items = parse_ok("flight_british_airways_return.txt", 2);
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0]["number"], "117");
@@ -56,7 +56,7 @@ TEST(ParserTest, BritishAirwaysReturnTripWithArrows) {
   EXPECT_EQ(items[1]["booking"], "XJ4B7R");
 }
 
-TEST(ParserTest, LufthansaTableWithNextDayArrival) {
+TEST(TravelParserTest, LufthansaTableWithNextDayArrival) {
   const auto items = parse_ok("flight_lufthansa_table.txt", 2);
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0]["airline"], "LH");
@@ -67,7 +67,7 @@ TEST(ParserTest, LufthansaTableWithNextDayArrival) {
   EXPECT_EQ(items[1]["booking"], "6HTR2K");
 }
 
-TEST(ParserTest, UnitedAmericanDatesAndTwelveHourClock) {
+TEST(TravelParserTest, UnitedAmericanDatesAndTwelveHourClock) {
   const auto items = parse_ok("flight_united.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0]["from"], "SFO");
@@ -77,7 +77,7 @@ TEST(ParserTest, UnitedAmericanDatesAndTwelveHourClock) {
   EXPECT_EQ(items[0]["booking"], "N7GH2Q");
 }
 
-TEST(ParserTest, RyanairIsoDateOnItsOwnLine) {
+TEST(TravelParserTest, RyanairIsoDateOnItsOwnLine) {
   const auto items = parse_ok("flight_ryanair.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0]["airline"], "FR");
@@ -87,7 +87,7 @@ TEST(ParserTest, RyanairIsoDateOnItsOwnLine) {
   EXPECT_EQ(items[0]["booking"], "QW3E9T");
 }
 
-TEST(ParserTest, EurostarStationsAroundAnArrow) {
+TEST(TravelParserTest, EurostarStationsAroundAnArrow) {
   const auto items = parse_ok("train_eurostar.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0], (json{{"kind", "train"}, {"operator", "Eurostar"}, {"number", "9014"},
@@ -101,7 +101,7 @@ TEST(ParserTest, EurostarStationsAroundAnArrow) {
   EXPECT_EQ(made.item->language, "fr");
 }
 
-TEST(ParserTest, DeutscheBahnDayFirstDotsAndLabelledStations) {
+TEST(TravelParserTest, DeutscheBahnDayFirstDotsAndLabelledStations) {
   const auto items = parse_ok("train_db_ice.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0]["operator"], "ICE");
@@ -113,7 +113,7 @@ TEST(ParserTest, DeutscheBahnDayFirstDotsAndLabelledStations) {
   EXPECT_EQ(items[0]["booking"], "482913557");
 }
 
-TEST(ParserTest, AmtrakDateAfterTheTime) {
+TEST(TravelParserTest, AmtrakDateAfterTheTime) {
   const auto items = parse_ok("train_amtrak.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0]["operator"], "Amtrak");
@@ -125,7 +125,7 @@ TEST(ParserTest, AmtrakDateAfterTheTime) {
   EXPECT_EQ(made.item->end.zone, "America/New_York");  // Washington
 }
 
-TEST(ParserTest, BookingComHotelWithCheckInTime) {
+TEST(TravelParserTest, BookingComHotelWithCheckInTime) {
   const auto items = parse_ok("hotel_booking_com.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0], (json{{"kind", "hotel"}, {"name", "Hotel Artemide"}, {"city", "Rome"},
@@ -133,7 +133,7 @@ TEST(ParserTest, BookingComHotelWithCheckInTime) {
                             {"booking", "3184.572.906"}}));
 }
 
-TEST(ParserTest, MarriottHotelTwelveHourTimes) {
+TEST(TravelParserTest, MarriottHotelTwelveHourTimes) {
   const auto items = parse_ok("hotel_marriott.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0]["name"], "Tokyo Marriott Hotel");
@@ -143,7 +143,7 @@ TEST(ParserTest, MarriottHotelTwelveHourTimes) {
   EXPECT_EQ(items[0]["booking"], "84927361");
 }
 
-TEST(ParserTest, TheatreTicket) {
+TEST(TravelParserTest, TheatreTicket) {
   const auto items = parse_ok("event_theatre.txt", 1);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0], (json{{"kind", "event"}, {"title", "Hamilton"},
@@ -152,13 +152,13 @@ TEST(ParserTest, TheatreTicket) {
                             {"booking", "40-12345"}}));
 }
 
-TEST(ParserTest, NewsletterHasNothing) {
+TEST(TravelParserTest, NewsletterHasNothing) {
   const auto parsed = parse_confirmation(sample("newsletter_not_a_booking.txt"));
   EXPECT_TRUE(parsed.items.empty()) << json(parsed.items).dump();
   EXPECT_TRUE(parsed.problems.empty());
 }
 
-TEST(ParserTest, FlightWithoutTimesSaysWhatIsMissing) {
+TEST(TravelParserTest, FlightWithoutTimesSaysWhatIsMissing) {
   const auto parsed = parse_confirmation(sample("flight_missing_times.txt"));
   EXPECT_TRUE(parsed.items.empty());
   ASSERT_EQ(parsed.problems.size(), 1u);
@@ -166,7 +166,7 @@ TEST(ParserTest, FlightWithoutTimesSaysWhatIsMissing) {
   EXPECT_NE(parsed.problems[0].find("arrival date and time"), std::string::npos);
 }
 
-TEST(ParserTest, UnicodeArrowsAndCrLfLineEnds) {
+TEST(TravelParserTest, UnicodeArrowsAndCrLfLineEnds) {
   const auto parsed = parse_confirmation(
       "Booking reference: ZZ12AB\r\nIB 3166  Madrid (MAD) 3 Jul 2026 07:15 \xE2\x86\x92 London "
       "Heathrow (LHR) 3 Jul 2026 08:40\r\n");
@@ -176,7 +176,7 @@ TEST(ParserTest, UnicodeArrowsAndCrLfLineEnds) {
 
 // Bad input is normal: one huge line, or many lines of near-misses, end in
 // "nothing found" quickly and without exhausting the stack.
-TEST(ParserTest, HostileTextIsRefusedQuietly) {
+TEST(TravelParserTest, HostileTextIsRefusedQuietly) {
   const std::string one_line(64 * 1024, '(');
   EXPECT_TRUE(parse_confirmation(one_line).items.empty());
   std::string many;

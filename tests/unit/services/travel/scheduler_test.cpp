@@ -11,9 +11,9 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-class SchedulerTest : public TravelFixture {
+class TravelSchedulerTest : public TravelFixture {
  protected:
-  SchedulerTest() {
+  TravelSchedulerTest() {
     hub_.add_device("ann", "ann-watch", "wearable");
     hub_.add_device("ann", "ann-phone", "phone");
     hub_.add_device("ann", "ann-laptop", "laptop");
@@ -30,7 +30,7 @@ class SchedulerTest : public TravelFixture {
   std::size_t sent_count() { return hub_.sent().size(); }
 };
 
-TEST_F(SchedulerTest, FlightRemindersReachWearableAndPhoneAtTheirTimes) {
+TEST_F(TravelSchedulerTest, FlightRemindersReachWearableAndPhoneAtTheirTimes) {
   const std::string id = add("ann", paris_dubai_flight());
   set_time("2026-03-28T01:14:59Z");  // 1 s before check-in (02:15 CET)
   run_pass();
@@ -72,7 +72,7 @@ TEST_F(SchedulerTest, FlightRemindersReachWearableAndPhoneAtTheirTimes) {
   EXPECT_EQ(sent_count(), 6u);
 }
 
-TEST_F(SchedulerTest, TheThreadDeliversOnItsOwn) {
+TEST_F(TravelSchedulerTest, TheThreadDeliversOnItsOwn) {
   const std::string id = ok("ann", "remind", {{"at", "2026-03-01T09:00:00Z"},
                                               {"text", "Renew passport"}})["id"];
   set_time("2026-03-01T09:00:00Z");
@@ -83,7 +83,7 @@ TEST_F(SchedulerTest, TheThreadDeliversOnItsOwn) {
   EXPECT_EQ(hub_.published()[0].payload["body"], "Renew passport");
 }
 
-TEST_F(SchedulerTest, OtherUsersDevicesGetNothing) {
+TEST_F(TravelSchedulerTest, OtherUsersDevicesGetNothing) {
   ok("bob", "remind", {{"at", "2026-03-01T09:00:00Z"}, {"text", "Bob's"}});
   set_time("2026-03-01T09:00:00Z");
   run_pass();
@@ -92,7 +92,7 @@ TEST_F(SchedulerTest, OtherUsersDevicesGetNothing) {
   EXPECT_EQ(hub_.published()[0].topic.rfind("users/bob/", 0), 0u);
 }
 
-TEST_F(SchedulerTest, FailedSendIsRetriedNotDuplicated) {
+TEST_F(TravelSchedulerTest, FailedSendIsRetriedNotDuplicated) {
   const std::string id = ok("ann", "remind", {{"at", "2026-03-01T09:00:00Z"}, {"text", "x"}})["id"];
   hub_.set_mode(FakeHub::Mode::fail);
   set_time("2026-03-01T09:00:00Z");
@@ -106,7 +106,23 @@ TEST_F(SchedulerTest, FailedSendIsRetriedNotDuplicated) {
   EXPECT_EQ(sent_count(), 2u);
 }
 
-TEST_F(SchedulerTest, FarPastReminderExpiresUnsent) {
+TEST_F(TravelSchedulerTest, RefusedDeviceIsGivenUpAndTheRestDelivered) {
+  const std::string id = ok("ann", "remind", {{"at", "2026-03-01T09:00:00Z"}, {"text", "x"}})["id"];
+  hub_.set_mode(FakeHub::Mode::refuse);
+  set_time("2026-03-01T09:00:00Z");
+  run_pass();
+  const json r = reminder(id);
+  EXPECT_EQ(r["state"], "sent");  // the notification went out
+  ASSERT_EQ(r["deliveries"].size(), 3u);
+  EXPECT_EQ(r["deliveries"][0]["target"], "ann-phone");
+  EXPECT_EQ(r["deliveries"][0]["outcome"].get<std::string>().rfind("given up: 404", 0), 0u);
+  EXPECT_EQ(r["deliveries"][2]["outcome"], "published");
+  hub_.set_mode(FakeHub::Mode::confirm);
+  run_pass();
+  EXPECT_EQ(sent_count(), 0u);  // never retried
+}
+
+TEST_F(TravelSchedulerTest, FarPastReminderExpiresUnsent) {
   const std::string id = ok("ann", "remind", {{"at", "2026-03-01T09:00:00Z"}, {"text", "x"}})["id"];
   stop();                               // the hub goes down before it is due
   set_time("2026-03-01T11:00:01Z");     // and is back 2 h 1 s after it
@@ -116,7 +132,7 @@ TEST_F(SchedulerTest, FarPastReminderExpiresUnsent) {
   EXPECT_EQ(reminder(id)["state"], "expired");
 }
 
-TEST_F(SchedulerTest, RemovedItemCancelsItsReminders) {
+TEST_F(TravelSchedulerTest, RemovedItemCancelsItsReminders) {
   const std::string id = add("ann", paris_dubai_flight());
   ok("ann", "remove", {{"id", id}});
   set_time("2026-03-29T00:35:00Z");
@@ -127,7 +143,7 @@ TEST_F(SchedulerTest, RemovedItemCancelsItsReminders) {
 
 // Stops the service at each point of a reminder's life, the worst one being
 // after the hub stored a message and before the service recorded it.
-TEST_F(SchedulerTest, RestartsLoseNothingAndSendNothingTwice) {
+TEST_F(TravelSchedulerTest, RestartsLoseNothingAndSendNothingTwice) {
   const std::string flight = add("ann", paris_dubai_flight());
   const std::string early = ok("ann", "remind", {{"at", "2026-03-29T00:00:00Z"}, {"text", "Pack"}})["id"];
   const std::string stale = ok("ann", "remind", {{"at", "2026-03-28T19:00:00Z"}, {"text", "Old"}})["id"];

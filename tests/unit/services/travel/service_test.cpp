@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "service_fixture.hpp"
 
@@ -20,9 +21,9 @@ std::string sample(const std::string& name) {
   return text.str();
 }
 
-class ServiceTest : public TravelFixture {};
+class TravelServiceTest : public TravelFixture {};
 
-TEST_F(ServiceTest, AddListRemove) {
+TEST_F(TravelServiceTest, AddListRemove) {
   const json added = ok("ann", "add", {{"item", paris_dubai_flight()}});
   const std::string id = added["id"];
   EXPECT_EQ(added["item"]["title"], "AF 662 CDG → DXB");
@@ -44,7 +45,7 @@ TEST_F(ServiceTest, AddListRemove) {
   for (const auto& r : reminders["reminders"]) EXPECT_EQ(r["state"], "cancelled");
 }
 
-TEST_F(ServiceTest, BadFieldsAre400WithTheFieldNamed) {
+TEST_F(TravelServiceTest, BadFieldsAre400WithTheFieldNamed) {
   EXPECT_EQ(call("ann", "add", {{"kind", "flight"}}).status, 400);  // not wrapped in "item"
   auto expect_400 = [&](json item, const std::string& field) {
     const Reply reply = call("ann", "add", {{"item", item}});
@@ -74,7 +75,7 @@ TEST_F(ServiceTest, BadFieldsAre400WithTheFieldNamed) {
   EXPECT_EQ(call("ann", "list", json::array()).status, 400);
 }
 
-TEST_F(ServiceTest, UsersSeeOnlyTheirOwnItemsAndReminders) {
+TEST_F(TravelServiceTest, UsersSeeOnlyTheirOwnItemsAndReminders) {
   const std::string id = add("ann", paris_dubai_flight());
   const std::string reminder = ok("ann", "remind", {{"at", "2026-03-02T09:00:00+01:00"},
                                                     {"text", "Buy euros"}})["id"];
@@ -88,7 +89,27 @@ TEST_F(ServiceTest, UsersSeeOnlyTheirOwnItemsAndReminders) {
   EXPECT_FALSE(reminder.empty());
 }
 
-TEST_F(ServiceTest, ParseAddsTheItemsOfAConfirmation) {
+// call() runs on several host workers at once.
+TEST_F(TravelServiceTest, ConcurrentCallersKeepEveryItem) {
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([this, w] {
+      const std::string user = "user" + std::to_string(w % 2);
+      for (int i = 0; i < 10; ++i) {
+        json flight = paris_dubai_flight();
+        flight["number"] = std::to_string(100 * w + i);
+        EXPECT_TRUE(call(user, "add", {{"item", flight}}).ok());
+        EXPECT_TRUE(call(user, "list").ok());
+        EXPECT_TRUE(call(user, "reminders").ok());
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(ok("user0", "list")["items"].size(), 20u);
+  EXPECT_EQ(ok("user1", "reminders")["reminders"].size(), 60u);
+}
+
+TEST_F(TravelServiceTest, ParseAddsTheItemsOfAConfirmation) {
   const json dry = ok("ann", "parse", {{"text", sample("flight_british_airways_return.txt")},
                                        {"dry_run", true}});
   EXPECT_EQ(dry["added"], false);
@@ -102,7 +123,7 @@ TEST_F(ServiceTest, ParseAddsTheItemsOfAConfirmation) {
   EXPECT_EQ(ok("ann", "list")["items"].size(), 2u);
 }
 
-TEST_F(ServiceTest, UnparseableConfirmationIs422WithWhatIsMissing) {
+TEST_F(TravelServiceTest, UnparseableConfirmationIs422WithWhatIsMissing) {
   Reply reply = call("ann", "parse", {{"text", sample("newsletter_not_a_booking.txt")}});
   EXPECT_EQ(reply.status, 422);
   EXPECT_EQ(reply.body["code"], "unparseable");
@@ -114,7 +135,7 @@ TEST_F(ServiceTest, UnparseableConfirmationIs422WithWhatIsMissing) {
   EXPECT_EQ(call("ann", "parse", json::object()).status, 400);
 }
 
-TEST_F(ServiceTest, DayPlanInTheTravellersLocalTime) {
+TEST_F(TravelServiceTest, DayPlanInTheTravellersLocalTime) {
   add("ann", {{"kind", "flight"}, {"number", "AF 6"}, {"from", "CDG"}, {"to", "JFK"},
               {"depart", "2026-03-29T10:30"}, {"arrive", "2026-03-29T12:55"}});
   add("ann", {{"kind", "hotel"}, {"name", "The Jane"}, {"city", "New York"},
@@ -144,7 +165,7 @@ TEST_F(ServiceTest, DayPlanInTheTravellersLocalTime) {
   EXPECT_EQ(ok("ann", "day")["date"], "2026-03-30");
 }
 
-TEST_F(ServiceTest, NextFlight) {
+TEST_F(TravelServiceTest, NextFlight) {
   EXPECT_EQ(ok("ann", "next_flight")["flight"], nullptr);
   add("ann", paris_dubai_flight());
   add("ann", {{"kind", "flight"}, {"number", "EK 73"}, {"from", "DXB"}, {"to", "CDG"},
@@ -162,7 +183,7 @@ TEST_F(ServiceTest, NextFlight) {
   EXPECT_EQ(ok("ann", "next_flight")["flight"], nullptr);
 }
 
-TEST_F(ServiceTest, RemindValidates) {
+TEST_F(TravelServiceTest, RemindValidates) {
   const json r = ok("ann", "remind", {{"at", "2026-03-02T09:00:00+01:00"}, {"text", "Buy euros"},
                                       {"zone", "Europe/Paris"}});
   EXPECT_EQ(r["due"], "2026-03-02T09:00+01:00");
@@ -177,7 +198,7 @@ TEST_F(ServiceTest, RemindValidates) {
   EXPECT_EQ(call("ann", "remind", {{"at", "2026-03-02T09:00Z"}, {"text", 5}}).status, 400);
 }
 
-TEST_F(ServiceTest, PhrasesTranslatedByTheTranslationService) {
+TEST_F(TravelServiceTest, PhrasesTranslatedByTheTranslationService) {
   hub_.on_call([](const Caller&, std::string_view service, std::string_view operation,
                   const json& request) {
     if (service != "translation" || operation != "batch") return Reply::error(404, "x", "x");
@@ -209,7 +230,7 @@ TEST_F(ServiceTest, PhrasesTranslatedByTheTranslationService) {
             "unknown_destination");
 }
 
-TEST_F(ServiceTest, PhrasesWithoutAnInstalledPairSaySoAndInventNothing) {
+TEST_F(TravelServiceTest, PhrasesWithoutAnInstalledPairSaySoAndInventNothing) {
   hub_.on_call([](const Caller&, std::string_view, std::string_view, const json& request) {
     return Reply::error(409, "unknown_pair",
                         "no pair en-" + request["to"].get<std::string>() + " installed");

@@ -22,7 +22,7 @@ Moment in_zone(const char* local, const char* zone) {
 }
 
 // Europe/Paris springs forward on 2026-03-29 at 02:00 CET -> 03:00 CEST.
-TEST(TimesTest, ParisSpringForwardNight) {
+TEST(TravelTimesTest, ParisSpringForwardNight) {
   EXPECT_EQ(in_zone("2026-03-29T01:30", "Europe/Paris").utc, utc("2026-03-29T00:30:00Z"));
   EXPECT_EQ(in_zone("2026-03-29T03:30", "Europe/Paris").utc, utc("2026-03-29T01:30:00Z"));
   // Two hours on the clock, one hour of real time.
@@ -35,7 +35,7 @@ TEST(TimesTest, ParisSpringForwardNight) {
 }
 
 // Europe/Paris falls back on 2026-10-25: 02:30 happens twice.
-TEST(TimesTest, AmbiguousAutumnHourMeansEarlierUnlessOffsetSaysLater) {
+TEST(TravelTimesTest, AmbiguousAutumnHourMeansEarlierUnlessOffsetSaysLater) {
   EXPECT_EQ(in_zone("2026-10-25T02:30", "Europe/Paris").utc, utc("2026-10-25T00:30:00Z"));
   EXPECT_EQ(in_zone("2026-10-25T02:30+01:00", "Europe/Paris").utc, utc("2026-10-25T01:30:00Z"));
   EXPECT_FALSE(moment_in_zone("2026-10-25T02:30+05:00", "Europe/Paris").moment);
@@ -44,7 +44,7 @@ TEST(TimesTest, AmbiguousAutumnHourMeansEarlierUnlessOffsetSaysLater) {
             25h);
 }
 
-TEST(TimesTest, FormatsInTheZoneWithItsAbbreviation) {
+TEST(TravelTimesTest, FormatsInTheZoneWithItsAbbreviation) {
   const Instant t = utc("2026-03-29T01:30:00Z");
   EXPECT_EQ(format_iso(t, "Europe/Paris"), "2026-03-29T03:30+02:00");
   EXPECT_EQ(format_human(t, "Europe/Paris"), "Sun 29 Mar 2026 03:30 CEST");
@@ -55,7 +55,7 @@ TEST(TimesTest, FormatsInTheZoneWithItsAbbreviation) {
   EXPECT_EQ(format_duration(50h), "2 days 2 h 0 min");
 }
 
-TEST(TimesTest, RejectsUnknownZonesAndBadTimes) {
+TEST(TravelTimesTest, RejectsUnknownZonesAndBadTimes) {
   EXPECT_FALSE(is_known_zone("Mars/Olympus_Mons"));
   EXPECT_TRUE(is_known_zone("Asia/Kolkata"));
   EXPECT_FALSE(moment_in_zone("2026-02-30T10:00", "Europe/Paris").moment);
@@ -68,7 +68,7 @@ TEST(TimesTest, RejectsUnknownZonesAndBadTimes) {
 // A flight from Paris to New York the night the European clocks change: New
 // York changed three weeks earlier, so the flight takes 8 h 15 min although
 // the clocks say 5 h 30 min... in absolute time.
-TEST(TimesTest, FlightAcrossZonesOnTheDstNight) {
+TEST(TravelTimesTest, FlightAcrossZonesOnTheDstNight) {
   auto made = make_item({{"kind", "flight"}, {"number", "AF 0006"}, {"from", "CDG"}, {"to", "JFK"},
                          {"depart", "2026-03-29T03:15"}, {"arrive", "2026-03-29T05:30"}},
                         "t1");
@@ -83,7 +83,7 @@ TEST(TimesTest, FlightAcrossZonesOnTheDstNight) {
 
 // Reminders count back in real time: 24 h before 03:15 CEST is 02:15 CET the
 // day before (the clocks moved in between), not 03:15.
-TEST(TimesTest, FlightRemindersAcrossTheDstChange) {
+TEST(TravelTimesTest, FlightRemindersAcrossTheDstChange) {
   auto made = make_item({{"kind", "flight"}, {"airline", "AF"}, {"number", "662"}, {"from", "CDG"},
                          {"to", "DXB"}, {"depart", "2026-03-29T03:15"},
                          {"arrive", "2026-03-29T13:05"}, {"booking", "K7QZ2P"}},
@@ -106,7 +106,7 @@ TEST(TimesTest, FlightRemindersAcrossTheDstChange) {
   EXPECT_EQ(late[0].kind, "boarding");
 }
 
-TEST(TimesTest, UnknownAirportNeedsAnExplicitZone) {
+TEST(TravelTimesTest, UnknownAirportNeedsAnExplicitZone) {
   json request{{"kind", "flight"}, {"number", "BA 1430"}, {"from", "LHR"}, {"to", "INV"},
                {"depart", "2026-05-01T07:00"}, {"arrive", "2026-05-01T08:35"}};
   auto made = make_item(request, "t1");
