@@ -10,6 +10,10 @@ namespace {
 
 // Runs longer than this are refused (an item's length is 32 bits).
 constexpr uint64_t kMaxRun = uint64_t{1} << 31;
+// How far past the highest timestamp seen a remote run may start: an honest
+// author's timestamp never exceeds the number of operations there are, so
+// this only stops a peer from exhausting the timestamp space for everyone.
+constexpr uint64_t kMaxClockJump = uint64_t{1} << 32;
 // Remote runs that may wait for their dependencies at once.
 constexpr size_t kMaxPending = 100000;
 
@@ -478,7 +482,8 @@ std::string TextDoc::apply_one(OpRun op) {
   if (auto self = find_agent(op.agent)) trim_front(op, agents_[*self].next_seq);
   if (op.agent.empty()) return "operation without an agent";
   if (op.len == 0 || op.len >= kMaxRun) return "operation run of a bad length";
-  if (op.seq + op.len > kMaxCounter || op.lamport + op.len > kMaxCounter) {
+  if (op.seq + op.len > kMaxCounter || op.lamport + op.len > kMaxCounter ||
+      op.lamport > clock_ + kMaxClockJump) {
     return "sequence number or timestamp too large";
   }
   auto self = find_agent(op.agent);

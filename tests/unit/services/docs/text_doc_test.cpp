@@ -192,6 +192,9 @@ TEST(TextDoc, InvalidRemoteOperationsAreRefused) {
   bad.lamport = 5;
   bad.text = U"!!";  // two characters for a run of one
   EXPECT_FALSE(y.apply(Update{{bad}}).ok());
+  bad.text = U"!";
+  bad.lamport = uint64_t{1} << 40;  // would use up the timestamp space
+  EXPECT_FALSE(y.apply(Update{{bad}}).ok());
   OpRun remove;
   remove.kind = OpRun::Kind::remove;
   remove.agent = "z";
