@@ -98,8 +98,10 @@ TranslateResult TranslationEngine::translate(const PairInfo& pair,
 
   ExchangeResult exchanged;
   {
+    // Time out while waiting, and do not start on a pipeline with no time
+    // left: timing out there would kill a healthy pipeline.
     std::unique_lock lock(slot->second->mutex, deadline);
-    if (!lock.owns_lock()) {
+    if (!lock.owns_lock() || Clock::now() >= deadline) {
       return refuse(Failure::engine_timeout,
                     fmt::format("Apertium ({}) was busy with other requests for {} ms; retry "
                                 "later or send fewer requests at once",
