@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string_view>
 
+#include <fmt/format.h>
+
 namespace allscene::services::speech {
 namespace {
 
@@ -113,7 +115,8 @@ class Builder {
     return spoken;
   }
 
-  CommandGrammar finish(const std::set<std::string>& phrases, const std::set<std::string>& loose) {
+  CommandGrammar finish(const std::set<std::string>& phrases, const std::set<std::string>& loose,
+                        const WordWeights& weights) {
     for (int n = 0; n < 20; ++n) add_word(std::string(kUnits[static_cast<std::size_t>(n)]));
     for (int t = 2; t < 10; ++t) add_word(std::string(kTens[static_cast<std::size_t>(t)]));
     add_word("hundred");
@@ -125,7 +128,7 @@ class Builder {
          " | (twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety) [<digit>]"
          " | one hundred;\n";
     g << "<name> = " << alternatives(phrases) << ";\n";
-    g << "<word> = " << alternatives(loose) << ";\n";
+    g << "<word> = " << weighted(loose, weights) << ";\n";
     g << "public <request> = (<word> | <name> | <number>)+;\n";
     grammar_.jsgf = g.str();
     for (auto& [word, phones] : phones_) grammar_.words.emplace_back(word, phones);
@@ -140,6 +143,17 @@ class Builder {
     for (const auto& item : items) {
       if (!out.empty()) out += " | ";
       out += item;
+    }
+    return out;
+  }
+
+  static std::string weighted(const std::set<std::string>& items, const WordWeights& weights) {
+    std::string out;
+    for (const auto& item : items) {
+      auto it = weights.find(item);
+      const double w = it == weights.end() ? kUnlistedWeight : it->second;
+      if (!out.empty()) out += " | ";
+      out += fmt::format("/{:.3g}/ {}", w, item);
     }
     return out;
   }
@@ -169,8 +183,14 @@ std::string number_words(const std::string& digits) {
   return out;
 }
 
+std::vector<std::string> request_vocabulary() {
+  std::vector<std::string> words(kRequestWords.begin(), kRequestWords.end());
+  words.insert(words.end(), kDeviceNouns.begin(), kDeviceNouns.end());
+  return words;
+}
+
 CommandGrammar build_command_grammar(const std::vector<DeviceName>& devices,
-                                     const Dictionary& dictionary) {
+                                     const Dictionary& dictionary, const WordWeights& weights) {
   Builder builder(dictionary);
   std::set<std::string> loose;
   auto add_loose = [&](const std::string& word) {
@@ -197,7 +217,7 @@ CommandGrammar build_command_grammar(const std::vector<DeviceName>& devices,
   std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) {
     return a.first.size() > b.first.size();
   });
-  CommandGrammar grammar = builder.finish(phrases, loose);
+  CommandGrammar grammar = builder.finish(phrases, loose, weights);
   grammar.names = std::move(names);
   return grammar;
 }

@@ -1,5 +1,6 @@
 // The closed-slot request grammar, built at run time from the owner's
-// devices: a JSGF grammar accepting any sequence of
+// devices: a JSGF grammar accepting any sequence (weighted by how common
+// each word is, see WordWeights) of
 //   - request words (play, pause, resume, stop, next, previous, skip,
 //     volume, up, down, to, ring, find, battery, my, the, on, …),
 //   - device nouns (phone, watch, speaker, …) and the devices' classes,
@@ -14,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -40,8 +42,19 @@ struct CommandGrammar {
   std::vector<std::string> dropped;
 };
 
+// How likely each word is in English (unigram probabilities of the general
+// language model). The grammar's alternatives carry them as JSGF weights,
+// so a sound between "to" and "does" goes to the far more common "to".
+// Words not listed get kUnlistedWeight.
+using WordWeights = std::unordered_map<std::string, double>;
+inline constexpr double kUnlistedWeight = 1e-4;
+
+// The request words and device nouns every grammar has (for weighting).
+std::vector<std::string> request_vocabulary();
+
 CommandGrammar build_command_grammar(const std::vector<DeviceName>& devices,
-                                     const Dictionary& dictionary);
+                                     const Dictionary& dictionary,
+                                     const WordWeights& weights = {});
 
 // The words of a number 0–999 ("twenty five"); larger numbers digit by digit.
 std::string number_words(const std::string& digits);

@@ -2,6 +2,7 @@
 
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/ngram_model.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -81,8 +82,11 @@ class Decoder {
     std::lock_guard lock(mutex_);
     const auto start = std::chrono::steady_clock::now();
     ps_decoder_t* ps = decoder_.get();
+    // full_utt FALSE: frames go through the live path (cepstral mean from
+    // the model's initial estimate, updated as it goes); the whole-utterance
+    // path was 3–4 points worse in word accuracy on the dev split.
     if (ps_start_utt(ps) < 0 ||
-        ps_process_raw(ps, samples.data(), samples.size(), FALSE, TRUE) < 0 ||
+        ps_process_raw(ps, samples.data(), samples.size(), FALSE, FALSE) < 0 ||
         ps_end_utt(ps) < 0) {
       return SpeechError{500, "engine_failed", "pocketsphinx failed on this audio; try again"};
     }
@@ -123,6 +127,25 @@ std::string cache_key(const std::vector<DeviceName>& devices) {
   return key;
 }
 
+// `pcm` with `seconds` of quiet on each side: ±2 LSB of fixed
+// pseudo-random noise (deterministic, so results repeat).
+PcmAudio padded(PcmAudio pcm, double seconds) {
+  const auto n = static_cast<std::size_t>(std::max(0.0, seconds) * pcm.sample_rate);
+  if (n == 0) return pcm;
+  std::vector<std::int16_t> out;
+  out.reserve(pcm.samples.size() + 2 * n);
+  std::uint32_t state = 12345;
+  auto quiet = [&state] {
+    state = state * 1103515245u + 12345u;
+    return static_cast<std::int16_t>(static_cast<int>((state >> 16) % 5) - 2);
+  };
+  for (std::size_t i = 0; i < n; ++i) out.push_back(quiet());
+  out.insert(out.end(), pcm.samples.begin(), pcm.samples.end());
+  for (std::size_t i = 0; i < n; ++i) out.push_back(quiet());
+  pcm.samples = std::move(out);
+  return pcm;
+}
+
 }  // namespace
 
 Recognizer::Recognizer(RecognizerOptions options)
@@ -153,7 +176,7 @@ std::shared_ptr<Recognizer::Cached> Recognizer::grammar_decoder(
   // callers racing on a new set both build; the second one's is dropped.
   auto fresh = std::make_shared<Cached>();
   fresh->key = key;
-  fresh->grammar = build_command_grammar(devices, dictionary_);
+  fresh->grammar = build_command_grammar(devices, dictionary_, word_weights());
   fresh->decoder = std::make_unique<Decoder>(options_, "", "");
   fresh->decoder->add_words(fresh->grammar.words);
   fresh->decoder->use_grammar(fresh->grammar.jsgf);
@@ -164,6 +187,28 @@ std::shared_ptr<Recognizer::Cached> Recognizer::grammar_decoder(
   cache_.push_front(fresh);
   while (cache_.size() > std::max<std::size_t>(1, options_.cached_grammars)) cache_.pop_back();
   return fresh;
+}
+
+// The unigram probabilities of the request vocabulary in the general
+// language model, read once (the model itself is freed again: ~1 s, 30 MB).
+const WordWeights& Recognizer::word_weights() {
+  std::call_once(weights_once_, [this] {
+    silence_engine_logs();
+    logmath_t* lmath = logmath_init(1.0001, 0, 0);
+    const std::string path = (options_.model_dir / options_.language_model).string();
+    ngram_model_t* lm = ngram_model_read(nullptr, path.c_str(), NGRAM_AUTO, lmath);
+    if (lm == nullptr) {
+      logmath_free(lmath);
+      throw std::runtime_error("cannot read the language model " + path);
+    }
+    for (const auto& word : request_vocabulary()) {
+      if (ngram_wid(lm, word.c_str()) == ngram_unknown_wid(lm)) continue;
+      weights_[word] = logmath_exp(lmath, ngram_score(lm, word.c_str(), nullptr));
+    }
+    ngram_model_free(lm);
+    logmath_free(lmath);
+  });
+  return weights_;
 }
 
 void Recognizer::prepare(const std::vector<DeviceName>& devices) { grammar_decoder(devices); }
@@ -180,7 +225,7 @@ Result<PcmAudio> Recognizer::to_model_rate(const PcmAudio& audio) const {
                        fmt::format("audio is {:.1f} s; send at most {:.0f} s per request",
                                    audio.seconds(), options_.max_seconds)};
   }
-  return resample(audio, kModelRate);
+  return padded(resample(audio, kModelRate), options_.pad_seconds);
 }
 
 Result<Recognition> Recognizer::recognize(const PcmAudio& audio) {

@@ -44,6 +44,11 @@ struct RecognizerOptions {
   // ones; 1e-3 was best on the evaluation's dev split (docs/services/speech.md).
   std::vector<std::string> grammar_args{"-wip", "1e-3"};
   std::vector<std::string> general_args;
+  // Quiet (low-level noise, never digital zeros, which upset the feature
+  // normalisation) added before and after the audio: synthesized and
+  // trimmed recordings start and stop on a word, and pocketsphinx loses
+  // first and last words without some silence around them.
+  double pad_seconds = 0.3;
   std::size_t cached_grammars = 16;
   double max_seconds = 30.0;
 };
@@ -81,9 +86,13 @@ class Recognizer {
   std::shared_ptr<Cached> grammar_decoder(const std::vector<DeviceName>& devices);
   Decoder& general_decoder();
   Result<PcmAudio> to_model_rate(const PcmAudio& audio) const;
+  const WordWeights& word_weights();
 
   RecognizerOptions options_;
   Dictionary dictionary_;
+
+  std::once_flag weights_once_;
+  WordWeights weights_;  // written once under weights_once_, then read-only
 
   std::once_flag general_once_;
   std::unique_ptr<Decoder> general_;
