@@ -6,6 +6,8 @@
 
 #include "agent_command.hpp"
 #include "bench_command.hpp"
+#include "cloud_commands.hpp"
+#include "cloud_commands.hpp"
 #include "discover_command.hpp"
 #include "hub/hub.hpp"
 #include "registry_commands.hpp"
@@ -130,6 +132,7 @@ int main(int argc, char** argv) {
   allscene::app::RegistryCommands registry(app);
   allscene::app::AgentCommand agent(registry.device_command());
   allscene::app::ServiceCommands service(app, config.auth.hub_host);
+  allscene::app::CloudCommands cloud(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -150,6 +153,7 @@ int main(int argc, char** argv) {
     if (agent.chosen()) return agent.run();
     if (registry.chosen()) return registry.run();
     if (service.chosen()) return service.run();
+    if (cloud.chosen()) return cloud.run();
   } catch (const std::exception& e) {
     std::cerr << "allscene: " << e.what() << "\n";
     return 1;

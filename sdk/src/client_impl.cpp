@@ -20,6 +20,22 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+// A request's completion as a MethodResult: the status and the JSON
+// payload (text that is not JSON as a string, nothing as null).
+auto as_method_result(std::function<void(std::error_code, MethodResult)> handler) {
+  return [handler = std::move(handler)](std::error_code ec, const detail::TwinResponse& r) {
+    MethodResult result;
+    result.status = r.status;
+    if (r.body.empty()) {
+      result.payload = nullptr;
+    } else {
+      result.payload = nlohmann::json::parse(r.body, nullptr, false);
+      if (result.payload.is_discarded()) result.payload = r.body;
+    }
+    handler(ec, std::move(result));
+  };
+}
 using detail::Clock;
 
 constexpr std::uint32_t kMaxPacket = 16u << 20;
@@ -283,6 +299,7 @@ void DeviceClient::Impl::on_connack(const mqtt::Connack& connack) {
   add(std::string(azure::kMethodRequests), 0);
   add(detail::devicebound_filter(options_.device_id), 1);
   if (calls_used_) add(std::string(detail::kEcosystemResponses), 0);
+  if (services_used_) add(std::string(detail::kServiceResponses), 0);
   for (const auto& [filter, handler] : subscriptions_) add(filter, 1);
   live_subscribe_ids_.clear();  // their SUBACKs went with the old connection
   state_ = State::subscribing;
@@ -321,7 +338,9 @@ void DeviceClient::Impl::on_publish(const mqtt::Publish& publish) {
   } else if (topic.starts_with("$iothub/methods/POST/")) {
     on_method(topic, publish.payload);
   } else if (topic.starts_with("$ecosystem/res/")) {
-    on_call_response(topic, publish.payload);
+    on_call_response(detail::parse_ecosystem_response_topic(topic), publish.payload);
+  } else if (topic.starts_with("$services/res/")) {
+    on_call_response(detail::parse_service_response_topic(topic), publish.payload);
   } else if (auto props = detail::parse_devicebound_topic(topic, options_.device_id)) {
     if (on_message && !stopped) {
       CloudMessage m;
@@ -349,8 +368,8 @@ void DeviceClient::Impl::on_twin_response(const std::string& topic, const std::s
   request->handler(error_from_status(parsed->status), response);
 }
 
-void DeviceClient::Impl::on_call_response(const std::string& topic, const std::string& payload) {
-  const auto parsed = detail::parse_ecosystem_response_topic(topic);
+void DeviceClient::Impl::on_call_response(const std::optional<detail::ResponseTopic>& parsed,
+                                          const std::string& payload) {
   if (!parsed) return;
   auto request = requests_.take(parsed->rid);
   if (!request) return;  // late (timed out) or not ours
@@ -699,17 +718,32 @@ void DeviceClient::Impl::call(std::string device_id, std::string method,
   const auto local_timeout =
       std::chrono::duration_cast<Clock::duration>(timeout) + std::chrono::seconds(2);
   add_request(make_topic, payload.is_null() ? std::string("{}") : payload.dump(), local_timeout,
-              [handler = std::move(handler)](std::error_code ec, const detail::TwinResponse& r) {
-                MethodResult result;
-                result.status = r.status;
-                if (r.body.empty()) {
-                  result.payload = nullptr;
-                } else {
-                  result.payload = nlohmann::json::parse(r.body, nullptr, false);
-                  if (result.payload.is_discarded()) result.payload = r.body;
-                }
-                handler(ec, std::move(result));
-              });
+              as_method_result(std::move(handler)));
+}
+
+void DeviceClient::Impl::service(std::string service, std::string operation,
+                                 const nlohmann::json& request, std::chrono::seconds timeout,
+                                 std::function<void(std::error_code, MethodResult)> handler) {
+  if (state_ == State::stopped) {
+    handler(Errc::shut_down, {});
+    return;
+  }
+  if (!detail::valid_topic_level(service) || !detail::valid_topic_level(operation) ||
+      (!request.is_null() && !request.is_object()) || timeout.count() < 1 ||
+      timeout.count() > 300) {
+    handler(Errc::bad_request, {});
+    return;
+  }
+  if (!services_used_) {
+    services_used_ = true;
+    subscribe_now(std::string(detail::kServiceResponses));
+  }
+  auto make_topic = [service, operation](const std::string& rid) {
+    return detail::service_call_topic(service, operation, rid);
+  };
+  add_request(make_topic, request.is_null() ? std::string("{}") : request.dump(),
+              std::chrono::duration_cast<Clock::duration>(timeout),
+              as_method_result(std::move(handler)));
 }
 
 }  // namespace allscene::sdk

@@ -20,6 +20,7 @@
 #include "link.hpp"
 #include "mqtt/packets.hpp"
 #include "offline_queue.hpp"
+#include "protocol.hpp"
 #include "requests.hpp"
 
 namespace allscene::sdk {
@@ -45,6 +46,9 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   void call(std::string device_id, std::string method, const nlohmann::json& payload,
             std::chrono::seconds timeout,
             std::function<void(std::error_code, MethodResult)> handler);
+  void service(std::string service, std::string operation, const nlohmann::json& request,
+               std::chrono::seconds timeout,
+               std::function<void(std::error_code, MethodResult)> handler);
   // Immutable after construction: safe from any thread.
   const std::string& device_id() const { return options_.device_id; }
 
@@ -74,7 +78,8 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   void on_publish(const mqtt::Publish& publish);
   void on_twin_response(const std::string& topic, const std::string& payload);
   void on_method(const std::string& topic, const std::string& payload);
-  void on_call_response(const std::string& topic, const std::string& payload);
+  void on_call_response(const std::optional<detail::ResponseTopic>& parsed,
+                        const std::string& payload);
   void route_subscribed(const std::string& topic, const std::string& payload);
   void subscribe_now(const std::string& filter);
   void send(const mqtt::Packet& packet);
@@ -107,7 +112,8 @@ class DeviceClient::Impl : public std::enable_shared_from_this<DeviceClient::Imp
   // connected, the first call), whose SUBACK nothing waits for.
   std::set<std::uint16_t> live_subscribe_ids_;
   std::vector<std::pair<std::string, detail::TopicHandler>> subscriptions_;
-  bool calls_used_ = false;  // "$ecosystem/res/#" is part of the subscription step
+  bool calls_used_ = false;     // "$ecosystem/res/#" is part of the subscription step
+  bool services_used_ = false;  // "$services/res/#" too
   detail::Clock::time_point attempt_deadline_{};
   detail::Clock::time_point last_sent_{};
   detail::Clock::time_point last_received_{};

@@ -140,6 +140,15 @@ void DeviceClient::async_call(std::string device_id, std::string method, nlohman
   });
 }
 
+void DeviceClient::async_service(std::string service, std::string operation, nlohmann::json request,
+                                 std::chrono::seconds timeout,
+                                 std::function<void(std::error_code, MethodResult)> handler) {
+  asio::post(impl_->strand, [impl = impl_, s = std::move(service), o = std::move(operation),
+                             r = std::move(request), timeout, h = std::move(handler)]() mutable {
+    impl->service(std::move(s), std::move(o), r, timeout, std::move(h));
+  });
+}
+
 const std::string& DeviceClient::device_id() const { return impl_->device_id(); }
 
 asio::any_io_executor DeviceClient::get_executor() const { return impl_->strand; }

@@ -12,6 +12,7 @@ constexpr std::string_view kTwinResponse = "$iothub/twin/res/";
 constexpr std::string_view kDesiredPatch = "$iothub/twin/PATCH/properties/desired/";
 constexpr std::string_view kMethodRequest = "$iothub/methods/POST/";
 constexpr std::string_view kEcosystemResponse = "$ecosystem/res/";
+constexpr std::string_view kServiceResponse = "$services/res/";
 
 template <class Int>
 std::optional<Int> to_int(std::string_view text) {
@@ -54,6 +55,18 @@ std::optional<std::int64_t> take_version(nlohmann::json& section) {
     section.erase(it);
   }
   return version;
+}
+
+// "{prefix}{status}/?$rid={rid}": status and rid.
+std::optional<ResponseTopic> parse_response_topic(std::string_view topic, std::string_view prefix) {
+  const auto parts = level_and_rest(topic, prefix);
+  if (!parts) return std::nullopt;
+  const auto status = to_int<int>(parts->first);
+  const auto bag = query(parts->second);
+  if (!status || !bag) return std::nullopt;
+  const std::string* rid = find(*bag, "$rid");
+  if (rid == nullptr || rid->empty()) return std::nullopt;
+  return ResponseTopic{*status, *rid};
 }
 
 }  // namespace
@@ -119,15 +132,19 @@ bool valid_topic_level(std::string_view level) {
          level.find_first_of("/+#?") == std::string_view::npos;
 }
 
-std::optional<EcosystemResponseTopic> parse_ecosystem_response_topic(std::string_view topic) {
-  const auto parts = level_and_rest(topic, kEcosystemResponse);
-  if (!parts) return std::nullopt;
-  const auto status = to_int<int>(parts->first);
-  const auto bag = query(parts->second);
-  if (!status || !bag) return std::nullopt;
-  const std::string* rid = find(*bag, "$rid");
-  if (rid == nullptr || rid->empty()) return std::nullopt;
-  return EcosystemResponseTopic{*status, *rid};
+std::string service_call_topic(std::string_view service, std::string_view operation,
+                               std::string_view rid) {
+  std::string t = "$services/";
+  t.append(service).append("/").append(operation).append("/?$rid=").append(rid);
+  return t;
+}
+
+std::optional<ResponseTopic> parse_service_response_topic(std::string_view topic) {
+  return parse_response_topic(topic, kServiceResponse);
+}
+
+std::optional<ResponseTopic> parse_ecosystem_response_topic(std::string_view topic) {
+  return parse_response_topic(topic, kEcosystemResponse);
 }
 
 std::optional<std::int64_t> parse_desired_patch_topic(std::string_view topic) {

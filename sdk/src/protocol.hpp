@@ -56,13 +56,19 @@ std::string ecosystem_call_topic(std::string_view device, std::string_view metho
 // A device id or method name usable as one topic level: non-empty, no
 // '/', '+', '#', '?', no leading '$'.
 bool valid_topic_level(std::string_view level);
-// "$ecosystem/res/{status}/?$rid={rid}": status and rid.
-struct EcosystemResponseTopic {
+// "$ecosystem/res/{status}/?$rid={rid}" (and "$services/res/…"): status and rid.
+struct ResponseTopic {
   int status = 0;
   std::string rid;
 };
-std::optional<EcosystemResponseTopic> parse_ecosystem_response_topic(std::string_view topic);
+std::optional<ResponseTopic> parse_ecosystem_response_topic(std::string_view topic);
 inline constexpr std::string_view kEcosystemResponses = "$ecosystem/res/#";
+// "$services/{service}/{operation}/?$rid={rid}" (docs/protocol.md, "Cloud
+// services"), answered on "$services/res/{status}/?$rid={rid}".
+std::string service_call_topic(std::string_view service, std::string_view operation,
+                               std::string_view rid);
+std::optional<ResponseTopic> parse_service_response_topic(std::string_view topic);
+inline constexpr std::string_view kServiceResponses = "$services/res/#";
 // The call target that is the hub itself ("$ecosystem/call/$hub/whoami").
 inline constexpr std::string_view kHubTarget = "$hub";
 

@@ -441,6 +441,7 @@ int run(HubConfig config) {
        std::end(ecosystem::GroupService::kGroupFilters)},
       [&group](const mqtt::Publish& p) { group->on_group_message(p.topic, p.payload); },
       [](mqtt::ReasonCode reason) {
+        if (reason == mqtt::ReasonCode::server_shutting_down) return;
         spdlog::error("ecosystem: the group feed ended ({}); calls to bridged hubs stop",
                       mqtt::reason_code_name(reason));
       });
@@ -449,6 +450,7 @@ int run(HubConfig config) {
       broker, "allscene-twin-mirror", {std::string(ecosystem::kTwinMirrorFilter)},
       [&twin_mirror](const mqtt::Publish& p) { twin_mirror->on_message(p.topic, p.payload); },
       [](mqtt::ReasonCode reason) {
+        if (reason == mqtt::ReasonCode::server_shutting_down) return;
         spdlog::error("twins: the mirror feed ended ({}); twins of bridged hubs stop updating",
                       mqtt::reason_code_name(reason));
       });

@@ -44,11 +44,11 @@ void add_built_services([[maybe_unused]] ServiceHost& host,
                         [[maybe_unused]] HubAccess& hub) {
 #ifdef ALLSCENE_SERVICE_TRANSLATION
   add(host, state_root, hub, "translation",
-      [](ServiceContext) { return std::make_unique<TranslationService>(); });
+      [](ServiceContext) { return std::make_unique<translation::TranslationService>(); });
 #endif
 #ifdef ALLSCENE_SERVICE_SPEECH
   add(host, state_root, hub, "speech",
-      [](ServiceContext c) { return std::make_unique<SpeechService>(std::move(c)); });
+      [](ServiceContext c) { return std::make_unique<speech::SpeechService>(std::move(c)); });
 #endif
 #ifdef ALLSCENE_SERVICE_ASSISTANT
   add(host, state_root, hub, "assistant",
@@ -56,11 +56,11 @@ void add_built_services([[maybe_unused]] ServiceHost& host,
 #endif
 #ifdef ALLSCENE_SERVICE_TRAVEL
   add(host, state_root, hub, "travel",
-      [](ServiceContext c) { return std::make_unique<TravelService>(std::move(c)); });
+      [](ServiceContext c) { return std::make_unique<travel::TravelService>(std::move(c)); });
 #endif
 #ifdef ALLSCENE_SERVICE_DOCS
   add(host, state_root, hub, "docs",
-      [](ServiceContext c) { return std::make_unique<DocsService>(std::move(c)); });
+      [](ServiceContext c) { return std::make_unique<docs::DocsService>(std::move(c)); });
 #endif
 }
 

@@ -263,6 +263,23 @@ class DeviceClient {
                   std::chrono::seconds timeout,
                   std::function<void(std::error_code, MethodResult)> handler);
 
+  // Handler: void(std::error_code error, MethodResult result).
+  // Calls an operation of a cloud service on the hub
+  // ("$services/{service}/{operation}/?$rid={rid}", answered on
+  // "$services/res/{status}/?$rid={rid}"; docs/services.md lists the
+  // services and their JSON). `request` is a JSON object (null: {}).
+  // Completes with the status and the answer (on failure {"code",
+  // "message"}) and error_from_status(status): empty for 2xx,
+  // Errc::not_found (404: no such service, operation or item),
+  // Errc::request_failed (400, 403, 429 over quota, …), Errc::timeout (504,
+  // or no answer within `timeout`: result.status 0), Errc::bad_request at
+  // once for an invalid name, a request that is not an object or a timeout
+  // outside 1..300 s, Errc::shut_down. Sent when connected, again after a
+  // reconnection (at least once).
+  void async_service(std::string service, std::string operation, nlohmann::json request,
+                     std::chrono::seconds timeout,
+                     std::function<void(std::error_code, MethodResult)> handler);
+
   // This client's device id (ClientOptions::device_id).
   const std::string& device_id() const;
 

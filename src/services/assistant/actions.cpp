@@ -79,7 +79,7 @@ Outcome media(const ActionContext& c, const DeviceInfo& d, const ParseResult& p)
     }
     payload["volume"] = p.slots["volume"];
   }
-  const Reply r = invoke_and_wait(c.hub, d.id, "media.control", payload, c.device_timeout);
+  const Reply r = invoke_and_wait(c, d.id, "media.control", payload);
   if (!r.ok()) return {failure_answer(c, d, r, verb)};
   Outcome o{"", true, {{"media", r.body}}};
   const std::string title = str(r.body, "title");
@@ -99,7 +99,7 @@ Outcome ring(const ActionContext& c, const DeviceInfo& d) {
     std::string battery = d.battery >= 0 ? fmt::format(", battery {}%", d.battery) : "";
     return {fmt::format("{} is offline{}{}, so it cannot ring.", d.name, when_seen(c, d), battery)};
   }
-  const Reply r = invoke_and_wait(c.hub, d.id, "ring", json::object(), c.device_timeout);
+  const Reply r = invoke_and_wait(c, d.id, "ring", json::object());
   if (!r.ok()) return {failure_answer(c, d, r, "ring")};
   return {fmt::format("Ringing {}.", d.name), true};
 }
@@ -142,8 +142,7 @@ Outcome handoff(const ActionContext& c, const DeviceInfo& target, const ParseRes
   }
   if (source->id == target.id) return {fmt::format("That is already on {}.", target.name)};
   if (!target.online) return {offline_answer(c, target, "continue anything on")};
-  const Reply taken =
-      invoke_and_wait(c.hub, source->id, "handoff.take", json::object(), c.device_timeout);
+  const Reply taken = invoke_and_wait(c, source->id, "handoff.take", json::object());
   if (taken.status == 404 && source->online) {
     return {fmt::format("{} has nothing to continue right now.", source->name)};
   }
@@ -157,8 +156,7 @@ Outcome handoff(const ActionContext& c, const DeviceInfo& target, const ParseRes
   }
   // No method opens an activity on another device; its link does.
   const std::string uri = str(activity, "uri");
-  const Reply shared =
-      invoke_and_wait(c.hub, target.id, "share", json{{"url", uri}}, c.device_timeout);
+  const Reply shared = invoke_and_wait(c, target.id, "share", json{{"url", uri}});
   if (!shared.ok()) {
     o.done = false;
     o.answer = fmt::format("\"{}\" ended on {} but {} did not take its link: {}", title,
@@ -258,13 +256,17 @@ constexpr std::string_view kUnknown =
 
 }  // namespace
 
-Reply invoke_and_wait(HubAccess& hub, const std::string& device_id, const std::string& method,
-                      json payload, std::chrono::seconds timeout) {
+Reply invoke_and_wait(const ActionContext& c, const std::string& device_id,
+                      const std::string& method, json payload) {
+  // As a group call would carry it (docs/protocol.md): the device that
+  // asked, or the assistant itself for a REST caller.
+  payload["from"] = c.caller.device_id.empty() ? "assistant" : c.caller.device_id;
+  const auto timeout = c.device_timeout;
   // Shared: the hub may call back after we stopped waiting.
   auto promise = std::make_shared<std::promise<Reply>>();
   auto future = promise->get_future();
-  hub.invoke(device_id, method, std::move(payload), timeout,
-             [promise](Reply r) { promise->set_value(std::move(r)); });
+  c.hub.invoke(device_id, method, std::move(payload), timeout,
+               [promise](Reply r) { promise->set_value(std::move(r)); });
   if (future.wait_for(timeout + std::chrono::seconds(1)) != std::future_status::ready) {
     return Reply::error(504, "timeout", "the device did not answer in time");
   }

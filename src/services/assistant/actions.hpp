@@ -34,9 +34,11 @@ struct Outcome {
 // "device", never "ambiguous".
 Outcome act(const ActionContext& context, const ParseResult& request);
 
-// Invokes a direct method and waits for its answer (504 after `timeout`
-// plus a margin if the hub never calls back).
-Reply invoke_and_wait(HubAccess& hub, const std::string& device_id, const std::string& method,
-                      nlohmann::json payload, std::chrono::seconds timeout);
+// Invokes a direct method (a feature method of docs/protocol.md, its
+// payload's "from" set to the asking device) and waits for its answer
+// (504 after the context's device timeout plus a margin if the hub never
+// calls back).
+Reply invoke_and_wait(const ActionContext& context, const std::string& device_id,
+                      const std::string& method, nlohmann::json payload);
 
 }  // namespace allscene::services::assistant

@@ -102,7 +102,7 @@ TEST_F(AssistantServiceTest, PlaysOnTheNamedDevice) {
   ASSERT_EQ(hub.invokes.size(), 1u);
   EXPECT_EQ(hub.invokes[0].device, "living-room-speaker");
   EXPECT_EQ(hub.invokes[0].method, "media.control");
-  EXPECT_EQ(hub.invokes[0].payload, (json{{"action", "play"}}));
+  EXPECT_EQ(hub.invokes[0].payload, (json{{"action", "play"}, {"from", "pixel"}}));
   EXPECT_EQ(hub.devices_of, "ana");
   EXPECT_EQ(r["intent"], "media.play");
   EXPECT_TRUE(r["done"]);
@@ -117,11 +117,12 @@ TEST_F(AssistantServiceTest, PauseNextPreviousAndVolumeSendTheirActions) {
   ask("previous song");
   const json r = ask("set the volume of the tablet to thirty");
   ASSERT_EQ(hub.invokes.size(), 4u);
-  EXPECT_EQ(hub.invokes[0].payload, (json{{"action", "pause"}}));
-  EXPECT_EQ(hub.invokes[1].payload, (json{{"action", "next"}}));
+  EXPECT_EQ(hub.invokes[0].payload, (json{{"action", "pause"}, {"from", "pixel"}}));
+  EXPECT_EQ(hub.invokes[1].payload, (json{{"action", "next"}, {"from", "pixel"}}));
   EXPECT_EQ(hub.invokes[2].device, "pixel");  // no device named: the one asking
-  EXPECT_EQ(hub.invokes[2].payload, (json{{"action", "previous"}}));
-  EXPECT_EQ(hub.invokes[3].payload, (json{{"action", "volume"}, {"volume", 30}}));
+  EXPECT_EQ(hub.invokes[2].payload, (json{{"action", "previous"}, {"from", "pixel"}}));
+  EXPECT_EQ(hub.invokes[3].payload,
+            (json{{"action", "volume"}, {"volume", 30}, {"from", "pixel"}}));
   EXPECT_EQ(r["answer"], "Galaxy Tab's volume is now 30.");
 }
 
@@ -235,7 +236,7 @@ TEST_F(AssistantServiceTest, HandoffTakesTheActivityAndSendsItsLink) {
   EXPECT_EQ(hub.invokes[0].method, "handoff.take");
   EXPECT_EQ(hub.invokes[1].device, "tablet");
   EXPECT_EQ(hub.invokes[1].method, "share");
-  EXPECT_EQ(hub.invokes[1].payload, (json{{"url", "file:///home/ana/trip.md"}}));
+  EXPECT_EQ(hub.invokes[1].payload, (json{{"url", "file:///home/ana/trip.md"}, {"from", "pixel"}}));
   EXPECT_TRUE(r["done"]);
   EXPECT_EQ(r["activity"], activity);
 }
