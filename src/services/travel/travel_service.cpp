@@ -307,6 +307,9 @@ Reply TravelService::phrases(const Caller& caller, const json& request) {
   if (!id || !destination || !language) {
     return bad_request("'id', 'destination' and 'language' must be strings");
   }
+  if (id->empty() && destination->empty() && language->empty()) {
+    return bad_request("give an item's 'id', a 'destination' (city or airport code) or a 'language'");
+  }
   std::string where = *destination;
   if (!id->empty()) {
     const auto stored = store_->item(caller.user, *id);

@@ -228,6 +228,8 @@ TEST_F(TravelServiceTest, PhrasesTranslatedByTheTranslationService) {
   EXPECT_EQ(hub_.calls().size(), 2u);  // English needs no translation
   EXPECT_EQ(call("ann", "phrases", {{"destination", "Atlantis"}}).body["code"],
             "unknown_destination");
+  EXPECT_EQ(call("ann", "phrases").status, 400);
+  EXPECT_EQ(ok("ann", "phrases", {{"language", "de"}})["phrases"][0]["text"], "[de] Hello.");
 }
 
 TEST_F(TravelServiceTest, PhrasesWithoutAnInstalledPairSaySoAndInventNothing) {
