@@ -69,6 +69,15 @@ bool client_command(DeviceClient& client, const std::string& op, const json& cmd
           emit(with_error(
               {{"event", "called"}, {"id", id}, {"status", r.status}, {"payload", r.payload}}, ec));
         });
+  } else if (op == "service") {
+    client.async_service(
+        cmd.value("service", ""), cmd.value("operation", ""), cmd.value("request", json::object()),
+        std::chrono::seconds(cmd.value("timeout", 10)),
+        [id](std::error_code ec, const MethodResult& r) {
+          emit(with_error(
+              {{"event", "serviced"}, {"id", id}, {"status", r.status}, {"payload", r.payload}},
+              ec));
+        });
   } else if (op == "whoami") {
     async_whoami(client, [id](std::error_code ec, const Identity& me) {
       emit(with_error({{"event", "whoami"},

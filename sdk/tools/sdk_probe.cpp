@@ -12,6 +12,7 @@
 //   {"op":"publish","id":N,"topic":"…","payload":"…","qos":0|1,"retain":b}
 //   {"op":"call","id":N,"device":"…","method":"…","payload":{…},"timeout":s}
 //   {"op":"whoami","id":N}
+//   {"op":"service","id":N,"service":"…","operation":"…","request":{…},"timeout":s}
 // With --ecosystem USER (an Ecosystem on the client, callbacks as events:
 // device, clipboard, notification, ring, share, file_offer, transfer, log):
 //   {"op":"eco_status","id":N,"level":n,"charging":b}  {"op":"copy","id":N,"text":"…"}

@@ -19,6 +19,7 @@ import mqttproto as mp
 from paho.mqtt.packettypes import PacketTypes
 from test_auth import cli
 from test_ecosystem import Agent
+from test_sdk import Probe, connection_string, register
 
 
 class ServicesTest(unittest.TestCase):
@@ -163,6 +164,20 @@ class ServicesTest(unittest.TestCase):
         created = json.loads(cli(d, "services", "call", "docs", "create", '{"title": "cli"}',
                                  "--user", "ana", "--json").stdout)
         self.assertTrue(created["id"])
+
+    def test_sdk(self):
+        key = register(self.hub.data_dir, "sdk-phone", owner="ana")
+        probe = Probe(self, "--connection-string", connection_string("sdk-phone", key),
+                      "--port", self.hub.port)
+        probe.expect("connected", code="")
+        probe.command("service", service="translation", operation="translate",
+                      request={"from": "en", "to": "es", "text": "thank you"}, timeout=20)
+        got = probe.expect("serviced", timeout=20)
+        self.assertEqual((got["status"], got["payload"]["text"]), (200, "gracias"), got)
+        probe.command("service", service="nope", operation="x", request={})
+        got = probe.expect("serviced")
+        self.assertEqual((got["status"], got["payload"]["code"]), (404, "unknown_service"), got)
+        self.assertTrue(got["code"], got)
 
     # ---- services acting for their owner
 
