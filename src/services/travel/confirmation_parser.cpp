@@ -24,9 +24,9 @@ struct Line {
 // A date or a time found in a block, in order of appearance.
 struct Token {
   std::size_t line = 0;
-  std::string date;      // "2026-03-29" for dates
-  std::string time;      // "03:15" for times
-  int plus_days = 0;     // "+1" after a time
+  std::string date;   // "2026-03-29" for dates
+  std::string time;   // "03:15" for times
+  int plus_days = 0;  // "+1" after a time
 };
 
 int month_number(std::string name) {
@@ -74,7 +74,8 @@ std::optional<Token> time_token(const std::smatch& m) {
 }
 
 // Dates and times in lines [first, last), in order.
-std::vector<Token> scan_tokens(const std::vector<Line>& lines, std::size_t first, std::size_t last) {
+std::vector<Token> scan_tokens(const std::vector<Line>& lines, std::size_t first,
+                               std::size_t last) {
   static const std::regex pattern(
       R"(\b(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?,?\s+(\d{4})\b)"
       R"(|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b)"
@@ -221,11 +222,16 @@ void parse_flights(const std::vector<Line>& lines, const std::string& booking,
     if (codes.size() < 2) missing.push_back("the departure and arrival airports (IATA codes)");
     if (times.size() < 2) missing.push_back("a departure and an arrival date and time");
     if (!missing.empty()) {
-      out.problems.push_back(name + ": found no " + fmt::format("{}", fmt::join(missing, " and no ")));
+      out.problems.push_back(name + ": found no " +
+                             fmt::format("{}", fmt::join(missing, " and no ")));
       continue;
     }
-    json item{{"kind", "flight"},      {"airline", numbers[b].airline}, {"number", numbers[b].number},
-              {"from", codes[0]},      {"to", codes[1]},                {"depart", times[0]},
+    json item{{"kind", "flight"},
+              {"airline", numbers[b].airline},
+              {"number", numbers[b].number},
+              {"from", codes[0]},
+              {"to", codes[1]},
+              {"depart", times[0]},
               {"arrive", times[1]}};
     if (!booking.empty()) item["booking"] = booking;
     out.items.push_back(std::move(item));
@@ -249,8 +255,8 @@ std::string rail_operator(std::string_view text) {
   return {};
 }
 
-void parse_trains(const std::vector<Line>& lines, std::string_view whole, const std::string& booking,
-                  ParsedConfirmation& out) {
+void parse_trains(const std::vector<Line>& lines, std::string_view whole,
+                  const std::string& booking, ParsedConfirmation& out) {
   static const std::regex train(
       R"(\b(Eurostar|ICE|TGV|Frecciarossa|AVE|Acela|Thalys|Shinkansen|Train)\s+(?:No\.?\s*)?(\d{1,5})\b)");
   static const std::regex from(R"(^\s*(?:From|Departs? from)\s*:\s*(.+)$)", std::regex::icase);
@@ -286,12 +292,13 @@ void parse_trains(const std::vector<Line>& lines, std::string_view whole, const 
     if (origin.empty() || destination.empty()) missing.push_back("the stations (From:/To:)");
     if (times.size() < 2) missing.push_back("a departure and an arrival date and time");
     if (!missing.empty()) {
-      out.problems.push_back(name + ": found no " + fmt::format("{}", fmt::join(missing, " and no ")));
+      out.problems.push_back(name + ": found no " +
+                             fmt::format("{}", fmt::join(missing, " and no ")));
       continue;
     }
     const std::string operator_name = brand == "Train" ? rail_operator(whole) : brand;
-    json item{{"kind", "train"}, {"operator", operator_name}, {"number", number},
-              {"from", origin},  {"to", destination},         {"depart", times[0]},
+    json item{{"kind", "train"},   {"operator", operator_name}, {"number", number},
+              {"from", origin},    {"to", destination},         {"depart", times[0]},
               {"arrive", times[1]}};
     if (!booking.empty()) item["booking"] = booking;
     out.items.push_back(std::move(item));
@@ -311,7 +318,8 @@ std::string date_and_time_on(const std::vector<Line>& lines, std::size_t line) {
   return {};
 }
 
-std::optional<std::size_t> line_matching(const std::vector<Line>& lines, const std::regex& pattern) {
+std::optional<std::size_t> line_matching(const std::vector<Line>& lines,
+                                         const std::regex& pattern) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (std::regex_search(lines[i].text, pattern)) return i;
   }
@@ -344,11 +352,15 @@ void parse_hotel(const std::vector<Line>& lines, std::string_view whole, const s
   if (!city) missing.push_back("a city the place table knows");
   if (in.empty() || out_date.empty()) missing.push_back("check-in and check-out dates");
   if (!missing.empty()) {
-    out.problems.push_back("hotel stay: found no " + fmt::format("{}", fmt::join(missing, " and no ")));
+    out.problems.push_back("hotel stay: found no " +
+                           fmt::format("{}", fmt::join(missing, " and no ")));
     return;
   }
-  json item{{"kind", "hotel"},     {"name", name},          {"city", std::string(city->city)},
-            {"check_in", in},      {"check_out", out_date}};
+  json item{{"kind", "hotel"},
+            {"name", name},
+            {"city", std::string(city->city)},
+            {"check_in", in},
+            {"check_out", out_date}};
   if (!booking.empty()) item["booking"] = booking;
   out.items.push_back(std::move(item));
 }

@@ -31,11 +31,11 @@ namespace allscene::services::travel {
 
 struct Item {
   std::string id;
-  std::string kind;  // "flight", "train", "hotel", "event"
-  std::string title;  // for people: "AF 1234 CDG → JFK"
-  Moment start;       // departure, check-in, event start
-  Moment end;         // arrival, check-out, event end (== start if unknown)
-  std::string language;  // destination's language, "" if unknown
+  std::string kind;         // "flight", "train", "hotel", "event"
+  std::string title;        // for people: "AF 1234 CDG → JFK"
+  Moment start;             // departure, check-in, event start
+  Moment end;               // arrival, check-out, event end (== start if unknown)
+  std::string language;     // destination's language, "" if unknown
   std::string destination;  // what the language came from: "JFK", "Rome"
   nlohmann::json fields;    // the normalised request (zones filled in)
 };

@@ -141,32 +141,60 @@ constexpr Place kPlaces[] = {
 
 // Other English names confirmations use for the same cities.
 constexpr std::pair<std::string_view, std::string_view> kCityAliases[] = {
-    {"New York City", "New York"}, {"Frankfurt am Main", "Frankfurt"},
-    {"Muenchen", "Munich"},        {"Koeln", "Cologne"},
-    {"Firenze", "Florence"},       {"Venezia", "Venice"},
-    {"Roma", "Rome"},              {"Milano", "Milan"},
-    {"Lisboa", "Lisbon"},          {"Wien", "Vienna"},
-    {"Praha", "Prague"},           {"Bruxelles", "Brussels"},
+    {"New York City", "New York"},
+    {"Frankfurt am Main", "Frankfurt"},
+    {"Muenchen", "Munich"},
+    {"Koeln", "Cologne"},
+    {"Firenze", "Florence"},
+    {"Venezia", "Venice"},
+    {"Roma", "Rome"},
+    {"Milano", "Milan"},
+    {"Lisboa", "Lisbon"},
+    {"Wien", "Vienna"},
+    {"Praha", "Prague"},
+    {"Bruxelles", "Brussels"},
     {"Zuerich", "Zurich"},
 };
 
 constexpr std::pair<std::string_view, std::string_view> kAirlines[] = {
-    {"AA", "American Airlines"}, {"AC", "Air Canada"},     {"AF", "Air France"},
-    {"AY", "Finnair"},           {"AZ", "ITA Airways"},    {"BA", "British Airways"},
-    {"CX", "Cathay Pacific"},    {"DL", "Delta Air Lines"}, {"EI", "Aer Lingus"},
-    {"EK", "Emirates"},          {"EY", "Etihad Airways"}, {"FR", "Ryanair"},
-    {"IB", "Iberia"},            {"JL", "Japan Airlines"}, {"KL", "KLM"},
-    {"LH", "Lufthansa"},         {"LX", "Swiss"},          {"NH", "ANA"},
-    {"OS", "Austrian Airlines"}, {"QF", "Qantas"},         {"QR", "Qatar Airways"},
-    {"SK", "SAS"},               {"SN", "Brussels Airlines"}, {"SQ", "Singapore Airlines"},
-    {"TK", "Turkish Airlines"},  {"TP", "TAP Air Portugal"}, {"U2", "easyJet"},
-    {"UA", "United Airlines"},   {"VS", "Virgin Atlantic"}, {"VY", "Vueling"},
-    {"W6", "Wizz Air"},          {"WN", "Southwest Airlines"},
+    {"AA", "American Airlines"},
+    {"AC", "Air Canada"},
+    {"AF", "Air France"},
+    {"AY", "Finnair"},
+    {"AZ", "ITA Airways"},
+    {"BA", "British Airways"},
+    {"CX", "Cathay Pacific"},
+    {"DL", "Delta Air Lines"},
+    {"EI", "Aer Lingus"},
+    {"EK", "Emirates"},
+    {"EY", "Etihad Airways"},
+    {"FR", "Ryanair"},
+    {"IB", "Iberia"},
+    {"JL", "Japan Airlines"},
+    {"KL", "KLM"},
+    {"LH", "Lufthansa"},
+    {"LX", "Swiss"},
+    {"NH", "ANA"},
+    {"OS", "Austrian Airlines"},
+    {"QF", "Qantas"},
+    {"QR", "Qatar Airways"},
+    {"SK", "SAS"},
+    {"SN", "Brussels Airlines"},
+    {"SQ", "Singapore Airlines"},
+    {"TK", "Turkish Airlines"},
+    {"TP", "TAP Air Portugal"},
+    {"U2", "easyJet"},
+    {"UA", "United Airlines"},
+    {"VS", "Virgin Atlantic"},
+    {"VY", "Vueling"},
+    {"W6", "Wizz Air"},
+    {"WN", "Southwest Airlines"},
 };
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
   });
 }
 

@@ -22,8 +22,8 @@ std::string destination_name(const Item& flight) {
 
 std::vector<Reminder> reminders_for(const std::string& user, const Item& item, Instant now) {
   if (item.kind != "flight") return {};
-  const std::string flight =
-      item.fields.value("airline", std::string()) + " " + item.fields.value("number", std::string());
+  const std::string flight = item.fields.value("airline", std::string()) + " " +
+                             item.fields.value("number", std::string());
   const std::string from = item.fields.value("from", std::string());
   const std::string booking = item.fields.value("booking", std::string());
   const Instant departs = item.start.utc;

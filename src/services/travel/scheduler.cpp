@@ -56,7 +56,8 @@ void ReminderScheduler::loop() {
     run_once();
     auto sleep = options_.max_sleep;
     if (auto next = store_.next_due()) {
-      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now());
+      const auto until =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now());
       sleep = std::clamp(until, std::chrono::milliseconds(100), sleep);
     }
     {
@@ -113,8 +114,8 @@ bool ReminderScheduler::deliver(const Reminder& reminder) {
     retry_pending_ = true;
     return false;
   }
-  return store_.finish(reminder.id, any_delivered || !expired ? ReminderState::sent
-                                                              : ReminderState::expired);
+  return store_.finish(reminder.id,
+                       any_delivered || !expired ? ReminderState::sent : ReminderState::expired);
 }
 
 bool ReminderScheduler::start_sending(const Reminder& reminder) {
@@ -132,8 +133,10 @@ bool ReminderScheduler::start_sending(const Reminder& reminder) {
 
 ReminderScheduler::Outcome ReminderScheduler::send_to_device(const Reminder& reminder,
                                                              const std::string& device_id) {
-  const json payload{{"reminder", reminder.id},       {"kind", reminder.kind},
-                     {"title", reminder.title},       {"body", reminder.body},
+  const json payload{{"reminder", reminder.id},
+                     {"kind", reminder.kind},
+                     {"title", reminder.title},
+                     {"body", reminder.body},
                      {"due", format_iso(reminder.due, reminder.zone)},
                      {"item", reminder.item_id}};
   auto pending = std::make_shared<PendingSend>();

@@ -90,7 +90,7 @@ class ReminderScheduler {
   std::mutex pass_mutex_;  // one pass at a time
   std::mutex mutex_;
   std::condition_variable wake_cv_;
-  bool woken_ = false;         // guarded by mutex_
+  bool woken_ = false;          // guarded by mutex_
   bool retry_pending_ = false;  // guarded by pass_mutex_
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> passes_{0};

@@ -42,8 +42,8 @@ std::optional<ParsedLocal> parse_local(std::string_view text) {
   const int seconds = m[6].matched ? to_int(m[6]) : 0;
   if (!day.ok() || hours > 23 || minutes > 59 || seconds > 59) return std::nullopt;
   ParsedLocal parsed;
-  parsed.local = date::local_days{day} + std::chrono::hours(hours) +
-                 std::chrono::minutes(minutes) + std::chrono::seconds(seconds);
+  parsed.local = date::local_days{day} + std::chrono::hours(hours) + std::chrono::minutes(minutes) +
+                 std::chrono::seconds(seconds);
   parsed.has_seconds = seconds != 0;
   if (m[7].matched) {
     const std::string offset = m[7];
@@ -83,7 +83,8 @@ MomentOrError moment_in_zone(std::string_view local, std::string_view zone) {
   if (parsed->offset) {
     if (*parsed->offset == info.first.offset) {
       offset = info.first.offset;
-    } else if (info.result == date::local_info::ambiguous && *parsed->offset == info.second.offset) {
+    } else if (info.result == date::local_info::ambiguous &&
+               *parsed->offset == info.second.offset) {
       offset = info.second.offset;
     } else {
       return {std::nullopt, "the UTC offset in '" + std::string(local) + "' is not one " +
@@ -139,7 +140,8 @@ std::string format_duration(std::chrono::seconds d) {
   left -= hours;
   const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(left);
   std::string text;
-  if (days.count() > 0) text += std::to_string(days.count()) + (days.count() == 1 ? " day " : " days ");
+  if (days.count() > 0)
+    text += std::to_string(days.count()) + (days.count() == 1 ? " day " : " days ");
   if (hours.count() > 0 || days.count() > 0) text += std::to_string(hours.count()) + " h ";
   text += std::to_string(minutes.count()) + " min";
   return negative ? text + " ago" : text;

@@ -59,8 +59,11 @@ json reminder_json(const Reminder& r, const std::vector<Delivery>& deliveries) {
   for (const auto& d : deliveries) {
     targets.push_back({{"target", d.target}, {"delivered", d.done}, {"outcome", d.outcome}});
   }
-  json out{{"id", r.id},       {"kind", r.kind},   {"title", r.title},
-           {"body", r.body},   {"due", format_iso(r.due, r.zone)},
+  json out{{"id", r.id},
+           {"kind", r.kind},
+           {"title", r.title},
+           {"body", r.body},
+           {"due", format_iso(r.due, r.zone)},
            {"state", std::string(to_string(r.state))},
            {"deliveries", std::move(targets)}};
   if (!r.item_id.empty()) out["item"] = r.item_id;
@@ -259,10 +262,11 @@ Reply TravelService::next_flight(const Caller& caller) {
   for (const auto& item : load_items(caller.user)) {
     if (item.kind != "flight" || item.start.utc <= now) continue;
     const auto left = item.start.utc - now;
-    return Reply::success({{"flight", to_json(item)},
-                           {"departs_in", {{"seconds", left.count()}, {"text", format_duration(left)}}},
-                           {"departure", format_human(item.start.utc, item.start.zone)},
-                           {"arrival", format_human(item.end.utc, item.end.zone)}});
+    return Reply::success(
+        {{"flight", to_json(item)},
+         {"departs_in", {{"seconds", left.count()}, {"text", format_duration(left)}}},
+         {"departure", format_human(item.start.utc, item.start.zone)},
+         {"arrival", format_human(item.end.utc, item.end.zone)}});
   }
   return Reply::success({{"flight", nullptr}, {"message", "no upcoming flight"}});
 }
@@ -274,22 +278,26 @@ Reply TravelService::remind(const Caller& caller, const json& request) {
   if (!at_text || !text || !zone) return bad_request("'at', 'text' and 'zone' must be strings");
   const auto at = parse_instant(*at_text);
   if (!at) {
-    return bad_request("'at' must be an ISO 8601 time with its offset, like 2026-03-28T18:00:00+01:00");
+    return bad_request(
+        "'at' must be an ISO 8601 time with its offset, like 2026-03-28T18:00:00+01:00");
   }
   if (text->empty() || text->size() > kMaxReminderText) {
     return bad_request("'text' must have 1 to 500 characters");
   }
   if (zone->empty()) zone = "UTC";
-  if (!is_known_zone(*zone)) return bad_request(fmt::format("'{}' is not an IANA time zone", *zone));
+  if (!is_known_zone(*zone))
+    return bad_request(fmt::format("'{}' is not an IANA time zone", *zone));
   if (*at <= clock_->now()) {
-    return Reply::error(400, "in_the_past", fmt::format("{} has passed; give a later time", *at_text));
+    return Reply::error(400, "in_the_past",
+                        fmt::format("{} has passed; give a later time", *at_text));
   }
   auto reminder = custom_reminder(caller.user, new_id('r'), *at, *text, *zone);
   if (!store_->add_reminder(reminder)) {
     return Reply::error(503, "store_failed", "could not save the reminder; try again");
   }
   scheduler_->wake();
-  return Reply::success({{"id", reminder.id}, {"due", format_iso(*at, *zone)}, {"state", "pending"}});
+  return Reply::success(
+      {{"id", reminder.id}, {"due", format_iso(*at, *zone)}, {"state", "pending"}});
 }
 
 Reply TravelService::reminders(const Caller& caller) {
@@ -308,7 +316,8 @@ Reply TravelService::phrases(const Caller& caller, const json& request) {
     return bad_request("'id', 'destination' and 'language' must be strings");
   }
   if (id->empty() && destination->empty() && language->empty()) {
-    return bad_request("give an item's 'id', a 'destination' (city or airport code) or a 'language'");
+    return bad_request(
+        "give an item's 'id', a 'destination' (city or airport code) or a 'language'");
   }
   std::string where = *destination;
   if (!id->empty()) {
@@ -332,8 +341,8 @@ Reply TravelService::phrases(const Caller& caller, const json& request) {
     for (const auto& phrase : kPhrases) phrases.push_back({{"en", phrase}, {"text", phrase}});
     return Reply::success({{"destination", where}, {"language", "en"}, {"phrases", phrases}});
   }
-  const Reply translated =
-      hub_->call(caller, "translation", "batch", {{"from", "en"}, {"to", *language}, {"texts", kPhrases}});
+  const Reply translated = hub_->call(caller, "translation", "batch",
+                                      {{"from", "en"}, {"to", *language}, {"texts", kPhrases}});
   if (!translated.ok()) {
     if (translated.body.value("code", std::string()) == "unknown_pair") {
       return Reply::error(409, "unknown_pair",
@@ -348,8 +357,9 @@ Reply TravelService::phrases(const Caller& caller, const json& request) {
   }
   const auto texts = translated.body.find("texts");
   if (texts == translated.body.end() || !texts->is_array() || texts->size() != kPhrases.size()) {
-    return Reply::error(502, "translation_failed", "the translation service answered without "
-                                                   "one text per phrase");
+    return Reply::error(502, "translation_failed",
+                        "the translation service answered without "
+                        "one text per phrase");
   }
   for (std::size_t i = 0; i < kPhrases.size(); ++i) {
     if (!(*texts)[i].is_string()) {

@@ -64,7 +64,7 @@ class TravelService final : public Service {
   std::shared_ptr<const Clock> clock_;
   std::unique_ptr<TravelStore> store_;
   std::mutex random_mutex_;
-  std::mt19937_64 random_;  // guarded by random_mutex_
+  std::mt19937_64 random_;                        // guarded by random_mutex_
   std::unique_ptr<ReminderScheduler> scheduler_;  // last: stopped first
 };
 

@@ -36,8 +36,9 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   Statement& bind(const std::string& text) {
-    if (stmt_) sqlite3_bind_text(stmt_, ++index_, text.data(), static_cast<int>(text.size()),
-                                 SQLITE_TRANSIENT);
+    if (stmt_)
+      sqlite3_bind_text(stmt_, ++index_, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT);
     return *this;
   }
   Statement& bind(std::int64_t number) {
@@ -75,18 +76,23 @@ std::int64_t seconds(Instant t) { return t.time_since_epoch().count(); }
 
 std::string_view to_string(ReminderState state) {
   switch (state) {
-    case ReminderState::pending: return "pending";
-    case ReminderState::sending: return "sending";
-    case ReminderState::sent: return "sent";
-    case ReminderState::expired: return "expired";
-    case ReminderState::cancelled: return "cancelled";
+    case ReminderState::pending:
+      return "pending";
+    case ReminderState::sending:
+      return "sending";
+    case ReminderState::sent:
+      return "sent";
+    case ReminderState::expired:
+      return "expired";
+    case ReminderState::cancelled:
+      return "cancelled";
   }
   return "pending";
 }
 
 TravelStore::TravelStore(const std::filesystem::path& file) {
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw std::runtime_error("travel: cannot open " + file.string() + ": " + message);
@@ -110,11 +116,22 @@ bool TravelStore::add_item(const std::string& user, const std::string& id, std::
   std::lock_guard lock(mutex_);
   if (!exec("BEGIN IMMEDIATE")) return false;
   bool ok = Statement(db_, "INSERT INTO items(id, user, start_utc, body) VALUES(?,?,?,?)")
-                .bind(id).bind(user).bind(start_utc).bind(fields.dump()).run();
+                .bind(id)
+                .bind(user)
+                .bind(start_utc)
+                .bind(fields.dump())
+                .run();
   for (const auto& r : reminders) {
     ok = ok && Statement(db_, "INSERT INTO reminders VALUES(?,?,?,?,?,?,?,?,?,'pending')")
-                   .bind(r.id).bind(r.user).bind(r.item_id).bind(r.kind).bind(r.title)
-                   .bind(r.body).bind(r.zone).bind(seconds(r.due)).bind(seconds(r.expires))
+                   .bind(r.id)
+                   .bind(r.user)
+                   .bind(r.item_id)
+                   .bind(r.kind)
+                   .bind(r.title)
+                   .bind(r.body)
+                   .bind(r.zone)
+                   .bind(seconds(r.due))
+                   .bind(seconds(r.expires))
                    .run();
   }
   return exec(ok ? "COMMIT" : "ROLLBACK") && ok;
@@ -147,15 +164,24 @@ bool TravelStore::remove_item(const std::string& user, const std::string& id) {
   ok = ok && Statement(db_,
                        "UPDATE reminders SET state='cancelled' WHERE user=? AND item_id=? "
                        "AND state IN ('pending','sending')")
-                 .bind(user).bind(id).run();
+                 .bind(user)
+                 .bind(id)
+                 .run();
   return exec(ok ? "COMMIT" : "ROLLBACK") && ok;
 }
 
 bool TravelStore::add_reminder(const Reminder& r) {
   std::lock_guard lock(mutex_);
   return Statement(db_, "INSERT INTO reminders VALUES(?,?,?,?,?,?,?,?,?,'pending')")
-      .bind(r.id).bind(r.user).bind(r.item_id).bind(r.kind).bind(r.title).bind(r.body)
-      .bind(r.zone).bind(seconds(r.due)).bind(seconds(r.expires))
+      .bind(r.id)
+      .bind(r.user)
+      .bind(r.item_id)
+      .bind(r.kind)
+      .bind(r.title)
+      .bind(r.body)
+      .bind(r.zone)
+      .bind(seconds(r.due))
+      .bind(seconds(r.expires))
       .run();
 }
 
@@ -189,8 +215,9 @@ std::vector<Reminder> TravelStore::reminders(const std::string& user) {
 
 std::vector<Delivery> TravelStore::deliveries(const std::string& reminder_id) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "SELECT target, done, outcome FROM deliveries WHERE reminder_id=? "
-                   "ORDER BY target");
+  Statement s(db_,
+              "SELECT target, done, outcome FROM deliveries WHERE reminder_id=? "
+              "ORDER BY target");
   s.bind(reminder_id);
   std::vector<Delivery> out;
   while (s.row()) out.push_back({s.text(0), s.number(1) != 0, s.text(2)});
@@ -216,11 +243,14 @@ bool TravelStore::begin_sending(const std::string& reminder_id,
   std::lock_guard lock(mutex_);
   if (!exec("BEGIN IMMEDIATE")) return false;
   bool ok = Statement(db_, "UPDATE reminders SET state='sending' WHERE id=? AND state='pending'")
-                .bind(reminder_id).run() &&
+                .bind(reminder_id)
+                .run() &&
             sqlite3_changes(db_) == 1;
   for (const auto& target : targets) {
     ok = ok && Statement(db_, "INSERT INTO deliveries VALUES(?,?,0,'')")
-                   .bind(reminder_id).bind(target).run();
+                   .bind(reminder_id)
+                   .bind(target)
+                   .run();
   }
   return exec(ok ? "COMMIT" : "ROLLBACK") && ok;
 }
@@ -229,14 +259,18 @@ bool TravelStore::mark_delivered(const std::string& reminder_id, const std::stri
                                  const std::string& outcome) {
   std::lock_guard lock(mutex_);
   return Statement(db_, "UPDATE deliveries SET done=1, outcome=? WHERE reminder_id=? AND target=?")
-      .bind(outcome).bind(reminder_id).bind(target)
+      .bind(outcome)
+      .bind(reminder_id)
+      .bind(target)
       .run();
 }
 
 bool TravelStore::finish(const std::string& reminder_id, ReminderState state) {
   std::lock_guard lock(mutex_);
-  return Statement(db_, "UPDATE reminders SET state=? WHERE id=? AND state IN ('pending','sending')")
-      .bind(std::string(to_string(state))).bind(reminder_id)
+  return Statement(db_,
+                   "UPDATE reminders SET state=? WHERE id=? AND state IN ('pending','sending')")
+      .bind(std::string(to_string(state)))
+      .bind(reminder_id)
       .run();
 }
 

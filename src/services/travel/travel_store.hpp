@@ -34,15 +34,15 @@ enum class ReminderState { pending, sending, sent, expired, cancelled };
 std::string_view to_string(ReminderState state);
 
 struct Reminder {
-  std::string id;       // "{item id}.checkin", or "r…" for ad-hoc ones
+  std::string id;  // "{item id}.checkin", or "r…" for ad-hoc ones
   std::string user;
   std::string item_id;  // "" for ad-hoc reminders
   std::string kind;     // "checkin", "leave", "boarding", "custom"
   std::string title;
   std::string body;
-  std::string zone;     // where `due` is shown to people
+  std::string zone;  // where `due` is shown to people
   Instant due{};
-  Instant expires{};    // not sent at all once this has passed
+  Instant expires{};  // not sent at all once this has passed
   ReminderState state = ReminderState::pending;
 };
 

@@ -1,12 +1,11 @@
 // Every sample confirmation in tests/data/travel/ read into items, and the
 // items accepted by the same validation as travel/add.
-#include "services/travel/confirmation_parser.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "services/travel/confirmation_parser.hpp"
 #include "services/travel/itinerary.hpp"
 
 namespace allscene::services::travel {
@@ -36,9 +35,14 @@ std::vector<json> parse_ok(const std::string& name, std::size_t expected_items) 
 TEST(TravelParserTest, AirFranceLabelledLines) {
   const auto items = parse_ok("flight_airfrance.txt", 1);
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_EQ(items[0], (json{{"kind", "flight"}, {"airline", "AF"}, {"number", "0662"},
-                            {"from", "CDG"}, {"to", "DXB"}, {"depart", "2026-03-29T03:15"},
-                            {"arrive", "2026-03-29T13:05"}, {"booking", "K7QZ2P"}}));
+  EXPECT_EQ(items[0], (json{{"kind", "flight"},
+                            {"airline", "AF"},
+                            {"number", "0662"},
+                            {"from", "CDG"},
+                            {"to", "DXB"},
+                            {"depart", "2026-03-29T03:15"},
+                            {"arrive", "2026-03-29T13:05"},
+                            {"booking", "K7QZ2P"}}));
 }
 
 TEST(TravelParserTest, BritishAirwaysReturnTripWithArrows) {
@@ -90,10 +94,14 @@ TEST(TravelParserTest, RyanairIsoDateOnItsOwnLine) {
 TEST(TravelParserTest, EurostarStationsAroundAnArrow) {
   const auto items = parse_ok("train_eurostar.txt", 1);
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_EQ(items[0], (json{{"kind", "train"}, {"operator", "Eurostar"}, {"number", "9014"},
+  EXPECT_EQ(items[0], (json{{"kind", "train"},
+                            {"operator", "Eurostar"},
+                            {"number", "9014"},
                             {"from", "London St Pancras International"},
-                            {"to", "Paris Gare du Nord"}, {"depart", "2026-05-15T08:01"},
-                            {"arrive", "2026-05-15T11:20"}, {"booking", "QHZ4KT"}}));
+                            {"to", "Paris Gare du Nord"},
+                            {"depart", "2026-05-15T08:01"},
+                            {"arrive", "2026-05-15T11:20"},
+                            {"booking", "QHZ4KT"}}));
   const auto made = make_item(items[0], "t");
   ASSERT_TRUE(made.item);
   EXPECT_EQ(made.item->start.zone, "Europe/London");
@@ -128,8 +136,11 @@ TEST(TravelParserTest, AmtrakDateAfterTheTime) {
 TEST(TravelParserTest, BookingComHotelWithCheckInTime) {
   const auto items = parse_ok("hotel_booking_com.txt", 1);
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_EQ(items[0], (json{{"kind", "hotel"}, {"name", "Hotel Artemide"}, {"city", "Rome"},
-                            {"check_in", "2026-04-02T14:00"}, {"check_out", "2026-04-05T11:00"},
+  EXPECT_EQ(items[0], (json{{"kind", "hotel"},
+                            {"name", "Hotel Artemide"},
+                            {"city", "Rome"},
+                            {"check_in", "2026-04-02T14:00"},
+                            {"check_out", "2026-04-05T11:00"},
                             {"booking", "3184.572.906"}}));
 }
 
@@ -146,9 +157,11 @@ TEST(TravelParserTest, MarriottHotelTwelveHourTimes) {
 TEST(TravelParserTest, TheatreTicket) {
   const auto items = parse_ok("event_theatre.txt", 1);
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_EQ(items[0], (json{{"kind", "event"}, {"title", "Hamilton"},
+  EXPECT_EQ(items[0], (json{{"kind", "event"},
+                            {"title", "Hamilton"},
                             {"place", "Victoria Palace Theatre, London"},
-                            {"start", "2026-06-18T19:30"}, {"end", "2026-06-18T22:15"},
+                            {"start", "2026-06-18T19:30"},
+                            {"end", "2026-06-18T22:15"},
                             {"booking", "40-12345"}}));
 }
 
@@ -180,7 +193,8 @@ TEST(TravelParserTest, HostileTextIsRefusedQuietly) {
   const std::string one_line(64 * 1024, '(');
   EXPECT_TRUE(parse_confirmation(one_line).items.empty());
   std::string many;
-  for (int i = 0; i < 2000; ++i) many += "AF" + std::to_string(i % 10) + " 12:3 (CD) 31 Feb 2026 99:99\n";
+  for (int i = 0; i < 2000; ++i)
+    many += "AF" + std::to_string(i % 10) + " 12:3 (CD) 31 Feb 2026 99:99\n";
   const auto parsed = parse_confirmation(many);
   EXPECT_TRUE(parsed.items.empty());
   EXPECT_FALSE(parsed.problems.empty());  // flight numbers without airports or times

@@ -43,9 +43,8 @@ TEST_F(TravelSchedulerTest, FlightRemindersReachWearableAndPhoneAtTheirTimes) {
   std::set<std::string> devices{sent[0].device, sent[1].device};
   EXPECT_EQ(devices, (std::set<std::string>{"ann-watch", "ann-phone"}));  // not the laptop
   EXPECT_EQ(sent[0].reminder, id + ".checkin");
-  EXPECT_EQ(sent[0].properties,
-            (std::vector<std::pair<std::string, std::string>>{{"type", "reminder"},
-                                                              {"reminder", id + ".checkin"}}));
+  EXPECT_EQ(sent[0].properties, (std::vector<std::pair<std::string, std::string>>{
+                                    {"type", "reminder"}, {"reminder", id + ".checkin"}}));
   EXPECT_EQ(sent[0].payload["due"], "2026-03-28T02:15+01:00");
   EXPECT_EQ(sent[0].payload["title"], "Check-in is open: AF 662 to Dubai");
   const auto published = hub_.published();
@@ -73,8 +72,8 @@ TEST_F(TravelSchedulerTest, FlightRemindersReachWearableAndPhoneAtTheirTimes) {
 }
 
 TEST_F(TravelSchedulerTest, TheThreadDeliversOnItsOwn) {
-  const std::string id = ok("ann", "remind", {{"at", "2026-03-01T09:00:00Z"},
-                                              {"text", "Renew passport"}})["id"];
+  const std::string id =
+      ok("ann", "remind", {{"at", "2026-03-01T09:00:00Z"}, {"text", "Renew passport"}})["id"];
   set_time("2026-03-01T09:00:00Z");
   service_->wake_scheduler();
   ASSERT_TRUE(hub_.wait_until([&] { return hub_.published().size() == 1; }));
@@ -124,8 +123,8 @@ TEST_F(TravelSchedulerTest, RefusedDeviceIsGivenUpAndTheRestDelivered) {
 
 TEST_F(TravelSchedulerTest, FarPastReminderExpiresUnsent) {
   const std::string id = ok("ann", "remind", {{"at", "2026-03-01T09:00:00Z"}, {"text", "x"}})["id"];
-  stop();                               // the hub goes down before it is due
-  set_time("2026-03-01T11:00:01Z");     // and is back 2 h 1 s after it
+  stop();                            // the hub goes down before it is due
+  set_time("2026-03-01T11:00:01Z");  // and is back 2 h 1 s after it
   start();
   run_pass();
   EXPECT_EQ(sent_count(), 0u);
@@ -145,8 +144,10 @@ TEST_F(TravelSchedulerTest, RemovedItemCancelsItsReminders) {
 // after the hub stored a message and before the service recorded it.
 TEST_F(TravelSchedulerTest, RestartsLoseNothingAndSendNothingTwice) {
   const std::string flight = add("ann", paris_dubai_flight());
-  const std::string early = ok("ann", "remind", {{"at", "2026-03-29T00:00:00Z"}, {"text", "Pack"}})["id"];
-  const std::string stale = ok("ann", "remind", {{"at", "2026-03-28T19:00:00Z"}, {"text", "Old"}})["id"];
+  const std::string early =
+      ok("ann", "remind", {{"at", "2026-03-29T00:00:00Z"}, {"text", "Pack"}})["id"];
+  const std::string stale =
+      ok("ann", "remind", {{"at", "2026-03-28T19:00:00Z"}, {"text", "Old"}})["id"];
 
   // 1. Check-in goes out normally.
   set_time("2026-03-28T01:15:00Z");

@@ -56,9 +56,14 @@ class TravelFixture : public ::testing::Test {
   void set_time(const char* iso) { clock_->set(at(iso)); }
 
   static nlohmann::json paris_dubai_flight() {
-    return {{"kind", "flight"},          {"airline", "AF"},   {"number", "662"},
-            {"from", "CDG"},             {"to", "DXB"},       {"depart", "2026-03-29T03:15"},
-            {"arrive", "2026-03-29T13:05"}, {"booking", "K7QZ2P"}};
+    return {{"kind", "flight"},
+            {"airline", "AF"},
+            {"number", "662"},
+            {"from", "CDG"},
+            {"to", "DXB"},
+            {"depart", "2026-03-29T03:15"},
+            {"arrive", "2026-03-29T13:05"},
+            {"booking", "K7QZ2P"}};
   }
 
   std::filesystem::path dir_;

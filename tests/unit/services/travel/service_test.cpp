@@ -29,8 +29,7 @@ TEST_F(TravelServiceTest, AddListRemove) {
   EXPECT_EQ(added["item"]["title"], "AF 662 CDG → DXB");
   EXPECT_EQ(added["item"]["start"]["iso"], "2026-03-29T03:15+02:00");
   EXPECT_EQ(added["item"]["end"]["iso"], "2026-03-29T13:05+04:00");
-  EXPECT_EQ(added["item"]["reminders"],
-            (json{id + ".checkin", id + ".leave", id + ".boarding"}));
+  EXPECT_EQ(added["item"]["reminders"], (json{id + ".checkin", id + ".leave", id + ".boarding"}));
 
   const json listed = ok("ann", "list");
   ASSERT_EQ(listed["items"].size(), 1u);
@@ -67,8 +66,11 @@ TEST_F(TravelServiceTest, BadFieldsAre400WithTheFieldNamed) {
   flight = paris_dubai_flight();
   flight["number"] = 662;
   expect_400(flight, "number");
-  expect_400(json{{"kind", "hotel"}, {"name", "Hotel Artemide"}, {"city", "Rome"},
-                  {"check_in", "2026-04-05"}, {"check_out", "2026-04-02"}},
+  expect_400(json{{"kind", "hotel"},
+                  {"name", "Hotel Artemide"},
+                  {"city", "Rome"},
+                  {"check_in", "2026-04-05"},
+                  {"check_out", "2026-04-02"}},
              "check_out");
   EXPECT_EQ(call("ann", "fly").status, 404);
   EXPECT_EQ(call("", "list").status, 400);
@@ -77,8 +79,8 @@ TEST_F(TravelServiceTest, BadFieldsAre400WithTheFieldNamed) {
 
 TEST_F(TravelServiceTest, UsersSeeOnlyTheirOwnItemsAndReminders) {
   const std::string id = add("ann", paris_dubai_flight());
-  const std::string reminder = ok("ann", "remind", {{"at", "2026-03-02T09:00:00+01:00"},
-                                                    {"text", "Buy euros"}})["id"];
+  const std::string reminder =
+      ok("ann", "remind", {{"at", "2026-03-02T09:00:00+01:00"}, {"text", "Buy euros"}})["id"];
   EXPECT_TRUE(ok("bob", "list")["items"].empty());
   EXPECT_TRUE(ok("bob", "reminders")["reminders"].empty());
   EXPECT_EQ(ok("bob", "next_flight")["flight"], nullptr);
@@ -110,8 +112,8 @@ TEST_F(TravelServiceTest, ConcurrentCallersKeepEveryItem) {
 }
 
 TEST_F(TravelServiceTest, ParseAddsTheItemsOfAConfirmation) {
-  const json dry = ok("ann", "parse", {{"text", sample("flight_british_airways_return.txt")},
-                                       {"dry_run", true}});
+  const json dry = ok("ann", "parse",
+                      {{"text", sample("flight_british_airways_return.txt")}, {"dry_run", true}});
   EXPECT_EQ(dry["added"], false);
   ASSERT_EQ(dry["items"].size(), 2u);
   EXPECT_TRUE(ok("ann", "list")["items"].empty());
@@ -136,11 +138,20 @@ TEST_F(TravelServiceTest, UnparseableConfirmationIs422WithWhatIsMissing) {
 }
 
 TEST_F(TravelServiceTest, DayPlanInTheTravellersLocalTime) {
-  add("ann", {{"kind", "flight"}, {"number", "AF 6"}, {"from", "CDG"}, {"to", "JFK"},
-              {"depart", "2026-03-29T10:30"}, {"arrive", "2026-03-29T12:55"}});
-  add("ann", {{"kind", "hotel"}, {"name", "The Jane"}, {"city", "New York"},
-              {"check_in", "2026-03-29"}, {"check_out", "2026-03-31"}});
-  add("ann", {{"kind", "event"}, {"title", "Dinner"}, {"place", "Katz's, New York"},
+  add("ann", {{"kind", "flight"},
+              {"number", "AF 6"},
+              {"from", "CDG"},
+              {"to", "JFK"},
+              {"depart", "2026-03-29T10:30"},
+              {"arrive", "2026-03-29T12:55"}});
+  add("ann", {{"kind", "hotel"},
+              {"name", "The Jane"},
+              {"city", "New York"},
+              {"check_in", "2026-03-29"},
+              {"check_out", "2026-03-31"}});
+  add("ann", {{"kind", "event"},
+              {"title", "Dinner"},
+              {"place", "Katz's, New York"},
               {"start", "2026-03-30T19:00"}});
 
   const json plan = ok("ann", "day", {{"date", "2026-03-29"}});
@@ -168,8 +179,12 @@ TEST_F(TravelServiceTest, DayPlanInTheTravellersLocalTime) {
 TEST_F(TravelServiceTest, NextFlight) {
   EXPECT_EQ(ok("ann", "next_flight")["flight"], nullptr);
   add("ann", paris_dubai_flight());
-  add("ann", {{"kind", "flight"}, {"number", "EK 73"}, {"from", "DXB"}, {"to", "CDG"},
-              {"depart", "2026-04-05T08:40"}, {"arrive", "2026-04-05T13:35"}});
+  add("ann", {{"kind", "flight"},
+              {"number", "EK 73"},
+              {"from", "DXB"},
+              {"to", "CDG"},
+              {"depart", "2026-04-05T08:40"},
+              {"arrive", "2026-04-05T13:35"}});
   set_time("2026-03-28T22:15:00Z");
   json next = ok("ann", "next_flight");
   EXPECT_EQ(next["flight"]["number"], "662");
@@ -184,8 +199,9 @@ TEST_F(TravelServiceTest, NextFlight) {
 }
 
 TEST_F(TravelServiceTest, RemindValidates) {
-  const json r = ok("ann", "remind", {{"at", "2026-03-02T09:00:00+01:00"}, {"text", "Buy euros"},
-                                      {"zone", "Europe/Paris"}});
+  const json r =
+      ok("ann", "remind",
+         {{"at", "2026-03-02T09:00:00+01:00"}, {"text", "Buy euros"}, {"zone", "Europe/Paris"}});
   EXPECT_EQ(r["due"], "2026-03-02T09:00+01:00");
   EXPECT_EQ(r["state"], "pending");
   const json listed = ok("ann", "reminders");
@@ -199,13 +215,14 @@ TEST_F(TravelServiceTest, RemindValidates) {
 }
 
 TEST_F(TravelServiceTest, PhrasesTranslatedByTheTranslationService) {
-  hub_.on_call([](const Caller&, std::string_view service, std::string_view operation,
-                  const json& request) {
-    if (service != "translation" || operation != "batch") return Reply::error(404, "x", "x");
-    json texts = json::array();
-    for (const auto& text : request["texts"]) texts.push_back("[" + request["to"].get<std::string>() + "] " + text.get<std::string>());
-    return Reply::success({{"texts", texts}});
-  });
+  hub_.on_call(
+      [](const Caller&, std::string_view service, std::string_view operation, const json& request) {
+        if (service != "translation" || operation != "batch") return Reply::error(404, "x", "x");
+        json texts = json::array();
+        for (const auto& text : request["texts"])
+          texts.push_back("[" + request["to"].get<std::string>() + "] " + text.get<std::string>());
+        return Reply::success({{"texts", texts}});
+      });
   const json madrid = ok("ann", "phrases", {{"destination", "Madrid"}});
   EXPECT_EQ(madrid["language"], "es");
   ASSERT_GE(madrid["phrases"].size(), 10u);
@@ -215,8 +232,11 @@ TEST_F(TravelServiceTest, PhrasesTranslatedByTheTranslationService) {
   EXPECT_EQ(calls[0].request["from"], "en");
   EXPECT_EQ(calls[0].request["to"], "es");
 
-  const std::string id = add("ann", {{"kind", "flight"}, {"number", "AZ 609"}, {"from", "JFK"},
-                                     {"to", "FCO"}, {"depart", "2026-04-01T17:10"},
+  const std::string id = add("ann", {{"kind", "flight"},
+                                     {"number", "AZ 609"},
+                                     {"from", "JFK"},
+                                     {"to", "FCO"},
+                                     {"depart", "2026-04-01T17:10"},
                                      {"arrive", "2026-04-02T07:40"}});
   const json rome = ok("ann", "phrases", {{"id", id}});
   EXPECT_EQ(rome["language"], "it");

@@ -69,8 +69,12 @@ TEST(TravelTimesTest, RejectsUnknownZonesAndBadTimes) {
 // York changed three weeks earlier, so the flight takes 8 h 15 min although
 // the clocks say 5 h 30 min... in absolute time.
 TEST(TravelTimesTest, FlightAcrossZonesOnTheDstNight) {
-  auto made = make_item({{"kind", "flight"}, {"number", "AF 0006"}, {"from", "CDG"}, {"to", "JFK"},
-                         {"depart", "2026-03-29T03:15"}, {"arrive", "2026-03-29T05:30"}},
+  auto made = make_item({{"kind", "flight"},
+                         {"number", "AF 0006"},
+                         {"from", "CDG"},
+                         {"to", "JFK"},
+                         {"depart", "2026-03-29T03:15"},
+                         {"arrive", "2026-03-29T05:30"}},
                         "t1");
   ASSERT_TRUE(made.item) << made.error.body.dump();
   const Item& flight = *made.item;
@@ -84,9 +88,14 @@ TEST(TravelTimesTest, FlightAcrossZonesOnTheDstNight) {
 // Reminders count back in real time: 24 h before 03:15 CEST is 02:15 CET the
 // day before (the clocks moved in between), not 03:15.
 TEST(TravelTimesTest, FlightRemindersAcrossTheDstChange) {
-  auto made = make_item({{"kind", "flight"}, {"airline", "AF"}, {"number", "662"}, {"from", "CDG"},
-                         {"to", "DXB"}, {"depart", "2026-03-29T03:15"},
-                         {"arrive", "2026-03-29T13:05"}, {"booking", "K7QZ2P"}},
+  auto made = make_item({{"kind", "flight"},
+                         {"airline", "AF"},
+                         {"number", "662"},
+                         {"from", "CDG"},
+                         {"to", "DXB"},
+                         {"depart", "2026-03-29T03:15"},
+                         {"arrive", "2026-03-29T13:05"},
+                         {"booking", "K7QZ2P"}},
                         "t1");
   ASSERT_TRUE(made.item) << made.error.body.dump();
   const auto reminders = reminders_for("ann", *made.item, utc("2026-03-01T00:00:00Z"));
@@ -107,8 +116,8 @@ TEST(TravelTimesTest, FlightRemindersAcrossTheDstChange) {
 }
 
 TEST(TravelTimesTest, UnknownAirportNeedsAnExplicitZone) {
-  json request{{"kind", "flight"}, {"number", "BA 1430"}, {"from", "LHR"}, {"to", "INV"},
-               {"depart", "2026-05-01T07:00"}, {"arrive", "2026-05-01T08:35"}};
+  json request{{"kind", "flight"}, {"number", "BA 1430"},          {"from", "LHR"},
+               {"to", "INV"},      {"depart", "2026-05-01T07:00"}, {"arrive", "2026-05-01T08:35"}};
   auto made = make_item(request, "t1");
   ASSERT_FALSE(made.item);
   EXPECT_EQ(made.error.status, 400);
