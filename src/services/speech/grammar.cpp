@@ -207,9 +207,15 @@ CommandGrammar build_command_grammar(const std::vector<DeviceName>& devices,
     }
     const std::string spoken = builder.spoken_name(device.name);
     if (spoken.empty()) continue;
-    // Parts of a name alone too ("the bedroom", "the laptop").
+    // Its leading words alone too ("the bedroom", "the living room"); not
+    // its other words, which are mostly nouns already listed, and short
+    // ones like "tab" then swallow "to".
     std::istringstream parts(spoken);
-    for (std::string part; parts >> part;) loose.insert(part);
+    std::string prefix;
+    for (std::string part; parts >> part;) {
+      if (!prefix.empty()) phrases.insert(prefix);
+      prefix += prefix.empty() ? part : ' ' + part;
+    }
     phrases.insert(spoken);
     names.emplace_back(spoken, device.name);
   }

@@ -2,6 +2,7 @@
 
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/jsgf.h>
 #include <sphinxbase/ngram_model.h>
 #include <fmt/format.h>
 
@@ -26,6 +27,9 @@ void silence_engine_logs() {
 
 struct ConfigDeleter {
   void operator()(cmd_ln_t* c) const { cmd_ln_free_r(c); }
+};
+struct JsgfDeleter {
+  void operator()(jsgf_t* j) const { jsgf_grammar_free(j); }
 };
 struct DecoderDeleter {
   void operator()(ps_decoder_t* d) const { ps_free(d); }
@@ -71,11 +75,19 @@ class Decoder {
     }
   }
 
-  void use_grammar(const std::string& jsgf) {
-    if (ps_set_jsgf_string(decoder_.get(), kGrammarSearch, jsgf.c_str()) != 0 ||
-        ps_set_search(decoder_.get(), kGrammarSearch) != 0) {
-      throw std::runtime_error("pocketsphinx rejected the command grammar");
-    }
+  // ps_set_jsgf_string of 5prealpha leaks the parsed grammar (LeakSanitizer),
+  // so the grammar is parsed, turned into a finite-state grammar and freed
+  // here; the decoder keeps its own reference to the FSG.
+  void use_grammar(const std::string& text) {
+    std::unique_ptr<jsgf_t, JsgfDeleter> jsgf(jsgf_parse_string(text.c_str(), nullptr));
+    jsgf_rule_t* rule = jsgf ? jsgf_get_public_rule(jsgf.get()) : nullptr;
+    if (rule == nullptr) throw std::runtime_error("pocketsphinx rejected the command grammar");
+    const auto lw = static_cast<float>(cmd_ln_float32_r(ps_get_config(decoder_.get()), "-lw"));
+    fsg_model_t* fsg = jsgf_build_fsg(jsgf.get(), rule, ps_get_logmath(decoder_.get()), lw);
+    const bool ok = fsg != nullptr && ps_set_fsg(decoder_.get(), kGrammarSearch, fsg) == 0 &&
+                    ps_set_search(decoder_.get(), kGrammarSearch) == 0;
+    if (fsg != nullptr) fsg_model_free(fsg);
+    if (!ok) throw std::runtime_error("pocketsphinx rejected the command grammar");
   }
 
   Result<Recognition> decode(const std::vector<std::int16_t>& samples) {
@@ -242,6 +254,8 @@ Result<Recognition> Recognizer::recognize(const PcmAudio& audio,
   auto result = cached->decoder->decode(pcm.value().samples);
   if (!result.ok()) return result;
   Recognition out = std::move(result).value();
+  // A grammar's posterior is 1 whatever was said (measured): no confidence.
+  out.confidence.reset();
   out.text = restore_names_and_numbers(out.words, cached->grammar);
   out.guessed = cached->grammar.guessed;
   return out;

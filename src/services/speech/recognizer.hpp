@@ -56,7 +56,7 @@ struct RecognizerOptions {
 struct Recognition {
   std::string text;  // lower-case words; in commands mode device names as written, numbers as digits
   std::string words;               // the decoder's own words, before any rewriting
-  std::optional<double> confidence;  // posterior probability of `words`, when the decoder has one
+  std::optional<double> confidence;  // general mode: posterior probability of `words`
   double ms = 0.0;                 // decoding time, excluding any decoder build
   std::vector<std::string> guessed;  // commands mode: device-name tokens pronounced by guess
 };

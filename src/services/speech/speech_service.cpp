@@ -130,7 +130,9 @@ Reply SpeechService::synthesize(const nlohmann::json& request) {
   SynthesisOptions options;
   options.sample_rate = Synthesizer::native_rate();
   if (auto it = request.find("rate"); it != request.end()) {
-    if (!it->is_number_integer()) return bad_request("\"rate\" must be words per minute, 80–450");
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > 1000) {
+      return bad_request("\"rate\" must be words per minute, 80–450");
+    }
     options.words_per_minute = it->get<int>();
   }
   if (auto it = request.find("voice"); it != request.end()) {
@@ -138,7 +140,10 @@ Reply SpeechService::synthesize(const nlohmann::json& request) {
     options.voice = it->get<std::string>();
   }
   if (auto it = request.find("sample_rate"); it != request.end()) {
-    if (!it->is_number_integer()) return bad_request("\"sample_rate\" must be 8000–48000");
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
+        it->get<std::int64_t>() > 1'000'000) {
+      return bad_request("\"sample_rate\" must be 8000–48000");
+    }
     options.sample_rate = it->get<int>();
   }
   auto audio = engine_.synthesizer().synthesize(text->get<std::string>(), options);
