@@ -148,8 +148,39 @@ Reply AssistantService::parse(const Caller& caller, const json& request) {
   return Reply::success({{"intent", result.intent}, {"slots", result.slots}});
 }
 
+std::variant<std::string, Reply> AssistantService::request_words(const Caller& caller,
+                                                                 const json& request) {
+  if (!request.is_object() || !request.contains("audio") || request.contains("text")) {
+    return request_text(request);
+  }
+  // Spoken: the speech service hears it with a grammar of this owner's
+  // device names.
+  Reply heard = context_.hub->call(caller, "speech", "recognize", {{"audio", request["audio"]}});
+  if (!heard.ok()) return heard;
+  std::string text = heard.body.value("text", "");
+  if (text.empty()) {
+    return Reply::error(422, "not_understood",
+                        "nothing recognisable was heard: speak closer to the microphone, or type "
+                        "the request");
+  }
+  return text;
+}
+
+std::optional<std::string> AssistantService::spoken(const Caller& caller,
+                                                    const std::string& answer) {
+  if (options_.speak) {
+    const auto wav = options_.speak(answer);
+    return wav ? std::optional<std::string>(base64(*wav)) : std::nullopt;
+  }
+  const Reply said = context_.hub->call(caller, "speech", "synthesize", {{"text", answer}});
+  if (!said.ok() || !said.body.contains("audio") || !said.body["audio"].is_string()) {
+    return std::nullopt;
+  }
+  return said.body["audio"].get<std::string>();
+}
+
 Reply AssistantService::ask(const Caller& caller, const json& request) {
-  auto text = request_text(request);
+  auto text = request_words(caller, request);
   if (auto* error = std::get_if<Reply>(&text)) return *error;
   auto zone = request_zone(request, options_.default_timezone);
   if (auto* error = std::get_if<Reply>(&zone)) return *error;
@@ -206,12 +237,12 @@ Reply AssistantService::ask(const Caller& caller, const json& request) {
       body["device"] = {{"id", id}, {"name", device_name(devices, id)}};
     }
   }
+  if (request.contains("audio")) body["heard"] = std::get<std::string>(text);
   if (const auto speak = request.find("speak");
       speak != request.end() && speak->is_boolean() && speak->get<bool>()) {
-    std::optional<std::string> wav;
-    if (options_.speak) wav = options_.speak(body["answer"].get<std::string>());
-    body["spoken"] = wav.has_value();
-    if (wav) body["audio"] = {{"mime", "audio/wav"}, {"base64", base64(*wav)}};
+    const auto audio = spoken(caller, body.value("answer", body.value("question", "")));
+    body["spoken"] = audio.has_value();
+    if (audio) body["audio"] = {{"mime", "audio/wav"}, {"base64", *audio}};
   }
   return Reply::success(std::move(body));
 }

@@ -2,7 +2,8 @@
 // the owner's devices and services becomes an action on the right device
 // or a call to another service, answered in text (and, with a speech hook,
 // as audio). Operations:
-//   ask   {text, timezone?, device?, choice?, speak?} → {intent, slots, answer, done, …}
+//   ask   {text | audio (base64 WAV, heard by the speech service), timezone?,
+//         device?, choice?, speak?} → {intent, slots, answer, done, heard?, …}
 //         or, when the request fits several devices, {clarify: true,
 //         question, candidates: [{id, name}], …}; the client asks again
 //         with the same text and the chosen `device` (an id), or the
@@ -20,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "services/service.hpp"
@@ -53,6 +55,13 @@ class AssistantService : public Service {
 
  private:
   Reply ask(const Caller& caller, const nlohmann::json& request);
+  // The request's words: its "text", or what the speech service heard in
+  // its "audio" (base64 WAV); a Reply when there are none.
+  std::variant<std::string, Reply> request_words(const Caller& caller,
+                                                 const nlohmann::json& request);
+  // The answer as base64 WAV: through options_.speak, else the speech
+  // service; nullopt when neither can.
+  std::optional<std::string> spoken(const Caller& caller, const std::string& answer);
   Reply parse(const Caller& caller, const nlohmann::json& request);
 
   ServiceContext context_;

@@ -362,6 +362,24 @@ TEST_F(AssistantServiceTest, SpeaksThroughTheHookWhenThereIsOne) {
   EXPECT_EQ(r.body["audio"], (json{{"mime", "audio/wav"}, {"base64", "UklGRg=="}}));
 }
 
+TEST_F(AssistantServiceTest, HearsASpokenRequestAndSpeaksThroughTheSpeechService) {
+  hub.service_answers["speech/recognize"] = Reply::success({{"text", "ring my watch"}});
+  hub.service_answers["speech/synthesize"] = Reply::success({{"audio", "UklGRg=="}});
+  const json r = ask(json{{"audio", "UklGRgAAAAA="}, {"speak", true}}, phone);
+  ASSERT_GE(hub.calls.size(), 2u);
+  EXPECT_EQ(hub.calls[0].service + "/" + hub.calls[0].operation, "speech/recognize");
+  EXPECT_EQ(hub.calls[0].request, (json{{"audio", "UklGRgAAAAA="}}));
+  EXPECT_EQ(r["heard"], "ring my watch");
+  EXPECT_EQ(r["intent"], "device.ring");
+  EXPECT_EQ(hub.calls.back().request, (json{{"text", "Ringing Watch."}}));
+  EXPECT_EQ(r["audio"], (json{{"mime", "audio/wav"}, {"base64", "UklGRg=="}}));
+  // Nothing heard, or the speech service refusing: said, with a code.
+  hub.service_answers["speech/recognize"] = Reply::success({{"text", ""}});
+  EXPECT_EQ(service->call(phone, "ask", {{"audio", "UklGRg=="}}).body["code"], "not_understood");
+  hub.service_answers["speech/recognize"] = Reply::error(400, "bad_audio", "not a WAV");
+  EXPECT_EQ(service->call(phone, "ask", {{"audio", "x"}}).status, 400);
+}
+
 TEST(AssistantServiceSetup, RefusesAnUnknownDefaultZone) {
   FakeHub hub;
   AssistantOptions options;
