@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -83,6 +84,7 @@ Result<PcmAudio> Synthesizer::synthesize(const std::string& text,
                          fmt::format("unknown voice \"{}\"; try \"en-us\"", options.voice)};
     }
     espeak_SetParameter(espeakRATE, options.words_per_minute, 0);
+    if (options.seed != 0) std::srand(options.seed);
     const auto status = espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0,
                                      espeakCHARS_UTF8, nullptr, &audio.samples);
     if (status != EE_OK || espeak_Synchronize() != EE_OK) {

@@ -16,6 +16,11 @@ struct SynthesisOptions {
   std::string voice = "en-us";  // an espeak-ng voice name
   int words_per_minute = 175;   // espeak-ng accepts 80–450
   int sample_rate = 0;          // 0: espeak-ng's own (22,050 Hz); otherwise resampled
+  // espeak-ng's Klatt voices add noise from the C library's rand(), so the
+  // same text sounds slightly different each time. A seed makes it repeat
+  // (for tests and measurements) by calling srand(seed) first — which also
+  // reseeds rand() for the rest of the process; 0 leaves it alone.
+  unsigned seed = 0;
 };
 
 class Synthesizer {

@@ -1,6 +1,8 @@
 // Real engines end to end: espeak-ng speaks, pocketsphinx listens.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "services/speech/speech_engine.hpp"
 #include "word_overlap.hpp"
 
@@ -78,6 +80,24 @@ TEST(Recognizer, GeneralModelGetsMostWords) {
   ASSERT_TRUE(heard.ok()) << heard.error().message;
   // Measured 0.33 ("is that whether by today"); the grammar does far better.
   EXPECT_GE(word_overlap(sentence, heard.value().text), 0.3) << heard.value().text;
+}
+
+// Several callers at once: synthesis is serialised, decoders of different
+// device sets run in parallel, one device set's decoder is shared.
+TEST(Recognizer, ConcurrentCallersGetTheirOwnAnswers) {
+  const PcmAudio clip = speak("pause the music");
+  std::vector<std::string> heard(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < heard.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const std::vector<DeviceName> devices{{"Speaker " + std::to_string(i % 2), "audio"}};
+      (void)engine().synthesizer().synthesize("thank you");
+      auto r = engine().recognizer().recognize(clip, devices);
+      if (r.ok()) heard[i] = r.value().words;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& words : heard) EXPECT_NE(words.find("music"), std::string::npos) << words;
 }
 
 TEST(Recognizer, RejectsEmptyAndOverlongAudio) {
