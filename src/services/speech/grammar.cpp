@@ -126,7 +126,7 @@ class Builder {
     g << "<number> = zero | <digit> | ten | eleven | twelve | thirteen | fourteen | fifteen"
          " | sixteen | seventeen | eighteen | nineteen"
          " | (twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety) [<digit>]"
-         " | one hundred;\n";
+         " | (one | a) hundred;\n";
     g << "<name> = " << alternatives(phrases) << ";\n";
     g << "<word> = " << weighted(loose, weights) << ";\n";
     g << "public <request> = (<word> | <name> | <number>)+;\n";
@@ -252,6 +252,7 @@ std::pair<int, std::size_t> read_number(const std::vector<std::string>& words, s
   auto at = [&](std::size_t k) -> std::string_view {
     return k < words.size() ? std::string_view(words[k]) : std::string_view();
   };
+  if (at(i) == "a" && at(i + 1) == "hundred") return {100, 2};
   if (int u = unit_value(at(i)); u >= 1 && u <= 9 && at(i + 1) == "hundred") {
     value = u * 100;
     used = 2;

@@ -5,7 +5,7 @@
 //     volume, up, down, to, ring, find, battery, my, the, on, …),
 //   - device nouns (phone, watch, speaker, …) and the devices' classes,
 //   - the devices' names as whole phrases ("living room speaker"),
-//   - numbers 0–100 spoken as words ("twenty five", "one hundred"),
+//   - numbers 0–100 spoken as words ("twenty five", "one/a hundred"),
 // so the decoder only chooses among words that can fill a slot.
 //
 // Device names are split into tokens; digits become number words

@@ -48,6 +48,7 @@ TEST(Grammar, RestoresNamesAndNumbers) {
   EXPECT_EQ(restore_names_and_numbers("ring my pixel seven", g), "ring my Pixel 7");
   EXPECT_EQ(restore_names_and_numbers("volume one hundred", g), "volume 100");
   EXPECT_EQ(restore_names_and_numbers("volume zero", g), "volume 0");
+  EXPECT_EQ(restore_names_and_numbers("volume to a hundred", g), "volume to 100");
 }
 
 }  // namespace
