@@ -16,6 +16,33 @@ SpeechService& service() {
 
 const Caller kCaller{"ana", "pixel", false};
 
+// The owner's devices, as the service host would list them.
+class FakeHub : public HubAccess {
+ public:
+  std::vector<DeviceInfo> devices(const std::string& user) override {
+    asked.push_back(user);
+    DeviceInfo speaker;
+    speaker.id = "bedroom-speaker";
+    speaker.name = "Bedroom speaker";
+    speaker.device_class = "audio";
+    return {speaker};
+  }
+  void invoke(const std::string&, const std::string&, nlohmann::json, std::chrono::seconds,
+              std::function<void(Reply)> done) override {
+    done(Reply::error(404, "offline", "not in this test"));
+  }
+  void send_message(const std::string&, std::string,
+                    std::vector<std::pair<std::string, std::string>>,
+                    std::function<void(Reply)> done) override {
+    done(Reply::error(404, "unknown", "not in this test"));
+  }
+  void publish(const std::string&, std::string, bool) override {}
+  Reply call(const Caller&, std::string_view, std::string_view, const nlohmann::json&) override {
+    return Reply::error(404, "unknown_service", "not in this test");
+  }
+  std::vector<std::string> asked;
+};
+
 TEST(SpeechService, SynthesizeThenRecognizeOverTheWire) {
   auto spoken = service().call(kCaller, "synthesize",
                                {{"text", "pause the music on my phone"}, {"voice", "en-us+klatt"},
@@ -33,6 +60,26 @@ TEST(SpeechService, SynthesizeThenRecognizeOverTheWire) {
     EXPECT_NE(text.find(word), std::string::npos) << text;
   }
   EXPECT_GE(heard.body["ms"].get<double>(), 0.0);
+}
+
+TEST(SpeechService, WithoutDevicesUsesTheOwnersFromTheHub) {
+  FakeHub hub;
+  SpeechService with_hub(ServiceContext{{}, &hub});
+  auto spoken = with_hub.call(kCaller, "synthesize",
+                              {{"text", "pause the bedroom speaker"}, {"voice", "en-us+klatt"},
+                               {"sample_rate", 16000}});
+  ASSERT_TRUE(spoken.ok());
+  auto heard = with_hub.call(kCaller, "recognize", {{"audio", spoken.body["audio"]}});
+  ASSERT_TRUE(heard.ok()) << heard.body.dump();
+  EXPECT_EQ(hub.asked, std::vector<std::string>{"ana"});
+  EXPECT_EQ(heard.body["mode"], "commands");
+  EXPECT_NE(heard.body["text"].get<std::string>().find("Bedroom speaker"), std::string::npos)
+      << heard.body["text"];
+  // "general" overrides the owner's devices.
+  auto general = with_hub.call(kCaller, "recognize",
+                               {{"audio", spoken.body["audio"]}, {"mode", "general"}});
+  ASSERT_TRUE(general.ok());
+  EXPECT_EQ(general.body["mode"], "general");
 }
 
 TEST(SpeechService, DefaultsToEspeakRate) {
