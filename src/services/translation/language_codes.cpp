@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 namespace allscene::services::translation {
@@ -20,8 +21,12 @@ std::string lower(std::string_view s) {
 }  // namespace
 
 LanguageCodes::LanguageCodes(const std::filesystem::path& iso_639_3_json) {
-  std::ifstream in(iso_639_3_json);
-  const auto table = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  // The table is 850 KB; read it at once (the stream adapter parses byte by
+  // byte, several times slower). A parser callback that drops the names
+  // looks cheaper but is ten times slower in Debug/ASan builds.
+  std::ifstream in(iso_639_3_json, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto table = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!in || table.is_discarded() || !table.contains("639-3")) {
     spdlog::warn(
         "translation: no ISO 639 table at {} (Debian package iso-codes); language codes "

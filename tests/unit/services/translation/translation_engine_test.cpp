@@ -288,10 +288,13 @@ TEST_F(SlowEngine, CallersQueuedBehindAHungPipelineWaitOneTimeoutAtMost) {
   TranslateResult first;
   std::thread hung([&] { first = run("eng-spa", {"The cat is black."}); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let it take the pipeline
-  // The queued caller's 1 s runs out about when the hung one gives the
-  // pipeline up: it gets its 504 then, not a second full timeout later.
+  // The queued caller's 1 s runs out about 100 ms after the hung one gives
+  // the pipeline up, too soon to translate its ~10,000 words (half a
+  // second or more): it gets its 504 then, not a fresh timeout later.
+  std::string long_text;
+  for (int i = 0; i < 2700; ++i) long_text += "The house is big. ";
   const auto start = std::chrono::steady_clock::now();
-  auto queued = run("eng-spa", {"The house is big."});
+  auto queued = run("eng-spa", {long_text});
   const auto waited = std::chrono::steady_clock::now() - start;
   hung.join();
   EXPECT_EQ(first.failure, Failure::engine_timeout);
