@@ -1,10 +1,12 @@
 """Cloud services through the real hub (docs/services.md): the same
 operations over MQTT 5 request/response (paho, and Mosquitto's own
-mosquitto_rr), MQTT 3.1.1 request ids, REST and the CLI; refusals that
-leave the hub serving; the assistant acting on a device agent; a shared
-document edited from two devices.  The services run their real engines
-(Apertium, the assistant's parser)."""
+mosquitto_rr), MQTT 3.1.1 request ids, REST, the CLI and the SDK; refusals
+that leave the hub serving; the assistant acting on a device agent, typed
+and spoken; a shared document edited from two devices; the travel
+assistant's itinerary, phrases and a reminder reaching the wearable.  The
+services run their real engines (Apertium, pocketsphinx, espeak-ng, tz)."""
 
+import base64
 import http.client
 import json
 import os
@@ -35,6 +37,7 @@ class ServicesTest(unittest.TestCase):
         cli(d, "device", "add", "phone", "--owner", "ana", "--class", "phone")
         cli(d, "device", "add", "tablet", "--owner", "ana", "--class", "tablet")
         cli(d, "device", "add", "bobs", "--owner", "bob")
+        cli(d, "device", "add", "ana-watch", "--owner", "ana", "--class", "wearable")
         cls.hub.start()
         if not harness.wait_until(lambda: os.path.exists(os.path.join(d, "admin.token")), 5.0):
             raise RuntimeError("no admin.token within 5 s\n" + cls.hub.log_tail())
@@ -193,6 +196,24 @@ class ServicesTest(unittest.TestCase):
         self.assertEqual((answer["intent"], answer["done"]), ("device.ring", True), answer)
         ring = watch.wait_for(lambda e: e["event"] == "ring", since=since)
         self.assertEqual(ring["from"], "phone")
+        # Spoken: espeak-ng and sox make the WAV (16 kHz mono, as a phone
+        # would record it); the hub hears it and answers in speech too.
+        wav = os.path.join(self.work, "ring.wav")
+        subprocess.run(["espeak-ng", "-v", "en-us+klatt", "-w", wav + ".22k", "ring my watch"],
+                       check=True, timeout=30)
+        subprocess.run(["sox", wav + ".22k", "-r", "16000", "-c", "1", "-b", "16", wav],
+                       check=True, timeout=30)
+        with open(wav, "rb") as f:
+            audio = base64.b64encode(f.read()).decode()
+        since = watch.mark()
+        status, answer, _ = self.ask_mqtt5(phone, "assistant", "ask",
+                                           {"audio": audio, "speak": True})
+        self.assertEqual((status, answer["intent"], answer["done"]), (200, "device.ring", True),
+                         answer)
+        self.assertTrue(answer["heard"])
+        spoken = base64.b64decode(answer["audio"]["base64"])
+        self.assertEqual((spoken[:4], spoken[8:12]), (b"RIFF", b"WAVE"))
+        watch.wait_for(lambda e: e["event"] == "ring", since=since)
         # Bob's assistant does not reach Ana's watch.
         since = watch.mark()
         bobs = self.device("bobs")
@@ -221,6 +242,51 @@ class ServicesTest(unittest.TestCase):
         bobs = self.device("bobs")
         status, answer, _ = self.ask_mqtt5(bobs, "docs", "get", {"id": doc})
         self.assertEqual(status, 404, answer)
+
+    def test_travel_plans_reminds_and_speaks_the_language(self):
+        watch = self.device("ana-watch")
+        watch.subscribe("devices/ana-watch/messages/devicebound/#", 1)
+        # A booking e-mail is read (dry run: nothing added) ...
+        sample = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "travel",
+                              "flight_airfrance.txt")
+        with open(sample) as f:
+            status, parsed = self.rest("POST", "/api/v1/services/travel/parse?user=ana",
+                                       {"text": f.read(), "dry_run": True})
+        self.assertEqual(status, 200, parsed)
+        self.assertEqual(parsed["items"][0]["kind"], "flight")
+        # ... and a flight is added with its airports' zones.
+        status, added = self.rest("POST", "/api/v1/services/travel/add?user=ana", {"item": {
+            "kind": "flight", "airline": "AF", "number": "1300", "from": "CDG", "to": "MAD",
+            "depart": "2031-06-12T07:05", "arrive": "2031-06-12T09:15"}})
+        self.assertEqual(status, 200, added)
+        added = {"items": [added["item"]]}
+        flight = added["items"][0]
+        self.assertEqual((flight["from_zone"], flight["to_zone"]), ("Europe/Paris", "Europe/Madrid"))
+        status, day = self.rest("POST", "/api/v1/services/travel/day?user=ana",
+                                {"date": "2031-06-12", "zone": "Europe/Paris"})
+        self.assertEqual([i["id"] for i in day["items"]], [flight["id"]])
+        # Bob sees nothing of it.
+        status, bobs = self.rest("POST", "/api/v1/services/travel/list?user=bob", {})
+        self.assertEqual((status, bobs["items"]), (200, []))
+        # The phrases come from Apertium, not a table.
+        status, phrases = self.rest("POST", "/api/v1/services/travel/phrases?user=ana",
+                                    {"id": flight["id"]})
+        self.assertEqual((status, phrases["language"]), (200, "es"), phrases)
+        self.assertIn({"en": "Thank you.", "text": "Gracias."}, phrases["phrases"])
+        # A reminder two seconds ahead reaches the wearable as a message.
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+        status, reminder = self.rest("POST", "/api/v1/services/travel/remind?user=ana",
+                                     {"at": at, "text": "Buy euros"})
+        self.assertEqual(status, 200, reminder)
+        got = watch.expect(timeout=15, topic=None)
+        self.assertIn("devices/ana-watch/messages/devicebound/", got.topic)
+        self.assertEqual(json.loads(got.payload)["reminder"], reminder["id"])
+        # The assistant knows the flight.
+        phone = self.device("phone")
+        status, answer, _ = self.ask_mqtt5(phone, "assistant", "ask",
+                                           {"text": "what is my next flight"})
+        self.assertEqual((status, answer["intent"]), (200, "travel.next_flight"), answer)
+        self.assertIn("1300", answer["answer"])
 
 
 if __name__ == "__main__":
