@@ -241,17 +241,35 @@ Result<PcmAudio> Recognizer::to_model_rate(const PcmAudio& audio) const {
   return padded(resample(audio, kModelRate), options_.pad_seconds);
 }
 
+namespace {
+
+SpeechError decoder_failed(const std::exception& e) {
+  return {500, "engine_failed", std::string("the recognizer could not start: ") + e.what() +
+                                    "; tell the hub's operator"};
+}
+
+}  // namespace
+
 Result<Recognition> Recognizer::recognize(const PcmAudio& audio) {
   auto pcm = to_model_rate(audio);
   if (!pcm.ok()) return pcm.error();
-  return general_decoder().decode(pcm.value().samples);
+  try {
+    return general_decoder().decode(pcm.value().samples);
+  } catch (const std::exception& e) {
+    return decoder_failed(e);
+  }
 }
 
 Result<Recognition> Recognizer::recognize(const PcmAudio& audio,
                                           const std::vector<DeviceName>& devices) {
   auto pcm = to_model_rate(audio);
   if (!pcm.ok()) return pcm.error();
-  auto cached = grammar_decoder(devices);
+  std::shared_ptr<Cached> cached;
+  try {
+    cached = grammar_decoder(devices);
+  } catch (const std::exception& e) {
+    return decoder_failed(e);
+  }
   auto result = cached->decoder->decode(pcm.value().samples);
   if (!result.ok()) return result;
   Recognition out = std::move(result).value();

@@ -13,7 +13,8 @@
 //
 // Input: mono PCM at any rate 8–48 kHz (resampled to 16 kHz), at most
 // max_seconds long. Thread-safe: every member may be called from any thread.
-// Errors (Result): 413 too_long, 400 bad_audio (empty), 500 engine_failed.
+// Errors (Result): 413 too_long, 400 bad_audio (empty), 500 engine_failed
+// (also when a decoder cannot be built; the constructor alone throws).
 #pragma once
 
 #include <cstddef>
@@ -41,8 +42,10 @@ struct RecognizerOptions {
   // Extra pocketsphinx arguments ("-wip", "1e-4", …) for each mode.
   // The grammar accepts any word sequence, so without a strong word
   // insertion penalty short words ("a", "is") creep in between the real
-  // ones; 1e-3 was best on the evaluation's dev split (docs/services/speech.md).
-  std::vector<std::string> grammar_args{"-wip", "1e-3"};
+  // ones; 1e-3 was best on the evaluation's dev split, and a higher silence
+  // probability (default 0.005) lets pauses be silence rather than words
+  // (docs/services/speech.md).
+  std::vector<std::string> grammar_args{"-wip", "1e-3", "-silprob", "0.1"};
   std::vector<std::string> general_args;
   // Quiet (low-level noise, never digital zeros, which upset the feature
   // normalisation) added before and after the audio: synthesized and

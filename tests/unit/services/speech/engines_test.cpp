@@ -100,6 +100,17 @@ TEST(Recognizer, ConcurrentCallersGetTheirOwnAnswers) {
   for (const auto& words : heard) EXPECT_NE(words.find("music"), std::string::npos) << words;
 }
 
+TEST(Recognizer, ADecoderThatCannotStartIsAnErrorNotAThrow) {
+  RecognizerOptions options;
+  options.grammar_args = {"-no-such-option", "1"};
+  Recognizer broken(options);
+  auto heard = broken.recognize(PcmAudio{16000, std::vector<std::int16_t>(1600)},
+                                {{"Watch", "wearable"}});
+  ASSERT_FALSE(heard.ok());
+  EXPECT_EQ(heard.error().status, 500);
+  EXPECT_EQ(heard.error().code, "engine_failed");
+}
+
 TEST(Recognizer, RejectsEmptyAndOverlongAudio) {
   EXPECT_EQ(engine().recognizer().recognize(PcmAudio{16000, {}}).error().code, "bad_audio");
   PcmAudio long_audio{8000, std::vector<std::int16_t>(8000 * 31)};
