@@ -101,7 +101,7 @@ Score evaluate(const std::string& split, std::size_t limit, bool print_failures)
   for (std::size_t i = 0; i < requests.size(); i += stride) {
     const auto& r = requests[i];
     auto audio = engine.synthesizer().synthesize(
-        r.text, {.voice = "en-us+klatt", .sample_rate = 16000, .seed = 1});
+        r.text, {.voice = "en-us+klatt5", .sample_rate = 16000, .seed = 1});
     if (!audio.ok()) ADD_FAILURE() << r.text << ": " << audio.error().message;
     if (!audio.ok()) continue;
     auto heard = engine.recognizer().recognize(audio.value(), devices);
