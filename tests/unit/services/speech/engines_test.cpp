@@ -71,7 +71,18 @@ TEST(Recognizer, GrammarPutsNamesAndNumbersBack) {
   EXPECT_NE(volume.value().text.find(" 35"), std::string::npos);
   auto ring = engine().recognizer().recognize(speak("ring my Pixel 7"), devices);
   EXPECT_NE(ring.value().text.find("Pixel 7"), std::string::npos) << ring.value().text;
-  EXPECT_EQ(engine().recognizer().cached_grammars(), 2u);
+}
+
+TEST(Recognizer, DecodersAreCachedPerDeviceSetLeastRecentlyUsedOut) {
+  RecognizerOptions options;
+  options.cached_grammars = 2;
+  Recognizer recognizer(options);
+  recognizer.prepare({{"Watch", "wearable"}, {"Pixel", "phone"}});
+  recognizer.prepare({{"Pixel", "phone"}, {"Watch", "wearable"}});  // same set
+  EXPECT_EQ(recognizer.cached_grammars(), 1u);
+  recognizer.prepare({{"Car", "car"}});
+  recognizer.prepare({{"Tablet", "tablet"}});
+  EXPECT_EQ(recognizer.cached_grammars(), 2u);
 }
 
 TEST(Recognizer, GeneralModelGetsMostWords) {
