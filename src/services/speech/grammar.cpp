@@ -27,10 +27,10 @@ constexpr std::array kRequestWords = {
     "flight", "fly", "upcoming", "list", "show", "devices", "gadgets", "online", "connected",
     "see", "tell", "give", "help", "want", "moment", "bit", "something", "over", "right", "hey",
     // Common function words.
-    "a", "an", "the", "my", "me", "i", "i'm", "it", "it's", "this", "that", "to", "too", "of",
-    "on", "in", "at", "by", "for", "with", "from", "and", "is", "are", "am", "be", "do", "does",
-    "have", "what", "what's", "when", "which", "how", "much", "can", "could", "you", "please",
-    "just", "now", "all", "any", "go", "make", "one", "here", "your", "again"};
+    "a", "the", "my", "me", "i", "i'm", "it", "it's", "this", "that", "to", "too", "of", "on",
+    "in", "at", "by", "for", "with", "and", "is", "are", "do", "does", "have", "what", "what's",
+    "when", "which", "how", "much", "can", "could", "you", "please", "just", "now", "all", "go",
+    "make", "one"};
 
 // Nouns people use for devices, whatever their class is called.
 constexpr std::array kDeviceNouns = {
