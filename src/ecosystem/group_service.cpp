@@ -109,14 +109,8 @@ void GroupService::clear_locked(const std::string& device_id, const Published& l
 
 void GroupService::publish_card(const std::string& owner, const std::string& device_id,
                                 std::string payload) {
-  twin::DeviceLink::Routed card;
-  card.topic = card_topic(owner, device_id);
-  card.payload = std::move(payload);
-  card.qos = 1;
-  card.retain = true;
-  link_.route(std::move(card), [device_id](bool ok) {
-    if (!ok) spdlog::warn("ecosystem: the card of {} could not be stored", device_id);
-  });
+  link_.publish(card_topic(owner, device_id), std::move(payload), true,
+                "ecosystem: the card of " + device_id);
 }
 
 // ---- group calls ---------------------------------------------------------------

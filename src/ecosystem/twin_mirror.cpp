@@ -18,13 +18,7 @@ TwinMirror::TwinMirror(registry::Registry& registry, twin::TwinService& twins,
     : registry_(registry), twins_(twins), link_(link), max_mirrors_(max_mirrors) {}
 
 void TwinMirror::publish(const std::string& topic, std::string payload, bool retain) {
-  twin::DeviceLink::Routed message;
-  message.topic = topic;
-  message.payload = std::move(payload);
-  message.retain = retain;
-  link_.route(std::move(message), [topic](bool stored) {
-    if (!stored) spdlog::warn("twins: could not store {} for the bridged hubs", topic);
-  });
+  link_.publish(topic, std::move(payload), retain, "twins: " + topic + " (for bridged hubs)");
 }
 
 void TwinMirror::device_changed(const std::string& device_id) {

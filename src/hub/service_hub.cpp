@@ -1,7 +1,5 @@
 #include "hub/service_hub.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "ecosystem/card.hpp"
 
 namespace allscene::hub {
@@ -62,13 +60,7 @@ void ServiceHub::send_message(const std::string& device_id, std::string payload,
 }
 
 void ServiceHub::publish(const std::string& topic, std::string payload, bool retain) {
-  twin::DeviceLink::Routed message;
-  message.topic = topic;
-  message.payload = std::move(payload);
-  message.retain = retain;
-  link_.route(std::move(message), [topic](bool stored) {
-    if (!stored) spdlog::warn("services: could not store a message for {}", topic);
-  });
+  link_.publish(topic, std::move(payload), retain, "services: a message on " + topic);
 }
 
 Reply ServiceHub::call(const services::Caller& caller, std::string_view service,

@@ -57,6 +57,16 @@ json method_payload(const std::string& payload) {
 
 }  // namespace
 
+void DeviceLink::publish(std::string topic, std::string payload, bool retain, std::string what) {
+  Routed message;
+  message.topic = std::move(topic);
+  message.payload = std::move(payload);
+  message.retain = retain;
+  route(std::move(message), [what = std::move(what)](bool stored) {
+    if (!stored) spdlog::warn("{} could not be stored", what);
+  });
+}
+
 Result Result::error(int status, std::string message) {
   return {status, json{{"error", std::move(message)}}, {}};
 }

@@ -67,6 +67,9 @@ class DeviceLink {
     bool retain = false;   // kept as the topic's retained message (empty payload: cleared)
   };
   virtual void route(Routed message, Done done) = 0;
+  // route() for a message of the hub's own at QoS 1, logging a warning
+  // that names it (`what`: "the card of phone") if it could not be stored.
+  void publish(std::string topic, std::string payload, bool retain, std::string what);
 };
 
 struct Result {
