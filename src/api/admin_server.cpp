@@ -68,6 +68,10 @@ std::int64_t system_now_s() {
 
 }  // namespace
 
+std::size_t AdminServer::body_limit(std::string_view target) {
+  return target.starts_with("/api/v1/services/") ? kMaxServiceBody : kMaxBody;
+}
+
 struct AdminServer::Poster {
   std::mutex mutex;
   asio::io_context* io = nullptr;  // guarded by mutex; null once the server stops
@@ -104,10 +108,25 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
   }
 
  private:
+  // The header first: the body limit depends on the target (the parser
+  // checks a Content-Length against it when the header ends, so it starts
+  // at the largest and read_body() applies the target's).
   void read() {
     parser_.emplace();
-    parser_->body_limit(kMaxBody);
+    parser_->body_limit(kMaxServiceBody);
     beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->on_read(ec);
+                              self->read_body();
+                            });
+  }
+
+  void read_body() {
+    const auto target = parser_->get().target();
+    const std::size_t limit = body_limit(std::string_view(target.data(), target.size()));
+    if (parser_->content_length().value_or(0) > limit) return on_read(http::error::body_limit);
+    parser_->body_limit(limit);  // a chunked body is counted as it comes
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        self->on_read(ec);
@@ -117,9 +136,10 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
   void on_read(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       const auto& req = parser_->get();
-      respond(std::string(req.method_string()), std::string(req.target()), req.version(),
-              refusal(413, fmt::format("the body is over {} bytes; send less", kMaxBody),
-                      std::string_view(req.target().data(), req.target().size())),
+      const std::string_view target(req.target().data(), req.target().size());
+      respond(std::string(req.method_string()), std::string(target), req.version(),
+              refusal(413, fmt::format("the body is over {} bytes; send less", body_limit(target)),
+                      target),
               /*keep_alive=*/false);
       return;
     }

@@ -38,6 +38,10 @@ struct ServerOptions {
 class AdminServer {
  public:
   static constexpr std::size_t kMaxBody = 64 * 1024;
+  // Cloud service requests may carry audio (30 s of 16 kHz WAV, base64).
+  static constexpr std::size_t kMaxServiceBody = 2 * 1024 * 1024;
+  // The body limit of a request to `target`.
+  static std::size_t body_limit(std::string_view target);
 
   // `api` must outlive the server. Throws std::runtime_error when the
   // certificate or key cannot be loaded.

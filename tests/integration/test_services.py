@@ -154,6 +154,19 @@ class ServicesTest(unittest.TestCase):
         status, answer = self.rest("POST", "/api/v1/services/translation/translate",
                                    raw="{not json")
         self.assertEqual(status, 400, answer)
+        # Audio is larger than other requests: a few seconds of speech pass
+        # (up to 2 MiB), as a spoken request from the console would.
+        status, said = self.rest("POST", "/api/v1/services/speech/synthesize", {
+            "text": "pause the bedroom speaker, then play music in the living room, and ring "
+                    "my watch", "sample_rate": 16000})
+        self.assertEqual(status, 200, said)
+        self.assertGreater(len(said["audio"]), 64 * 1024)
+        status, heard = self.rest("POST", "/api/v1/services/speech/recognize?user=ana",
+                                  {"audio": said["audio"]})
+        self.assertEqual(status, 200, heard)
+        self.assertIn("speaker", heard["text"].lower())
+        status, _ = self.rest("POST", "/api/v1/users", raw="x" * (64 * 1024 + 1))
+        self.assertEqual(status, 413)
 
     def test_cli(self):
         d = self.hub.data_dir
