@@ -112,17 +112,18 @@ bool reaches_other_user(std::string_view filter, std::string_view user) {
   return is_wildcard(second) || second != user;
 }
 
-// "users/{X}/devices" and "users/{X}/relay" and below are the hubs' own: the
-// device cards (a card is the registry's and the twin's word, not a
-// device's) and group calls relayed between bridged hubs. No device
-// publishes there, except a gateway (an edge hub speaking for its devices).
+// "users/{X}/devices", "users/{X}/relay" and "users/{X}/docs" and below are
+// the hubs' own: the device cards (a card is the registry's and the twin's
+// word, not a device's), group calls relayed between bridged hubs, and the
+// documents service's change notices. No device publishes there, except a
+// gateway (an edge hub speaking for its devices).
 bool hub_kept(std::string_view topic) {
   bool done = false;
   if (mqtt::pop_level(topic, done) != "users" || done) return false;
   mqtt::pop_level(topic, done);
   if (done) return false;
   const std::string_view third = mqtt::pop_level(topic, done);
-  return third == "devices" || third == "relay";
+  return third == "devices" || third == "relay" || third == "docs";
 }
 
 // "$hubs/{X}/…": what bridged hubs tell each other about user X's devices

@@ -520,6 +520,9 @@ TEST_F(AclTest, GroupCallsAreOpenAndDeviceCardsAreTheHubs) {
   EXPECT_TRUE(auth.may_publish("phone", "phone", "users/alice/devicesx"));
   EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/devices"));
   EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/relay/call/lamp"));
+  // The documents service's change notices are the hub's too.
+  EXPECT_TRUE(auth.may_subscribe("phone", "phone", "users/alice/docs/+"));
+  EXPECT_FALSE(auth.may_publish("phone", "phone", "users/alice/docs/d1"));
 }
 
 TEST_F(AclTest, AGatewaySpeaksForTheDevicesItHostsInItsOwnersGroupOnly) {
