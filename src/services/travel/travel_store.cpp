@@ -121,20 +121,22 @@ bool TravelStore::add_item(const std::string& user, const std::string& id, std::
                 .bind(start_utc)
                 .bind(fields.dump())
                 .run();
-  for (const auto& r : reminders) {
-    ok = ok && Statement(db_, "INSERT INTO reminders VALUES(?,?,?,?,?,?,?,?,?,'pending')")
-                   .bind(r.id)
-                   .bind(r.user)
-                   .bind(r.item_id)
-                   .bind(r.kind)
-                   .bind(r.title)
-                   .bind(r.body)
-                   .bind(r.zone)
-                   .bind(seconds(r.due))
-                   .bind(seconds(r.expires))
-                   .run();
-  }
+  for (const auto& r : reminders) ok = ok && insert_reminder_locked(r);
   return exec(ok ? "COMMIT" : "ROLLBACK") && ok;
+}
+
+bool TravelStore::insert_reminder_locked(const Reminder& r) {
+  return Statement(db_, "INSERT INTO reminders VALUES(?,?,?,?,?,?,?,?,?,'pending')")
+      .bind(r.id)
+      .bind(r.user)
+      .bind(r.item_id)
+      .bind(r.kind)
+      .bind(r.title)
+      .bind(r.body)
+      .bind(r.zone)
+      .bind(seconds(r.due))
+      .bind(seconds(r.expires))
+      .run();
 }
 
 std::vector<StoredItem> TravelStore::items(const std::string& user) {
@@ -172,17 +174,7 @@ bool TravelStore::remove_item(const std::string& user, const std::string& id) {
 
 bool TravelStore::add_reminder(const Reminder& r) {
   std::lock_guard lock(mutex_);
-  return Statement(db_, "INSERT INTO reminders VALUES(?,?,?,?,?,?,?,?,?,'pending')")
-      .bind(r.id)
-      .bind(r.user)
-      .bind(r.item_id)
-      .bind(r.kind)
-      .bind(r.title)
-      .bind(r.body)
-      .bind(r.zone)
-      .bind(seconds(r.due))
-      .bind(seconds(r.expires))
-      .run();
+  return insert_reminder_locked(r);
 }
 
 std::vector<Reminder> TravelStore::select_reminders(const char* where, const std::string& text,

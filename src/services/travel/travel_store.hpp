@@ -91,6 +91,8 @@ class TravelStore {
 
  private:
   bool exec(const char* sql);
+  // Under mutex_: one pending reminder.
+  bool insert_reminder_locked(const Reminder& reminder);
   std::vector<Reminder> select_reminders(const char* sql, const std::string& text,
                                          std::int64_t number);
 

@@ -15,8 +15,7 @@
 #include "word_overlap.hpp"
 
 #ifdef SPEECH_WITH_ASSISTANT
-#include <date/tz.h>
-
+#include "eval_set.hpp"
 #include "services/assistant/parser.hpp"
 #endif
 
@@ -42,7 +41,8 @@ std::vector<Request> closed_requests(const std::string& split) {
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     const json j = json::parse(line);
-    if (j["closed"].get<bool>() && j["split"] == split) out.push_back({j["text"], j["intent"], j["slots"]});
+    if (j["closed"].get<bool>() && j["split"] == split)
+      out.push_back({j["text"], j["intent"], j["slots"]});
   }
   return out;
 }
@@ -57,30 +57,10 @@ std::string as_spoken(const std::string& text) {
   return out;
 }
 
-#ifdef SPEECH_WITH_ASSISTANT
-assistant::ParseContext parse_context(const json& file) {
-  assistant::ParseContext c;
-  for (const auto& d : file["devices"]) {
-    DeviceInfo info;
-    info.id = d["id"];
-    info.name = d["name"];
-    info.device_class = d["class"];
-    info.online = d["online"];
-    info.battery = d["battery"];
-    info.capabilities = d["capabilities"].get<std::vector<std::string>>();
-    c.devices.push_back(std::move(info));
-  }
-  c.caller_device = file["caller"];
-  c.zone = date::locate_zone(file["timezone"].get<std::string>());
-  c.now = std::chrono::system_clock::now();  // closed requests carry no times
-  return c;
-}
-#endif
-
 struct Score {
   std::size_t n = 0;
-  double word_accuracy = 0;  // mean over requests
-  std::size_t understood = 0;  // intent and every slot right
+  double word_accuracy = 0;          // mean over requests
+  std::size_t understood = 0;        // intent and every slot right
   std::size_t typed_understood = 0;  // the same for the typed text (the parser's own share)
   double seconds_of_audio = 0;
   double seconds_decoding = 0;
@@ -93,7 +73,7 @@ Score evaluate(const std::string& split, std::size_t limit, bool print_failures)
   std::vector<DeviceName> devices;
   for (const auto& d : file["devices"]) devices.push_back({d["name"], d["class"]});
 #ifdef SPEECH_WITH_ASSISTANT
-  const auto context = parse_context(file);
+  const auto context = assistant::testing::eval_context();  // closed requests carry no times
 #endif
   auto requests = closed_requests(split);
   const std::size_t stride = limit == 0 || requests.size() <= limit ? 1 : requests.size() / limit;
@@ -126,9 +106,11 @@ Score evaluate(const std::string& split, std::size_t limit, bool print_failures)
     }
   }
   if (score.n > 0) score.word_accuracy /= static_cast<double>(score.n);
-  std::cout << split << ": " << score.n << " spoken requests, word accuracy "
-            << score.word_accuracy << ", understood " << score.understood << " ("
-            << (score.n ? 100.0 * static_cast<double>(score.understood) / static_cast<double>(score.n) : 0)
+  std::cout << split << ": " << score.n << " spoken requests, word accuracy " << score.word_accuracy
+            << ", understood " << score.understood << " ("
+            << (score.n
+                    ? 100.0 * static_cast<double>(score.understood) / static_cast<double>(score.n)
+                    : 0)
             << "%), typed " << score.typed_understood << ", real-time factor "
             << (score.seconds_of_audio > 0 ? score.seconds_decoding / score.seconds_of_audio : 0)
             << "\n";
@@ -150,7 +132,8 @@ TEST(SpokenEvaluation, Dev) {
   ASSERT_GT(s.n, 0u);
   EXPECT_GE(s.word_accuracy, SPEECH_DEV_WORD_ACCURACY * kFloorScale);
 #ifdef SPEECH_WITH_ASSISTANT
-  EXPECT_GE(static_cast<double>(s.understood) / static_cast<double>(s.n), SPEECH_DEV_UNDERSTOOD * kFloorScale);
+  EXPECT_GE(static_cast<double>(s.understood) / static_cast<double>(s.n),
+            SPEECH_DEV_UNDERSTOOD * kFloorScale);
 #endif
 }
 
@@ -159,7 +142,8 @@ TEST(SpokenEvaluation, Heldout) {
   ASSERT_GT(s.n, 0u);
   EXPECT_GE(s.word_accuracy, SPEECH_HELDOUT_WORD_ACCURACY * kFloorScale);
 #ifdef SPEECH_WITH_ASSISTANT
-  EXPECT_GE(static_cast<double>(s.understood) / static_cast<double>(s.n), SPEECH_HELDOUT_UNDERSTOOD * kFloorScale);
+  EXPECT_GE(static_cast<double>(s.understood) / static_cast<double>(s.n),
+            SPEECH_HELDOUT_UNDERSTOOD * kFloorScale);
 #endif
 }
 
