@@ -36,7 +36,72 @@ constexpr std::array kRequestWords = {
 constexpr std::array kDeviceNouns = {
     "device", "phone", "watch", "speaker", "headphones", "earbuds", "tablet", "laptop",
     "computer", "tv", "television", "buds", "headset", "smartwatch", "display", "tracker",
+    "screen", "speakers", "mobile", "vehicle",
 };
+
+// The closed intents' phrasings as JSGF rules, from the assistant's parser
+// (src/services/assistant/intents.cpp: the words that pick each intent) and
+// the dev split's requests. <device> (a device by name or noun, built per
+// owner), <where> ("on/in/to … <device>") and <number> are defined with the
+// devices. Function words ("to", "the", "a") only stand where the parser
+// expects them, which is what the loop of single words could not say.
+constexpr std::string_view kIntentRules = R"(
+<polite> = please | hey | can you [please] | could you [please] | would you [please]
+  | will you | i want to | i'd like to | help me | just;
+<end> = please | now | right now | for me | thanks | for a moment | for a bit | again;
+<media_obj> = [the | my | this | that] (music | song | track | playback | audio | tunes)
+  | some (music | songs | tunes) | a song | something | it;
+<place> = <where> [<where>];
+<play> = (play | resume | unpause | start | continue | keep | carry on) [playing | playback]
+  [<media_obj>] [<device>] [<place>];
+<pause> = (pause | stop | silence | hold) [playing | <media_obj> | <device>] [<place>]
+  | put <device> on pause;
+<next> = [play | go to | skip to | jump to] [the] next [song | track | one] [<place>]
+  | skip [ahead | forward | this | it | <media_obj>] [<place>];
+<previous> = [play | go back to | back to | go to | skip back to | replay] [the] (previous | last)
+  [song | track | one] [<place>]
+  | (go back | skip back | rewind) [a song | one] [<place>] | replay [<media_obj>] [<place>];
+<volume_part> = <where> | up | down | to <number> [percent] | by <number> [percent]
+  | at <number> [percent] | a bit | a little | louder | quieter | softer | all the way;
+<volume_object> = <device> | it | the music | [the] volume;
+<volume> = (set | change | turn | crank | put | raise | lower | reduce | increase | decrease)
+  [the] volume <volume_part>*
+  | (set | change | turn | put) <device> volume <volume_part>*
+  | (turn | crank) <volume_object> (up | down) <volume_part>*
+  | (turn | crank) (up | down) [<volume_object>] <volume_part>*
+  | [the] volume <volume_part>*
+  | make <volume_object> (louder | quieter | softer) <volume_part>*
+  | (louder | quieter | softer) <volume_part>*
+  | (mute | unmute) [<volume_object>] [<place>]
+  | (it's | it is) too (loud | quiet) [<place>];
+<ring> = (ring | find | locate | beep | buzz) [<device> | something] [<place>]
+  | make <device> (ring | beep | buzz) | play a sound <where>
+  | (where is | where's | where are | where did i leave) <device>
+  | i (lost | can't find) <device>
+  | (ring | find) something i lost [a | my] <noun>;
+<battery_word> = [the] battery [level | status | life] | charge | charged | charging | percentage;
+<battery_part> = is | is left | left | does | have | has | at | <device> | <where> | me | the;
+<battery> = [what's | what is | how much | how | check | tell me | show me | give me | is]
+  <battery_part>* <battery_word> <battery_part>*;
+<clip_obj> = [the | my] clipboard | [the] copied text | what i [just] copied | it;
+<clipboard> = [send | share | copy | move | sync | transfer | paste | put] <clip_obj> [<where>];
+<file_obj> = [a | the | this | my | that] (file | files | photo | photos | picture | pictures
+  | document | pdf);
+<file> = (send | share | copy | move | beam | transfer | put) <file_obj> [over] [<where>];
+<activity> = this | it | what i'm doing | what i am doing | what i was doing [<where>];
+<handoff> = (continue | finish | open | move | switch | transfer) <activity> [from <device>] [<where>]
+  [[on] [the] bigger screen] [<device>]
+  | hand <activity> off <where> | hand off <where> | pick (this | it) up <where>
+  | pick up where i left off <where> | keep going <where>;
+<list_head> = list | show | show me | what | which | what's | give me | tell me;
+<list_part> = [all] [my] (devices | gadgets) | a list of | are | is | connected | online | on
+  | right now | can you see | do i have | of;
+<device_list> = <list_head> <list_part>+;
+<flight> = [what's | what is | when is | show | show me | check | tell me] [my] [next | upcoming]
+  flight | when do i fly [next] | when does my flight leave;
+<intent> = <play> | <pause> | <next> | <previous> | <volume> | <ring> | <battery> | <clipboard>
+  | <file> | <handoff> | <device_list> | <flight>;
+)";
 
 constexpr std::array<std::string_view, 20> kUnits = {
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -80,6 +145,42 @@ std::string below_hundred(int n) {
   return out;
 }
 
+// A device: by name or by kind, with the words that go before it.
+constexpr std::string_view kDeviceRules = R"(
+<device> = [the | my | a | this | that | your] (<name> | <noun>);
+<where> = (on | in | to | with | of | at | for | into | onto) <device>;
+)";
+
+// A request: one intent's phrasing, perhaps after the device's name
+// ("Kitchen display, pause") and politeness.
+constexpr std::string_view kRequestRule = "[<name>] [<polite>] <intent> [<end>] [please]";
+// The fallback: any sequence of the loop's words, names and numbers.
+constexpr std::string_view kLooseRule = "(<word> | <name> | <number>)+";
+
+// The words of JSGF rule text: everything outside <rule names> and
+// /weights/ that is letters and apostrophes.
+std::set<std::string> rule_words(std::string_view rules) {
+  std::set<std::string> words;
+  std::string current;
+  char skip_until = 0;
+  for (char c : rules) {
+    if (skip_until != 0) {
+      if (c == skip_until) skip_until = 0;
+      continue;
+    }
+    if (is_letter(c)) {
+      current += c;
+      continue;
+    }
+    if (!current.empty()) words.insert(current);
+    current.clear();
+    if (c == '<') skip_until = '>';
+    if (c == '/') skip_until = '/';
+  }
+  if (!current.empty()) words.insert(current);
+  return words;
+}
+
 class Builder {
  public:
   explicit Builder(const Dictionary& dictionary) : dictionary_(dictionary) {}
@@ -115,11 +216,15 @@ class Builder {
     return spoken;
   }
 
-  CommandGrammar finish(const std::set<std::string>& phrases, const std::set<std::string>& loose,
-                        const WordWeights& weights) {
+  // `phrases`: the devices' spoken names; `nouns`: words that name a
+  // device by kind; `loose`: the fallback loop's single words.
+  CommandGrammar finish(const std::set<std::string>& phrases, const std::set<std::string>& nouns,
+                        const std::set<std::string>& loose, const WordWeights& weights) {
     for (int n = 0; n < 20; ++n) add_word(std::string(kUnits[static_cast<std::size_t>(n)]));
     for (int t = 2; t < 10; ++t) add_word(std::string(kTens[static_cast<std::size_t>(t)]));
     add_word("hundred");
+    for (const auto& word : rule_words(kIntentRules)) add_word(word);
+    for (const auto& word : rule_words(kDeviceRules)) add_word(word);
     std::ostringstream g;
     g << "#JSGF V1.0;\ngrammar allscene;\n";
     g << "<digit> = one | two | three | four | five | six | seven | eight | nine;\n";
@@ -128,9 +233,12 @@ class Builder {
          " | (twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety) [<digit>]"
          " | (one | a) hundred;\n";
     g << "<name> = " << alternatives(phrases) << ";\n";
+    g << "<noun> = " << alternatives(nouns) << ";\n";
+    g << kDeviceRules << kIntentRules;
     g << "<word> = " << weighted(loose, weights) << ";\n";
-    g << "public <request> = (<word> | <name> | <number>)+;\n";
-    grammar_.jsgf = g.str();
+    const std::string body = g.str();
+    grammar_.jsgf = body + "public <request> = " + std::string(kRequestRule) + ";\n";
+    grammar_.fallback_jsgf = body + "public <request> = " + std::string(kLooseRule) + ";\n";
     for (auto& [word, phones] : phones_) grammar_.words.emplace_back(word, phones);
     return std::move(grammar_);
   }
@@ -193,17 +301,21 @@ CommandGrammar build_command_grammar(const std::vector<DeviceName>& devices,
                                      const Dictionary& dictionary, const WordWeights& weights) {
   Builder builder(dictionary);
   std::set<std::string> loose;
+  std::set<std::string> nouns;
   auto add_loose = [&](const std::string& word) {
     if (builder.add_word(word)) loose.insert(word);
   };
+  auto add_noun = [&](const std::string& word) {
+    if (builder.add_word(word)) nouns.insert(word), loose.insert(word);
+  };
   for (const char* word : kRequestWords) add_loose(word);
-  for (const char* word : kDeviceNouns) add_loose(word);
+  for (const char* word : kDeviceNouns) add_noun(word);
 
   std::set<std::string> phrases;
   std::vector<std::pair<std::string, std::string>> names;
   for (const auto& device : devices) {
     for (const auto& token : name_tokens(device.device_class)) {
-      if (!is_digit(token.front())) add_loose(token);
+      if (!is_digit(token.front())) add_noun(token);
     }
     const std::string spoken = builder.spoken_name(device.name);
     if (spoken.empty()) continue;
@@ -223,7 +335,7 @@ CommandGrammar build_command_grammar(const std::vector<DeviceName>& devices,
   std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) {
     return a.first.size() > b.first.size();
   });
-  CommandGrammar grammar = builder.finish(phrases, loose, weights);
+  CommandGrammar grammar = builder.finish(phrases, nouns, loose, weights);
   grammar.names = std::move(names);
   return grammar;
 }

@@ -29,7 +29,11 @@ struct DeviceName {
 };
 
 struct CommandGrammar {
+  // The structured request rules (one phrasing per closed intent).
   std::string jsgf;
+  // Any sequence of request words, names and numbers: decoded only when
+  // audio fits no structured phrasing (the structured search ends empty).
+  std::string fallback_jsgf;
   // Every word the grammar uses, with one pronunciation each; the decoder's
   // whole dictionary.
   std::vector<std::pair<std::string, std::string>> words;

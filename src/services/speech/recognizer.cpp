@@ -18,6 +18,7 @@ namespace {
 
 constexpr int kModelRate = 16000;
 constexpr const char* kGrammarSearch = "commands";
+constexpr const char* kFallbackSearch = "loose";
 
 // pocketsphinx logs every step to stderr through one global setting.
 void silence_engine_logs() {
@@ -78,14 +79,24 @@ class Decoder {
   // ps_set_jsgf_string of 5prealpha leaks the parsed grammar (LeakSanitizer),
   // so the grammar is parsed, turned into a finite-state grammar and freed
   // here; the decoder keeps its own reference to the FSG.
-  void use_grammar(const std::string& text) {
+  // The structured grammar is the decoder's search; a fallback grammar, if
+  // given, is decoded only when the structured search finds nothing.
+  void use_grammars(const std::string& text, const std::string& fallback) {
+    add_grammar(kFallbackSearch, fallback.empty() ? text : fallback);
+    add_grammar(kGrammarSearch, text);
+    has_fallback_ = !fallback.empty();
+    if (ps_set_search(decoder_.get(), kGrammarSearch) != 0) {
+      throw std::runtime_error("pocketsphinx rejected the command grammar");
+    }
+  }
+
+  void add_grammar(const char* search, const std::string& text) {
     std::unique_ptr<jsgf_t, JsgfDeleter> jsgf(jsgf_parse_string(text.c_str(), nullptr));
     jsgf_rule_t* rule = jsgf ? jsgf_get_public_rule(jsgf.get()) : nullptr;
     if (rule == nullptr) throw std::runtime_error("pocketsphinx rejected the command grammar");
     const auto lw = static_cast<float>(cmd_ln_float32_r(ps_get_config(decoder_.get()), "-lw"));
     fsg_model_t* fsg = jsgf_build_fsg(jsgf.get(), rule, ps_get_logmath(decoder_.get()), lw);
-    const bool ok = fsg != nullptr && ps_set_fsg(decoder_.get(), kGrammarSearch, fsg) == 0 &&
-                    ps_set_search(decoder_.get(), kGrammarSearch) == 0;
+    const bool ok = fsg != nullptr && ps_set_fsg(decoder_.get(), search, fsg) == 0;
     if (fsg != nullptr) fsg_model_free(fsg);
     if (!ok) throw std::runtime_error("pocketsphinx rejected the command grammar");
   }
@@ -93,6 +104,24 @@ class Decoder {
   Result<Recognition> decode(const std::vector<std::int16_t>& samples) {
     std::lock_guard lock(mutex_);
     const auto start = std::chrono::steady_clock::now();
+    auto first = decode_once(samples);
+    if (!first.ok()) return first;
+    Recognition out = std::move(first).value();
+    if (out.words.empty() && has_fallback_) {
+      ps_set_search(decoder_.get(), kFallbackSearch);
+      auto second = decode_once(samples);
+      ps_set_search(decoder_.get(), kGrammarSearch);
+      if (!second.ok()) return second;
+      out = std::move(second).value();
+    }
+    out.ms = elapsed_ms(start);
+    return out;
+  }
+
+ private:
+  // One pass of the current search over the utterance; the caller holds
+  // the mutex.
+  Result<Recognition> decode_once(const std::vector<std::int16_t>& samples) {
     ps_decoder_t* ps = decoder_.get();
     // full_utt FALSE: frames go through the live path (cepstral mean from
     // the model's initial estimate, updated as it goes); the whole-utterance
@@ -110,13 +139,12 @@ class Decoder {
     if (probability > 0.0 && probability <= 1.0 && !out.words.empty()) {
       out.confidence = probability;
     }
-    out.ms = elapsed_ms(start);
     return out;
   }
 
- private:
   std::mutex mutex_;
   std::unique_ptr<ps_decoder_t, DecoderDeleter> decoder_;
+  bool has_fallback_ = false;
 };
 
 struct Recognizer::Cached {
@@ -191,7 +219,7 @@ std::shared_ptr<Recognizer::Cached> Recognizer::grammar_decoder(
   fresh->grammar = build_command_grammar(devices, dictionary_, word_weights());
   fresh->decoder = std::make_unique<Decoder>(options_, "", "");
   fresh->decoder->add_words(fresh->grammar.words);
-  fresh->decoder->use_grammar(fresh->grammar.jsgf);
+  fresh->decoder->use_grammars(fresh->grammar.jsgf, fresh->grammar.fallback_jsgf);
 
   std::lock_guard lock(cache_mutex_);
   auto it = std::find_if(cache_.begin(), cache_.end(), [&](auto& c) { return c->key == key; });
