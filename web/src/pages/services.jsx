@@ -78,7 +78,7 @@ function Translation() {
         <div role="status" aria-label="Translation result">
           <p class="result">{state.result.text}</p>
           <p class="muted">
-            {state.result.pair} · {state.result.ms} ms
+            {state.result.pair} · {Math.round(state.result.ms * 10) / 10} ms
             {state.result.unknown && state.result.unknown.length > 0 && <> · unknown: {state.result.unknown.join(', ')}</>}
           </p>
         </div>
@@ -173,7 +173,7 @@ function Travel({ users }) {
         Add from e-mail
       </button>
       <ErrorBox error={state.error} />
-      {items && (
+      {items && items.length > 0 && (
         <table class="list" aria-label="Itinerary">
           <thead><tr><th>What</th><th>Starts</th><th>Ends</th></tr></thead>
           <tbody>
