@@ -79,7 +79,7 @@ constexpr std::string_view kIntentRules = R"(
   | (where is | where's | where are | where did i leave) <device>
   | i (lost | can't find) <device>
   | (ring | find) something i lost [a | my] <noun>;
-<battery_word> = [the] battery [level | status | life] | charge | charged | charging | percentage;
+<battery_word> = [the | my] battery [level | status | life] | charge | charged | charging | percentage;
 <battery_part> = is | is left | left | does | have | has | at | <device> | <where> | me | the;
 <battery> = [what's | what is | how much | how | check | tell me | show me | give me | is]
   <battery_part>* <battery_word> <battery_part>*;
@@ -147,7 +147,7 @@ std::string below_hundred(int n) {
 
 // A device: by name or by kind, with the words that go before it.
 constexpr std::string_view kDeviceRules = R"(
-<device> = [the | my | a | this | that | your] (<name> | <noun>);
+<device> = [the | my | your] (<name> | <noun>);
 <where> = (on | in | to | with | of | at | for | into | onto) <device>;
 )";
 
