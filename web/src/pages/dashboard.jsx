@@ -18,16 +18,17 @@ function Chart({ title, series, data, unit }) {
     plot.current = new uPlot(
       {
         width: Math.max(280, box.current.clientWidth - 8),
-        height: 180,
+        height: 150,
         series: [{}, ...series.map(([label, stroke]) => ({ label, stroke, width: 2, value: (u, v) => fmt(v) }))],
         axes: [{}, { values: (u, vals) => vals.map(fmt), size: 60 }],
-        scales: { x: { time: true } },
+        // Rates and latencies start at zero so small changes do not look large.
+        scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] } },
         legend: { live: true },
       },
       data,
       box.current,
     );
-    const onResize = () => plot.current.setSize({ width: Math.max(280, box.current.clientWidth - 8), height: 180 });
+    const onResize = () => plot.current.setSize({ width: Math.max(280, box.current.clientWidth - 8), height: 150 });
     addEventListener('resize', onResize);
     return () => {
       removeEventListener('resize', onResize);
@@ -146,8 +147,8 @@ export function Dashboard() {
     ['Queued', fmt(g('allscene_queued_messages'))],
     ['Dropped', fmt(g('allscene_messages_dropped_total'))],
     ['Auth failures', fmt(g('allscene_auth_failures_total'))],
-    ['Ack p99 (all time), ms', fmt(view && view.ackP99)],
-    ['Commit p99 (all time), ms', fmt(view && view.commitP99)],
+    ['Ack p99, ms (all)', fmt(view && view.ackP99)],
+    ['Commit p99, ms (all)', fmt(view && view.commitP99)],
     ['Uptime', uptime(g('allscene_uptime_seconds'))],
   ];
 
