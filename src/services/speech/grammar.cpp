@@ -88,7 +88,7 @@ constexpr std::string_view kIntentRules = R"(
 <file_obj> = [a | the | this | my | that] (file | files | photo | photos | picture | pictures
   | document | pdf);
 <file> = (send | share | copy | move | beam | transfer | put) <file_obj> [over] [<where>];
-<activity> = this | it | what i'm doing | what i am doing | what i was doing [<where>];
+<activity> = this | it | what (i'm | i am | i was) doing [<where>];
 <handoff> = (continue | finish | open | move | switch | transfer) <activity> [from <device>] [<where>]
   [[on] [the] bigger screen] [<device>]
   | hand <activity> off <where> | hand off <where> | pick (this | it) up <where>
