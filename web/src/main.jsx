@@ -9,8 +9,19 @@ import { Devices } from './pages/devices.jsx';
 import { DeviceDetail } from './pages/device.jsx';
 import { Users } from './pages/users.jsx';
 import { Services } from './pages/services.jsx';
-import { Dashboard } from './pages/dashboard.jsx';
 import './style.css';
+
+// The dashboard brings uPlot; it is loaded only when opened, so the other
+// pages start with a smaller bundle.
+function Dashboard() {
+  const [Page, setPage] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    import('./pages/dashboard.jsx').then((m) => setPage(() => m.Dashboard), setError);
+  }, []);
+  if (error) return <div class="error" role="alert">cannot load the dashboard: {error.message}</div>;
+  return Page ? <Page /> : <p>Loading…</p>;
+}
 
 const PAGES = [
   ['devices', 'Devices'],
