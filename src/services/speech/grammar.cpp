@@ -12,8 +12,9 @@
 namespace allscene::services::speech {
 namespace {
 
-// Words the closed-slot requests are made of. Words missing from the
-// dictionary are guessed like device names ("unmute" = "un" + "mute").
+// The fallback loop's words: what the closed-slot requests are made of.
+// Words missing from the dictionary are guessed like device names
+// ("unmute" = "un" + "mute").
 constexpr std::array kRequestWords = {
     // Actions and their objects.
     "play", "playing", "playback", "pause", "unpause", "resume", "stop", "start", "continue",

@@ -1,12 +1,17 @@
 // The closed-slot request grammar, built at run time from the owner's
-// devices: a JSGF grammar accepting any sequence (weighted by how common
-// each word is, see WordWeights) of
-//   - request words (play, pause, resume, stop, next, previous, skip,
-//     volume, up, down, to, ring, find, battery, my, the, on, …),
-//   - device nouns (phone, watch, speaker, …) and the devices' classes,
-//   - the devices' names as whole phrases ("living room speaker"),
-//   - numbers 0–100 spoken as words ("twenty five", "one/a hundred"),
-// so the decoder only chooses among words that can fill a slot.
+// devices. Two JSGF grammars over one vocabulary:
+//   - `jsgf`, the structured one: one rule per closed intent (media
+//     play/pause/next/previous/volume, ring, battery, clipboard, file,
+//     handoff, device list, next flight), with the phrasings the assistant's
+//     parser understands: "[<polite>] (skip to | play) the next song
+//     [on <device>]", "set the volume of <device> to <number>", … where
+//     <device> is [the | my | your] and a device's name or a noun for its
+//     kind (built-in nouns and the devices' classes), and <number> 0–100 in
+//     words. Function words ("to", "the", "on") only stand where a phrasing
+//     has them, so "to the tablet" cannot be heard as "does a tablet".
+//   - `fallback_jsgf`: any sequence (weighted by how common each word is,
+//     see WordWeights) of request words, device nouns and classes, names and
+//     numbers, for audio the structured rules cannot end on.
 //
 // Device names are split into tokens; digits become number words
 // ("Pixel 7" is said "pixel seven"; "S23" is "s twenty three"); tokens the

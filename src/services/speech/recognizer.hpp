@@ -6,7 +6,9 @@
 //    (about a second), shared by all callers behind a mutex.
 //  - commands: a JSGF grammar built from the owner's devices
 //    (build_command_grammar), for the closed-slot requests (device,
-//    action, number). Building a decoder takes tens of milliseconds, so
+//    action, number): the structured rules are searched first, the word
+//    loop (fallback) only when they end with no words. Building a decoder
+//    (both searches) takes tens of milliseconds, so
 //    decoders are cached per device set (least recently used out); each
 //    cached decoder decodes one utterance at a time under its own mutex,
 //    different device sets decode in parallel.
