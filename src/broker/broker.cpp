@@ -184,6 +184,10 @@ BrokerTotals Broker::totals() const {
     t.subscriptions += st.subscriptions.get();
     t.messages_received += st.messages_received.get();
     t.messages_sent += st.messages_sent.get();
+    for (std::size_t q = 0; q < 3; ++q) {
+      t.received_by_qos[q] += st.received_by_qos[q].get();
+      t.sent_by_qos[q] += st.sent_by_qos[q].get();
+    }
     t.bytes_received += st.bytes_received.get();
     t.bytes_sent += st.bytes_sent.get();
     t.protocol_errors += st.protocol_errors.get();
@@ -194,6 +198,10 @@ BrokerTotals Broker::totals() const {
     t.dropped_slow_consumer += st.dropped_slow_consumer.get();
     t.dropped_no_session += st.dropped_no_session.get();
     t.queued_bytes += st.queued_bytes.get();
+    t.queued_messages += st.queued_messages.get();
+    t.inflight += st.inflight.get();
+    t.auth_failures += st.auth_failures.get();
+    t.ack_latency.add(st.ack_latency);
     t.outbound_bytes += st.outbound_bytes.get();
     t.paused_reads += st.paused_reads.get();
     t.quota_refused += st.quota_refused.get();

@@ -3,6 +3,7 @@
 // on CONNECT and session end), the retained store and the configuration.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "broker/retained_store.hpp"
 #include "broker/session_store.hpp"
 #include "broker/shard.hpp"
+#include "broker/stats.hpp"
 #include "broker/sys_topics.hpp"
 
 namespace allscene::broker {
@@ -31,6 +33,8 @@ struct BrokerTotals {
   std::uint64_t retained = 0;
   std::uint64_t messages_received = 0;
   std::uint64_t messages_sent = 0;
+  std::array<std::uint64_t, 3> received_by_qos{};
+  std::array<std::uint64_t, 3> sent_by_qos{};
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t protocol_errors = 0;
@@ -41,6 +45,10 @@ struct BrokerTotals {
   std::uint64_t dropped_slow_consumer = 0;
   std::uint64_t dropped_no_session = 0;
   std::uint64_t queued_bytes = 0;
+  std::uint64_t queued_messages = 0;
+  std::uint64_t inflight = 0;
+  std::uint64_t auth_failures = 0;
+  LatencySnapshot ack_latency;
   std::uint64_t outbound_bytes = 0;
   std::uint64_t paused_reads = 0;
   std::uint64_t quota_refused = 0;

@@ -156,7 +156,10 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
     return refuse_connect(ReasonCode::connection_rate_exceeded, version_);
   }
   const AuthResult auth = broker.access().authenticate(*peer_, c);
-  if (mqtt::is_error(auth.reason)) return refuse_connect(auth.reason, version_);
+  if (mqtt::is_error(auth.reason)) {
+    shard_.stats().auth_failures.add();
+    return refuse_connect(auth.reason, version_);
+  }
   identity_ = auth.identity;
 
   std::optional<PendingWill> will;
@@ -327,6 +330,7 @@ void Connection::on_publish(mqtt::Publish& p, TimePoint now) {
     return fail(ReasonCode::quota_exceeded, now);
   }
   shard_.stats().messages_received.add();
+  shard_.stats().received_by_qos[p.qos].add();
   if (TopicHandler* handler = broker.handler_for(p.topic)) {
     // Handler topics carry QoS 0 and 1 only (as Azure IoT Hub does).
     if (p.qos == 2) return fail(ReasonCode::qos_not_supported, now);

@@ -140,7 +140,7 @@ void Session::drop_expired(Outlet& out, TimePoint now) {
     if (!d.message->expired(now)) return false;
     const std::uint64_t size = queued_size(d);
     flow_->queued_bytes -= size;
-    out.account_queued(-static_cast<std::int64_t>(size));
+    out.account_queued(-static_cast<std::int64_t>(size), -1);
     out.count_drop(DropReason::expired);
     if (d.message->receipt) out.receipt(client_id_, d.message, false);
     forget(out, d);
@@ -181,7 +181,7 @@ void Session::push_queued(Outlet& out, Delivery&& d) {
   Flow& f = flow();
   const std::uint64_t size = queued_size(d);
   f.queued_bytes += size;
-  out.account_queued(static_cast<std::int64_t>(size));
+  out.account_queued(static_cast<std::int64_t>(size), 1);
   if (!f.queue) f.queue = std::make_unique<std::deque<Delivery>>();
   f.queue->push_back(std::move(d));
 }
@@ -193,7 +193,7 @@ Delivery Session::pop_queued(Outlet& out) {
   if (f.queue->empty()) f.queue.reset();
   const std::uint64_t size = queued_size(d);
   f.queued_bytes -= size;
-  out.account_queued(-static_cast<std::int64_t>(size));
+  out.account_queued(-static_cast<std::int64_t>(size), -1);
   return d;
 }
 
@@ -214,6 +214,7 @@ void Session::pump(Outlet& out, TimePoint now) {
     }
     f.inflight.push_back(
         {id, d.qos == 1 ? State::awaiting_ack : State::awaiting_rec, std::move(d)});
+    out.account_inflight(1);
   }
 }
 
@@ -271,6 +272,7 @@ void Session::restore(Outlet& out, std::vector<StoredDelivery>&& deliveries,
     Delivery d{std::move(s.message), s.qos, s.retain, std::move(s.subscription_ids), s.seq, true};
     if (s.released) {
       f.inflight.push_back({packet_id_of(d.seq), State::awaiting_comp, std::move(d)});
+      out.account_inflight(1);
     } else {
       push_queued(out, std::move(d));
     }
@@ -348,6 +350,7 @@ void Session::finish_inflight(Outlet& out, Inflight* entry, TimePoint now) {
   forget(out, entry->delivery);
   auto& inflight = flow_->inflight;  // entry is in it
   inflight.erase(inflight.begin() + (entry - inflight.data()));
+  out.account_inflight(-1);
   pump(out, now);
 }
 

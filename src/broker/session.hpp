@@ -43,8 +43,10 @@ class Outlet {
   virtual void close(ConnRef conn, mqtt::ReasonCode reason) = 0;
   virtual std::vector<std::uint8_t>& scratch() = 0;  // reusable encode buffer
   virtual void count_drop(DropReason reason) = 0;
-  // Bytes held in session queues changed by `delta` (for memory bounds).
-  virtual void account_queued(std::int64_t delta) = 0;
+  // Bytes and messages held in session queues changed (memory bounds, metrics).
+  virtual void account_queued(std::int64_t bytes, std::int64_t messages) = 0;
+  // Messages in flight (sent, not yet acknowledged) changed (metrics).
+  virtual void account_inflight(std::int64_t delta) = 0;
   // Hands a change of a persistent session to the session store.
   virtual void persist(StoreOp op) = 0;
   // Calls `session.committed(seq)` (if it still exists) once everything

@@ -112,18 +112,21 @@ bool Shard::deliverable(Connection& c, bool qos0_publish) {
 
 void Shard::write_publish(ConnRef conn, std::span<const std::uint8_t> header,
                           const MessagePtr& message) {
-  const bool qos0 = ((header[0] >> 1) & 3) == 0;
+  const unsigned qos = (header[0] >> 1) & 3;
+  const bool qos0 = qos == 0;
   if (conn.shard != index_) {
     std::vector<std::uint8_t> bytes(header.begin(), header.end());
     bytes.insert(bytes.end(), message->payload.begin(), message->payload.end());
     outbox(conn.shard).emplace_back(std::in_place_type<WriteTask>, conn.id, std::move(bytes), qos0);
     stats_.messages_sent.add();
+    stats_.sent_by_qos[qos % 3].add();
     return;
   }
   Connection* c = connection(conn.id);
   if (c && deliverable(*c, qos0)) {
     c->transport().send_publish(header, message);
     stats_.messages_sent.add();
+    stats_.sent_by_qos[qos % 3].add();
     stats_.bytes_sent.add(header.size() + message->payload.size());
   }
 }
@@ -136,8 +139,14 @@ void Shard::close(ConnRef conn, ReasonCode reason) {
   if (Connection* c = connection(conn.id)) c->kick(reason, Clock::now());
 }
 
-void Shard::account_queued(std::int64_t delta) {
-  stats_.queued_bytes.add(static_cast<std::uint64_t>(delta));  // wraps for negative deltas
+// Negative deltas wrap: the gauges are sums modulo 2^64.
+void Shard::account_queued(std::int64_t bytes, std::int64_t messages) {
+  stats_.queued_bytes.add(static_cast<std::uint64_t>(bytes));
+  stats_.queued_messages.add(static_cast<std::uint64_t>(messages));
+}
+
+void Shard::account_inflight(std::int64_t delta) {
+  stats_.inflight.add(static_cast<std::uint64_t>(delta));
 }
 
 void Shard::receipt(std::string_view client_id, const MessagePtr& message, bool delivered) {
@@ -212,8 +221,10 @@ PendingAckPtr Shard::pending_ack(const Message& m, bool durable_origin, ConnRef 
                                  std::uint16_t packet_id) {
   if (!broker_.acks_wait_for_store()) return nullptr;
   if (!durable_origin && !stored_retained(m) && broker_.durable_sessions() == 0) return nullptr;
-  return std::make_shared<PendingAck>(static_cast<std::uint32_t>(outboxes_.size()), conn, version,
-                                      type, packet_id);
+  auto ack = std::make_shared<PendingAck>(static_cast<std::uint32_t>(outboxes_.size()), conn,
+                                          version, type, packet_id);
+  ack->received = Clock::now();
+  return ack;
 }
 
 void Shard::arrive(const PendingAckPtr& ack) {
@@ -226,6 +237,7 @@ void Shard::arrived(PendingAck& a, bool ok) {
   if (!ok) a.failed.store(true, std::memory_order_relaxed);
   if (a.pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (a.done) return a.done(!a.failed.load(std::memory_order_relaxed));
+  stats_.ack_latency.observe(Clock::now() - a.received);
   if (!a.failed.load(std::memory_order_relaxed)) {
     send_ack(a.conn, a.version, a.type, a.packet_id, ReasonCode::success);
   } else if (a.version == mqtt::Version::v5) {
@@ -573,7 +585,9 @@ void Shard::end_session(Session& s, TimePoint now, bool keep_home) {
   set_durable(s, false, now);
   const ClientId client_id = s.client_id();  // the session's copy goes with it
   if (!keep_home) broker_.release_home(client_id, index_);
-  account_queued(-static_cast<std::int64_t>(s.queued_bytes()));
+  account_queued(-static_cast<std::int64_t>(s.queued_bytes()),
+                 -static_cast<std::int64_t>(s.queued_count()));
+  account_inflight(-static_cast<std::int64_t>(s.inflight_count()));
   stats_.sessions.sub();
   sessions_.erase(client_id);
 }

@@ -79,6 +79,7 @@ struct PendingAck {
   mqtt::PacketType type = mqtt::PacketType::puback;
   std::uint16_t packet_id = 0;
   std::function<void(bool ok)> done;
+  TimePoint received{};  // when the PUBLISH arrived (for the ack latency)
 };
 using PendingAckPtr = std::shared_ptr<PendingAck>;
 
@@ -171,7 +172,8 @@ class Shard final : public Outlet {
   void close(ConnRef conn, mqtt::ReasonCode reason) override;
   std::vector<std::uint8_t>& scratch() override { return scratch_; }
   void count_drop(DropReason reason) override;
-  void account_queued(std::int64_t delta) override;
+  void account_queued(std::int64_t bytes, std::int64_t messages) override;
+  void account_inflight(std::int64_t delta) override;
   void persist(StoreOp op) override;
   void on_durable(const ClientId& client_id, std::uint64_t seq) override;
   void receipt(std::string_view client_id, const MessagePtr& message, bool delivered) override;

@@ -616,7 +616,9 @@ void SqliteStore::submit(std::vector<broker::StoreOp> ops, Done done) {
 
 StoreStats SqliteStore::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  StoreStats out = stats_;
+  out.commit_latency.add(commit_latency_);
+  return out;
 }
 
 void SqliteStore::writer_loop() {
@@ -636,7 +638,9 @@ void SqliteStore::writer_loop() {
     }
     // Every batch that arrived while the last commit was syncing goes in
     // this one transaction: that is the group commit.
+    const auto started = std::chrono::steady_clock::now();
     const bool ok = commit(batches);
+    commit_latency_.observe(std::chrono::steady_clock::now() - started);
     std::size_t ops = 0;
     for (auto& b : batches) {
       ops += b.ops.size();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "broker/session_store.hpp"
+#include "broker/stats.hpp"
 
 struct sqlite3;
 
@@ -62,6 +63,7 @@ struct StoreStats {
   std::uint64_t batches = 0;
   std::uint64_t ops = 0;
   std::uint64_t failed_commits = 0;
+  broker::LatencySnapshot commit_latency;  // one group commit: BEGIN to COMMIT, fsync included
 };
 
 // What load() found and cleaned up, for the start-up log line.
@@ -120,9 +122,10 @@ class SqliteStore final : public broker::SessionStore {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<Batch> pending_;  // guarded by mutex_
-  bool stopping_ = false;       // guarded by mutex_
-  StoreStats stats_;            // guarded by mutex_
+  std::vector<Batch> pending_;               // guarded by mutex_
+  bool stopping_ = false;                    // guarded by mutex_
+  StoreStats stats_;                         // guarded by mutex_
+  broker::LatencyHistogram commit_latency_;  // written by the writer thread only
   std::thread thread_;
 };
 

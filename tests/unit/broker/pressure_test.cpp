@@ -54,6 +54,28 @@ TEST_F(PressureTest, QueueIsBoundedInBytes) {
   EXPECT_EQ(broker().totals().queued_bytes, 0u);
 }
 
+// The gauges behind /metrics: queued and in-flight messages come and go
+// with the session's queue and its unacknowledged deliveries; QoS is counted.
+TEST_F(PressureTest, QueuedAndInflightGaugesFollowTheSession) {
+  park_offline("s");
+  auto p = connect(0, "p");
+  for (int i = 0; i < 3; ++i) publish(*p, "q", std::to_string(i), 1);
+  EXPECT_EQ(broker().totals().queued_messages, 3u);
+  EXPECT_EQ(broker().totals().inflight, 0u);
+  EXPECT_EQ(resume("s").size(), 3u);  // sent, not acknowledged
+  EXPECT_EQ(broker().totals().queued_messages, 0u);
+  EXPECT_EQ(broker().totals().inflight, 3u);
+  EXPECT_EQ(broker().totals().received_by_qos[1], 3u);
+  EXPECT_EQ(broker().totals().sent_by_qos[1], 3u);
+  auto s = connect(1, "s", mqtt::Version::v5, false, 600);  // takes over, resends
+  auto resent = only<mqtt::Publish>(s->take());
+  ASSERT_EQ(resent.size(), 3u);
+  for (const auto& m : resent)
+    s->write(mqtt::PubAck{mqtt::PacketType::puback, m.packet_id, {}, {}});
+  executor_.drain();
+  EXPECT_EQ(broker().totals().inflight, 0u);
+}
+
 TEST_F(PressureTest, Qos0ToCongestedConnectionIsDroppedAndCounted) {
   auto slow = connect(0, "slow");
   subscribe(*slow, "f", 1);
