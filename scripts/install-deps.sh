@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-system-dev libboost-dev libssl-dev libsqlite3-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
-  libsodium-dev libavahi-core-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsodium-dev libavahi-core-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl coreutils
   python3-zeroconf iproute2 util-linux

@@ -7,7 +7,6 @@
 #include "agent_command.hpp"
 #include "bench_command.hpp"
 #include "cloud_commands.hpp"
-#include "cloud_commands.hpp"
 #include "discover_command.hpp"
 #include "hub/hub.hpp"
 #include "registry_commands.hpp"
@@ -36,6 +35,9 @@ void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::strin
          "REST API endpoint HOST:PORT (docs/api.md); loopback only unless [http] cert_file and "
          "key_file set up HTTPS; off disables it")
       ->default_str(config.http_bind);
+  hub->add_option("--console-dir", config.http_console_dir,
+                  "the built web console served at /console/ (scripts/console builds it)")
+      ->default_str(config.http_console_dir);
   hub->add_flag("--check-data", check_data,
                 "Verify the session store in the data directory and exit (0: healthy)");
   hub->add_option("--threads", config.threads, "Event loops; 0 means one per core")

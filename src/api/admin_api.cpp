@@ -10,6 +10,8 @@
 #include <stdexcept>
 
 #include "api/api_util.hpp"
+#include "api/console_files.hpp"
+#include "api/metrics.hpp"
 #include "api/views.hpp"
 #include "azure/azure.hpp"
 #include "mqtt/topic.hpp"
@@ -65,7 +67,7 @@ std::optional<Target> parse_target(std::string_view target) {
 
 bool requires_token(std::string_view target) {
   const auto path = target.substr(0, target.find('?'));
-  for (const std::string_view root : {"/api/v1", "/devices", "/twins", "/statistics"}) {
+  for (const std::string_view root : {"/api/v1", "/devices", "/twins", "/statistics", "/metrics"}) {
     if (path == root || (path.starts_with(root) && path[root.size()] == '/')) return true;
   }
   return false;
@@ -121,15 +123,46 @@ Response AdminApi::handle(const Request& request) {
 
 std::optional<Response> AdminApi::route(const Request& request, const Target& target,
                                         const Reply& reply) {
-  const auto& s = target.segments;
-  if (s.size() == 1 && s[0] == "healthz") {
-    if (request.method != "GET") fail(405, "only GET is allowed on /healthz");
-    return Response{200, "ok", "text/plain", {}};
-  }
+  if (auto answer = route_operations(request, target)) return answer;
   std::optional<Response> answer;
   if (route_cloud_services(request, target, reply, answer)) return answer;
   if (route_service(request, target, reply, answer)) return answer;
   return route_native(request, target);
+}
+
+// Health, readiness, metrics and the console: what operators and people
+// open, outside the API proper.
+std::optional<Response> AdminApi::route_operations(const Request& request, const Target& target) {
+  const auto& s = target.segments;
+  const auto get_only = [&](std::string_view path) {
+    if (request.method != "GET") fail(405, fmt::format("only GET is allowed on {}", path));
+  };
+  if (s.empty() ||
+      (s.size() == 1 && s[0] == "console" && !request.target.starts_with("/console/"))) {
+    get_only(request.target);
+    return Response{302, "", "text/plain", {{"Location", "/console/"}}};
+  }
+  if (s[0] == "console") {
+    get_only("/console/");
+    return console_file(service_.console_dir, {s.begin() + 1, s.end()});
+  }
+  if (s.size() != 1) return std::nullopt;
+  if (s[0] == "healthz") {
+    get_only("/healthz");
+    return Response{200, "ok", "text/plain", {}};
+  }
+  if (s[0] == "readyz") {
+    get_only("/readyz");
+    const auto why = service_.not_ready ? service_.not_ready() : std::string();
+    if (why.empty()) return Response{200, "ready", "text/plain", {}};
+    return Response{503, why, "text/plain", {}};
+  }
+  if (s[0] == "metrics") {
+    get_only("/metrics");
+    if (!service_.metrics) fail(503, "metrics need the running hub");
+    return Response{200, service_.metrics(), kMetricsContentType, {}};
+  }
+  return std::nullopt;
 }
 
 Response AdminApi::route_native(const Request& request, const Target& target) {

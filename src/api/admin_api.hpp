@@ -21,6 +21,7 @@
 // (the registry and the twin service serialise their changes).
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -74,7 +75,7 @@ std::optional<Target> parse_target(std::string_view target);
 
 // Whether a request to `target` needs authentication (the bearer token or
 // a service SAS token): everything under /api/v1, /devices, /twins and
-// /statistics.
+// /statistics, and /metrics.
 bool requires_token(std::string_view target);
 
 // Settings of the service side (twins, methods, messages, Azure paths).
@@ -88,6 +89,13 @@ struct ServiceSettings {
   FeedOpener open_feed{};
   // Answers /api/v1/services/…; without it those answer 503.
   services::ServiceHost* services = nullptr;
+  // GET /metrics: the Prometheus text; without it /metrics answers 503.
+  std::function<std::string()> metrics{};
+  // GET /readyz: why the hub cannot take work now ("" when it can);
+  // without it the hub is ready once it answers.
+  std::function<std::string()> not_ready{};
+  // The built web console served under /console/ (empty: none).
+  std::filesystem::path console_dir{};
 };
 
 // The value of an If-Match header without the quotes Azure puts around it.
@@ -119,6 +127,7 @@ class AdminApi {
  private:
   // The answer, or nullopt when `reply` will be called later.
   std::optional<Response> route(const Request& request, const Target& target, const Reply& reply);
+  std::optional<Response> route_operations(const Request& request, const Target& target);
   Response route_native(const Request& request, const Target& target);
   // /api/v1/services (services_api.cpp); true if the path is one of them.
   bool route_cloud_services(const Request& request, const Target& target, const Reply& reply,

@@ -416,12 +416,13 @@ void load_config_file(const std::string& path, HubConfig& config) {
   }
   if (const auto* http = root["http"].as_table()) {
     static constexpr std::string_view kHttpKeys[] = {"bind", "cert_file", "key_file",
-                                                     "device_owner"};
+                                                     "device_owner", "console_dir"};
     check_keys(*http, kHttpKeys, path + " [http]");
     read_string(*http, "bind", config.http_bind, path + " [http]");
     read_string(*http, "cert_file", config.http_cert_file, path + " [http]");
     read_string(*http, "key_file", config.http_key_file, path + " [http]");
     read_string(*http, "device_owner", config.http_device_owner, path + " [http]");
+    read_string(*http, "console_dir", config.http_console_dir, path + " [http]");
   }
   if (const auto* discovery = root["discovery"].as_table()) {
     static constexpr std::string_view kDiscoveryKeys[] = {"announce", "instance"};

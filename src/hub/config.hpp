@@ -39,6 +39,9 @@ struct HubConfig {
   // [http] device_owner: the user owning devices created through Azure's
   // PUT /devices/{id} (created when missing).
   std::string http_device_owner = "service";
+  // [http] console_dir: the built web console served under /console/
+  // (scripts/console builds web/dist; docs/console.md).
+  std::string http_console_dir = ALLSCENE_CONSOLE_DIR;
   // [[bridge]] tables (docs/configuration.md, docs/operations.md "Edge hub
   // and bridges"); validate() appends the one from `upstream`.
   std::vector<bridge::BridgeConfig> bridges;

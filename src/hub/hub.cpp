@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <condition_variable>
@@ -27,6 +28,7 @@
 #include "ecosystem/twin_mirror.hpp"
 #include "hub/broker_event_feed.hpp"
 #include "hub/device_link.hpp"
+#include "hub/hub_metrics.hpp"
 #include "hub/registry_storage.hpp"
 #include "hub/service_hub.hpp"
 #include "net/server.hpp"
@@ -248,12 +250,14 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
   return store;
 }
 
-// Stops the server on SIGINT or SIGTERM, from a thread of its own.
+// Stops the server on SIGINT or SIGTERM, from a thread of its own;
+// `stopping` turns true first (/readyz says so).
 class StopOnSignal {
  public:
-  explicit StopOnSignal(net::Server& server) : signals_(io_, SIGINT, SIGTERM) {
-    signals_.async_wait([&server](const boost::system::error_code& ec, int sig) {
+  StopOnSignal(net::Server& server, std::atomic<bool>& stopping) : signals_(io_, SIGINT, SIGTERM) {
+    signals_.async_wait([&server, &stopping](const boost::system::error_code& ec, int sig) {
       if (ec) return;
+      stopping = true;
       spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       server.stop();  // runs once the loops run, if they do not yet
     });
@@ -354,6 +358,7 @@ void setup_logging(const std::string& level, const std::string& format) {
 }
 
 int run(HubConfig config) {
+  const auto started = std::chrono::steady_clock::now();
   validate(config);
   DataDirLock lock(config.data_dir);
   const unsigned loops =
@@ -456,9 +461,12 @@ int run(HubConfig config) {
       });
   // Before the hub announces itself (admin.json, listeners): a SIGTERM
   // from whoever saw it start must stop it cleanly.
-  std::optional<StopOnSignal> stop_on_signal(std::in_place, server);
+  std::atomic<bool> listening{false}, stopping{false};
+  std::optional<StopOnSignal> stop_on_signal(std::in_place, server, stopping);
   // Before the MQTT listeners: once a client can connect, the CLI finds
   // the endpoint.
+  const MetricSources metric_sources{broker,   store.get(), service_host,
+                                     registry, presence,    started};
   api::AdminApi admin_api(
       registry, registry_storage,
       [&broker](const std::string& id) {
@@ -469,7 +477,17 @@ int run(HubConfig config) {
                            [&broker](std::vector<std::string> filters) {
                              return std::make_shared<BrokerEventFeed>(broker, std::move(filters));
                            },
-                           &service_host});
+                           &service_host, [&metric_sources] { return hub_metrics(metric_sources); },
+                           [&listening, &stopping, &store]() -> std::string {
+                             if (stopping) return "shutting down";
+                             if (!listening) return "starting: the MQTT listeners are not open yet";
+                             if (store && !store->healthy()) {
+                               return "the session store cannot write (see the log); QoS 1/2 "
+                                      "publishes are refused";
+                             }
+                             return {};
+                           },
+                           config.http_console_dir});
   std::optional<AdminEndpoint> admin;
   start_admin(admin, admin_api, config);
   // [discovery] (docs/discovery.md): the hub on the local network over
@@ -515,6 +533,7 @@ int run(HubConfig config) {
     bridges.push_back(std::make_unique<bridge::Bridge>(broker, b));
   }
 
+  listening = true;
   spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
   group_feed->stop();

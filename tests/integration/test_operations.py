@@ -1,0 +1,120 @@
+"""What an operator uses (docs/operations.md), against the real hub:
+/metrics in Prometheus' text format, /healthz and /readyz, the console's
+address (/ and /console redirect to /console/), and the operations
+commands."""
+
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import harness
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels)): value} of a Prometheus text exposition."""
+    samples = {}
+    line_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = line_re.match(line)
+        if not m:
+            raise AssertionError("not a Prometheus sample line: %r" % line)
+        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
+        samples[(m.group(1), labels)] = float(m.group(4))
+    return samples
+
+
+class OperationsTest(harness.HubTestCase):
+    hub = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.http_port = harness.free_port()
+        cls.hub = harness.Hub("--http", "%s:%d" % (harness.HOST, cls.http_port))
+        cls.hub.start()
+        ok = harness.wait_until(
+            lambda: os.path.exists(os.path.join(cls.hub.data_dir, "admin.json")), 5.0)
+        if not ok:
+            raise RuntimeError("no admin.json within 5 s\n" + cls.hub.log_tail())
+        with open(os.path.join(cls.hub.data_dir, "admin.token")) as f:
+            cls.token = f.read().strip()
+
+    def request(self, method, path, token=True, port=None):
+        conn = http.client.HTTPConnection(harness.HOST, port or self.http_port, timeout=10)
+        self.addCleanup(conn.close)
+        headers = {"Authorization": "Bearer " + self.token} if token else {}
+        conn.request(method, path, headers=headers)
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read().decode()
+
+    def metrics(self):
+        status, headers, body = self.request("GET", "/metrics")
+        self.assertEqual(status, 200, body)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        return parse_metrics(body)
+
+    def test_health_and_readiness_need_no_token(self):
+        self.assertEqual(self.request("GET", "/healthz", token=False)[::2], (200, "ok"))
+        self.assertEqual(self.request("GET", "/readyz", token=False)[::2], (200, "ready"))
+        self.assertEqual(self.request("POST", "/readyz", token=False)[0], 405)
+
+    def test_metrics_need_a_credential(self):
+        status, _, body = self.request("GET", "/metrics", token=False)
+        self.assertEqual(status, 401)
+        self.assertIn("admin.token", body)
+
+    def test_metrics_count_messages_by_qos_and_durable_acks(self):
+        before = self.metrics()
+        sub = self.paho("ops-sub", connect=False)
+        sub.connect(clean=False, session_expiry=600)
+        sub.subscribe(self.topic("m"), qos=1)
+        pub = self.paho("ops-pub")
+        pub.wait_published([pub.publish(self.topic("m"), b"x", qos=1) for _ in range(5)])
+        pub.wait_published([pub.publish(self.topic("m"), b"y", qos=0) for _ in range(3)])
+        for _ in range(8):
+            sub.get()
+        after = self.metrics()
+
+        def delta(name, **labels):
+            key = (name, frozenset(labels.items()))
+            return after[key] - before.get(key, 0)
+
+        self.assertEqual(delta("allscene_messages_received_total", qos="1"), 5)
+        self.assertEqual(delta("allscene_messages_received_total", qos="0"), 3)
+        self.assertGreaterEqual(delta("allscene_messages_sent_total", qos="1"), 5)
+        # A persistent subscriber: each QoS 1 ack waited for a store commit.
+        self.assertGreaterEqual(delta("allscene_publish_ack_seconds_count"), 5)
+        self.assertGreater(delta("allscene_store_commits_total"), 0)
+        commits = after[("allscene_store_commit_seconds_count", frozenset())]
+        inf = after[("allscene_store_commit_seconds_bucket", frozenset({("le", "+Inf")}))]
+        self.assertEqual(commits, inf)
+        self.assertGreaterEqual(after[("allscene_connections", frozenset())], 2)
+
+    def test_metrics_count_refused_sign_ins(self):
+        before = self.metrics()[("allscene_auth_failures_total", frozenset())]
+        # A device id that is not registered, with a password: refused.
+        c = self.paho("no-such-device", connect=False)
+        c.connect(username="localhost/no-such-device/?api-version=2021-04-12", password="x",
+                  expect_rc=None)
+        after = self.metrics()[("allscene_auth_failures_total", frozenset())]
+        self.assertEqual(after - before, 1)
+
+    def test_root_and_console_redirect_to_the_console(self):
+        for path in ("/", "/console"):
+            status, headers, _ = self.request("GET", path, token=False)
+            self.assertEqual(status, 302, path)
+            self.assertEqual(headers["Location"], "/console/")
+
+    def test_console_files_never_leave_their_folder(self):
+        status, _, body = self.request("GET", "/console/..%2Fadmin.token", token=False)
+        self.assertEqual(status, 404, body)
+        self.assertNotIn(self.token, body)
+
+
+if __name__ == "__main__":
+    unittest.main()
