@@ -9,6 +9,7 @@
 #include "cloud_commands.hpp"
 #include "discover_command.hpp"
 #include "hub/hub.hpp"
+#include "ops_commands.hpp"
 #include "registry_commands.hpp"
 #include "service_commands.hpp"
 
@@ -135,6 +136,7 @@ int main(int argc, char** argv) {
   allscene::app::AgentCommand agent(registry.device_command());
   allscene::app::ServiceCommands service(app, config.auth.hub_host);
   allscene::app::CloudCommands cloud(app);
+  allscene::app::OpsCommands ops(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -156,6 +158,7 @@ int main(int argc, char** argv) {
     if (registry.chosen()) return registry.run();
     if (service.chosen()) return service.run();
     if (cloud.chosen()) return cloud.run();
+    if (ops.chosen()) return ops.run();
   } catch (const std::exception& e) {
     std::cerr << "allscene: " << e.what() << "\n";
     return 1;

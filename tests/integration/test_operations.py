@@ -116,5 +116,75 @@ class OperationsTest(harness.HubTestCase):
         self.assertNotIn(self.token, body)
 
 
+def cli(*args, check=True):
+    r = subprocess.run([harness.hub_binary()] + list(args), capture_output=True, text=True,
+                       timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError("allscene %s: %d\n%s%s" % (args, r.returncode, r.stdout, r.stderr))
+    return r
+
+
+class BackupTest(harness.HubTestCase):
+    def test_backup_of_a_busy_hub_restores_into_a_working_hub(self):
+        hub = self.start_hub("--http", "%s:%d" % (harness.HOST, harness.free_port()))
+        self.assertTrue(harness.wait_until(
+            lambda: os.path.exists(os.path.join(hub.data_dir, "admin.json")), 5.0))
+        cli("user", "add", "ana", "--data-dir", hub.data_dir)
+        cli("device", "add", "ana-watch", "--owner", "ana", "--class", "wearable",
+            "--data-dir", hub.data_dir)
+        pub = self.paho("busy", hub=hub)
+        pub.wait_published([pub.publish("keep/%d" % i, b"v%d" % i, qos=1, retain=True)
+                            for i in range(50)])
+        # More retained messages while the backup runs: the copy is one
+        # snapshot whatever the hub does meanwhile.
+        more = [pub.publish("later/%d" % i, b"x", qos=1, retain=True) for i in range(200)]
+        dest = tempfile.mkdtemp(prefix="allscene-backup-")
+        self.addCleanup(shutil.rmtree, dest, True)
+        shutil.rmtree(dest)
+        r = cli("backup", dest, "--data-dir", hub.data_dir)
+        self.assertIn("backed up", r.stdout)
+        self.assertIn("allscene.db", r.stderr)  # progress, a line per file
+        pub.wait_published(more)
+        self.assertEqual(oct(os.stat(os.path.join(dest, "admin.token")).st_mode & 0o777), "0o600")
+        self.assertNotEqual(cli("backup", dest, "--data-dir", hub.data_dir, check=False)
+                            .returncode, 0)  # never over an earlier backup
+
+        # Restoring over the running hub is refused; into a new folder it works.
+        r = cli("restore", dest, "--data-dir", hub.data_dir, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("stop it first", r.stderr)
+        restored = tempfile.mkdtemp(prefix="allscene-restored-")
+        self.addCleanup(shutil.rmtree, restored, True)
+        cli("restore", dest, "--data-dir", restored)
+        copy = self.start_hub("--http", "off", data_dir=restored)
+        sub = self.paho("reader", hub=copy)
+        sub.subscribe("keep/#", qos=1)
+        got = sorted(sub.get().payload for _ in range(50))
+        self.assertEqual(got, sorted(b"v%d" % i for i in range(50)))
+        devices = cli("device", "list", "--data-dir", restored, "--json").stdout
+        self.assertIn("ana-watch", devices)
+
+    def test_restore_refuses_what_is_not_a_backup_and_a_damaged_one(self):
+        folder = tempfile.mkdtemp(prefix="allscene-notbackup-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        target = tempfile.mkdtemp(prefix="allscene-target-")
+        self.addCleanup(shutil.rmtree, target, True)
+        r = cli("restore", folder, "--data-dir", target, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not an allscene backup", r.stderr)
+        # A backup whose database is damaged changes nothing.
+        hub = self.start_hub("--http", "off")
+        hub.stop()
+        good = os.path.join(folder, "b")
+        cli("backup", good, "--data-dir", hub.data_dir)
+        with open(os.path.join(good, "allscene.db"), "r+b") as f:
+            f.seek(100)
+            f.write(b"\xff" * 4000)
+        r = cli("restore", good, "--data-dir", target, check=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("damaged", r.stderr)
+        self.assertEqual(os.listdir(target), [])
+
+
 if __name__ == "__main__":
     unittest.main()
