@@ -177,7 +177,7 @@ try {
       c.on('error', () => res(''));
     });
     const args = ['hub', '--data-dir', join(dataDir, 'data'), '--listen', `127.0.0.1:${mqttPort}`,
-      '--http', `127.0.0.1:${httpPort}`, '--durability', 'batch'];
+      '--http', `127.0.0.1:${httpPort}`];
     if (help.includes('--console-dir')) args.push('--console-dir', dist);
     hubLogPath = join(dataDir, 'hub.log');
     const hub = run(bin, args, { cwd: dataDir });
@@ -475,9 +475,21 @@ try {
   await step('dashboard: live figures and charts from /metrics after some traffic', async () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await visible(page.getByRole('heading', { name: 'Hub dashboard' }), 'the dashboard');
-    // Traffic while the dashboard polls: a QoS 1 event from the device every 100 ms.
+    // Traffic while the dashboard polls: a QoS 1 event from the device every
+    // 100 ms, and every 500 ms a durable message to it (a store commit, and
+    // a message out) and a reported property (another commit).
     let n = 0;
-    const traffic = setInterval(() => probe.send({ op: 'send', id: 1000 + n, payload: JSON.stringify({ n: n++ }) }), 100);
+    const traffic = setInterval(() => {
+      probe.send({ op: 'send', id: 1000 + n, payload: JSON.stringify({ n }) });
+      if (n % 5 === 0) {
+        probe.send({ op: 'report', id: 5000 + n, patch: { counter: n } });
+        fetch(`${base}/api/v1/devices/ana-phone/messages`, {
+          method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ payload: { tick: n } }),
+        }).catch(() => {});
+      }
+      n++;
+    }, 100);
     try {
       await dashboardChecks();
     } finally {
@@ -490,7 +502,8 @@ try {
     await until('a number in the Connections tile', async () => /\d/.test(await tile('Connections').innerText()));
     await until('messages in per second above 0', async () => Number(await tile('Messages in/s').innerText()) > 0);
     await until('four charts', async () => (await page.locator('figure.chart canvas').count()) === 4);
-    await sleep(5000); // a few more 2 s polls so the charts have lines
+    await until('messages out per second above 0', async () => Number(await tile('Messages out/s').innerText()) > 0);
+    await sleep(Number(process.env.ALLSCENE_DASHBOARD_SECONDS || 16) * 1000); // more 2 s polls: lines on the charts
     const errors = await page.getByRole('alert').count();
     if (errors) throw new Error(`the dashboard shows an error: ${await page.getByRole('alert').first().innerText()}`);
     await shot('dashboard');

@@ -105,7 +105,8 @@ export function Dashboard() {
         s.prev = cur;
         const services = [];
         const fam = f.get('allscene_service_requests_total');
-        for (const m of (fam && fam.metrics) || []) services.push({ ...m.labels, value: m.value });
+        // Only what was asked: the hub lists every service/operation/status at 0.
+        for (const m of (fam && fam.metrics) || []) if (m.value > 0) services.push({ ...m.labels, value: m.value });
         setView({
           f,
           inRate,
@@ -171,7 +172,8 @@ export function Dashboard() {
         <Chart title="Store commit time" unit=" ms" series={[['p50', '#0891b2'], ['p99', '#ca8a04']]} data={s.commit.data()} />
       </div>
       {view && view.services.length > 0 && (
-        <table class="list" aria-label="Service requests">
+        <table class="list services" aria-label="Service requests">
+          <caption>Cloud service requests since the hub started</caption>
           <thead><tr><th>Service</th><th>Operation</th><th>Status</th><th>Requests</th></tr></thead>
           <tbody>
             {view.services.map((r) => (
