@@ -18,13 +18,16 @@ export function DeviceDetail({ id }) {
   const [device, setDevice] = useState(null);
   const [twin, setTwin] = useState(null);
   const [error, setError] = useState(null);
+  const [twinError, setTwinError] = useState(null);
   useTick(5000);
 
   async function loadTwin() {
     try {
       setTwin(await get(`/twins/${enc(id)}`));
+      setTwinError(null);
     } catch (e) {
       if (e.status === 404) setError(e);
+      else setTwinError(e); // shown above a twin that may now be stale
     }
   }
 
@@ -55,6 +58,7 @@ export function DeviceDetail({ id }) {
         {device.class} · owner <a href="#/users">{device.owner}</a> · {device.auth} ·{' '}
         {device.enabled ? 'enabled' : 'disabled'} · last seen {device.connected ? 'now' : ago(device.last_seen_ms)}
       </p>
+      <ErrorBox error={twinError} />
       <div class="grid2">
         <TwinPanel id={id} twin={twin} onTwin={setTwin} />
         <div>
