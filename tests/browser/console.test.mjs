@@ -414,6 +414,7 @@ try {
     await probe.wait('c2d message', (e) => e.event === 'c2d' && String(e.payload).includes('hello from the console'));
     const trace = page.getByRole('log', { name: 'Message trace' });
     await visible(trace.getByText('hello from the console'), 'the C2D message in the trace');
+    await visible(trace.getByText('color=red'), 'the C2D message\'s properties in the trace');
     probe.send({ op: 'send', id: 2, payload: '{"temp": 21.5}', ct: 'application/json', ce: 'utf-8', props: [['room', 'hall']] });
     await probe.wait('event sent', (e) => e.event === 'sent' && e.id === 2);
     await visible(trace.getByText('21.5'), 'the device\'s event in the trace');

@@ -238,6 +238,12 @@ function Trace({ id, onPresence }) {
           onPresence(msg.payload.connectionState === 'Connected', Date.parse(msg.payload.time) || Date.now());
         }
         if (pausedRef.current) return;
+        // The stream decodes the property bag of device-to-cloud events only;
+        // a message to the device carries its bag in the topic's last level.
+        if (kind === 'to device' && !msg.properties) {
+          const bag = (msg.topic || '').split('/messages/devicebound/')[1];
+          if (bag) msg = { ...msg, properties: Object.fromEntries(new URLSearchParams(bag)) };
+        }
         const entry = { n: n++, at: new Date(), kind, msg };
         setEntries((list) => [entry, ...list].slice(0, 200));
       },
