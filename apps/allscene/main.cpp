@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
         config.listeners.push_back(allscene::hub::parse_listen(l));
       }
       allscene::hub::setup_logging(config.log_level, config.log_format);
+      config.config_file = config_file;
       if (check_data) return allscene::hub::check_data(config);
       return allscene::hub::run(std::move(config));
     }

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +24,32 @@ Broker::Broker(const Limits& limits, Executor& executor, AccessControl& access, 
 }
 
 Broker::~Broker() = default;
+
+bool Broker::update_limits(const Limits& next, std::chrono::milliseconds wait) {
+  struct Barrier {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t arrived = 0;
+    bool released = false;
+  };
+  const auto barrier = std::make_shared<Barrier>();
+  const std::size_t loops = executor_.shard_count();
+  for (std::size_t i = 0; i < loops; ++i) {
+    executor_.post(i, [barrier] {
+      std::unique_lock lock(barrier->mutex);
+      if (barrier->released) return;  // late: the update is over
+      ++barrier->arrived;
+      barrier->changed.notify_all();
+      barrier->changed.wait(lock, [&] { return barrier->released; });
+    });
+  }
+  std::unique_lock lock(barrier->mutex);
+  const bool all = barrier->changed.wait_for(lock, wait, [&] { return barrier->arrived == loops; });
+  if (all) limits_ = next;
+  barrier->released = true;
+  barrier->changed.notify_all();
+  return all;
+}
 
 std::uint32_t Broker::home_of(const ClientId& client_id, std::uint32_t candidate) {
   std::lock_guard lock(directory_mutex_);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,12 @@ class Broker {
   std::size_t shard_count() const { return shards_.size(); }
   Shard& shard(std::size_t i) { return *shards_[i]; }
   const Limits& limits() const { return limits_; }
+  // Replaces the limits (SIGHUP reload) while every shard loop waits at a
+  // barrier, so no loop reads them half-written; the loops go on at once.
+  // Returns false, changing nothing, if the loops do not all arrive within
+  // `wait` (they are not running). From a thread that is not a loop.
+  bool update_limits(const Limits& next,
+                     std::chrono::milliseconds wait = std::chrono::milliseconds(5000));
   Executor& executor() { return executor_; }
   AccessControl& access() { return access_; }
   RetainedStore& retained() { return retained_; }

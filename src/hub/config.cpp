@@ -379,6 +379,28 @@ net::ListenerConfig parse_listen(const std::string& text) {
   return l;
 }
 
+HubConfig reloaded_config(const HubConfig& running) {
+  HubConfig file = running;
+  file.auth.rules.clear();  // the file's rules replace the running ones
+  load_config_file(running.config_file, file);
+  HubConfig next = running;
+  next.auth = file.auth;
+  next.limits = file.limits;
+  auto& l = next.limits;
+  const auto& kept = running.limits;
+  l.max_packet_size = kept.max_packet_size;
+  l.max_inflight = kept.max_inflight;
+  l.topic_alias_maximum = kept.topic_alias_maximum;
+  l.max_keep_alive = kept.max_keep_alive;
+  l.max_session_expiry = kept.max_session_expiry;
+  l.sys_interval = kept.sys_interval;
+  if (l.memory_low_water >= l.memory_high_water) {
+    throw std::runtime_error(running.config_file +
+                             ": memory_low_water must be below memory_high_water");
+  }
+  return next;
+}
+
 void load_config_file(const std::string& path, HubConfig& config) {
   toml::table root;
   try {

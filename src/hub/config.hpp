@@ -55,7 +55,18 @@ struct HubConfig {
   // [services] (docs/services.md): worker threads and per-user quotas of
   // the cloud services.
   services::HostOptions services;
+  // The file the config was read from (-c); "" when none. SIGHUP re-reads it.
+  std::string config_file;
 };
+
+// What SIGHUP applies: `running` with [auth] (rules, throttling, hub host)
+// and the limits and quotas re-read from running.config_file. Limits
+// announced to clients in CONNACK (packet size, receive maximum, topic
+// aliases, keep-alive, session expiry) and $SYS's interval keep their
+// running values; everything else (listeners, storage, HTTP, bridges,
+// services) changes only with a restart. Throws std::runtime_error like
+// load_config_file, changing nothing.
+HubConfig reloaded_config(const HubConfig& running);
 
 // Reads a TOML file into `config` (keys absent from the file keep their
 // value). Throws std::runtime_error naming the file, key and problem.

@@ -250,31 +250,70 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
   return store;
 }
 
-// Stops the server on SIGINT or SIGTERM, from a thread of its own;
-// `stopping` turns true first (/readyz says so).
-class StopOnSignal {
+// Signals, on a thread of their own: SIGINT and SIGTERM stop the server
+// (`stopping` turns true first, for /readyz); SIGHUP calls `reload`.
+class Signals {
  public:
-  StopOnSignal(net::Server& server, std::atomic<bool>& stopping) : signals_(io_, SIGINT, SIGTERM) {
+  Signals(net::Server& server, std::atomic<bool>& stopping, std::function<void()> reload)
+      : signals_(io_, SIGINT, SIGTERM), hangup_(io_, SIGHUP), reload_(std::move(reload)) {
     signals_.async_wait([&server, &stopping](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       stopping = true;
       spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       server.stop();  // runs once the loops run, if they do not yet
     });
+    wait_hangup();
     thread_ = std::thread([this] { io_.run(); });
   }
-  ~StopOnSignal() {
+  ~Signals() {
     io_.stop();
     thread_.join();
   }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  Signals(const Signals&) = delete;
+  Signals& operator=(const Signals&) = delete;
 
  private:
+  void wait_hangup() {
+    hangup_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      reload_();
+      wait_hangup();
+    });
+  }
+
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
+  boost::asio::signal_set hangup_;
+  std::function<void()> reload_;
   std::thread thread_;
 };
+
+// SIGHUP: the config file's access rules and limits, applied to the
+// running hub (reloaded_config() says what changes); a file that does not
+// load changes nothing.
+void reload(HubConfig& running, registry::Authenticator& access, broker::Broker& broker) {
+  if (running.config_file.empty()) {
+    spdlog::warn("SIGHUP: the hub was started without a config file (-c FILE): nothing to reload");
+    return;
+  }
+  try {
+    HubConfig next = reloaded_config(running);
+    access.set_config(next.auth);
+    if (!broker.update_limits(next.limits)) {
+      spdlog::warn(
+          "SIGHUP: the event loops did not pause in time; limits unchanged, send SIGHUP "
+          "again");
+    }
+    running = std::move(next);
+    spdlog::info(
+        "SIGHUP: reloaded {}: [auth] ({} access rules) and limits; listeners, storage, [http], "
+        "bridges, services and limits announced in CONNACK change only with a restart",
+        running.config_file, running.auth.rules.size());
+  } catch (const std::exception& e) {
+    spdlog::error("SIGHUP: {} not reloaded, the running configuration stays: {}",
+                  running.config_file, e.what());
+  }
+}
 
 // "$events/devices/{id}/presence": for service clients that follow devices.
 twin::DeviceLink::Routed presence_event(const std::string& device_id, bool connected,
@@ -462,7 +501,10 @@ int run(HubConfig config) {
   // Before the hub announces itself (admin.json, listeners): a SIGTERM
   // from whoever saw it start must stop it cleanly.
   std::atomic<bool> listening{false}, stopping{false};
-  std::optional<StopOnSignal> stop_on_signal(std::in_place, server, stopping);
+  // The signal thread's own copy: what a reload starts from.
+  std::optional<Signals> signals(
+      std::in_place, server, stopping,
+      [running = config, &access, &broker]() mutable { reload(running, access, broker); });
   // Before the MQTT listeners: once a client can connect, the CLI finds
   // the endpoint.
   const MetricSources metric_sources{broker,   store.get(), service_host,
@@ -541,7 +583,7 @@ int run(HubConfig config) {
   announcer.reset();
   admin.reset();    // its requests reach the broker and the loops
   watcher.reset();  // it posts to the loops, which are about to go
-  stop_on_signal.reset();
+  signals.reset();
   if (store) store->stop();  // commits what the loops handed it
   server_holder.reset();
   try {

@@ -254,10 +254,49 @@ bool filter_covered_by(std::string_view filter, std::string_view pattern) {
   return covered(filter, levels, Subject{});
 }
 
+namespace {
+std::uint64_t next_authenticator_uid() {
+  static std::atomic<std::uint64_t> last{0};
+  return ++last;
+}
+}  // namespace
+
 Authenticator::Authenticator(const Registry& registry, AuthConfig config, WallClock now)
-    : registry_(registry), config_(std::move(config)), now_(std::move(now)) {
-  rules_ = default_rules();
-  for (const auto& rule : config_.rules) rules_.push_back(compile(rule));
+    : registry_(registry),
+      now_(std::move(now)),
+      uid_(next_authenticator_uid()),
+      policy_(make_policy(std::move(config))) {}
+
+std::shared_ptr<const Authenticator::Policy> Authenticator::make_policy(AuthConfig config) {
+  auto policy = std::make_shared<Policy>();
+  policy->rules = default_rules();
+  for (const auto& rule : config.rules) policy->rules.push_back(compile(rule));
+  policy->config = std::move(config);
+  return policy;
+}
+
+void Authenticator::set_config(AuthConfig config) {
+  auto next = make_policy(std::move(config));  // throws before anything changes
+  std::lock_guard lock(policy_mutex_);
+  policy_ = std::move(next);
+  policy_generation_.fetch_add(1, std::memory_order_release);
+}
+
+const Authenticator::Policy& Authenticator::policy() {
+  struct Cache {
+    std::uint64_t uid = 0;
+    std::uint64_t generation = 0;
+    std::shared_ptr<const Policy> policy;
+  };
+  thread_local Cache cache;
+  const auto generation = policy_generation_.load(std::memory_order_acquire);
+  if (cache.uid != uid_ || cache.generation != generation) {
+    std::lock_guard lock(policy_mutex_);
+    cache.policy = policy_;
+    cache.uid = uid_;
+    cache.generation = generation;
+  }
+  return *cache.policy;
 }
 
 std::int64_t Authenticator::now_ms() const {
@@ -294,7 +333,7 @@ bool Authenticator::may_publish(std::string_view identity, std::string_view clie
   if (device == nullptr || !device->enabled) return false;
   if (topic.empty()) return false;
   if (device->gateway && hosted_device_event(snapshot, *device, topic)) return true;
-  return allowed(rules_, true, topic,
+  return allowed(policy().rules, true, topic,
                  Subject{.user = device->owner,
                          .device = device->id,
                          .client_id = client_id,
@@ -308,7 +347,7 @@ bool Authenticator::may_subscribe(std::string_view identity, std::string_view cl
   if (device == nullptr || !device->enabled) return false;
   if (!mqtt::valid_topic_filter(filter)) return false;
   if (const auto shared = mqtt::parse_shared(filter)) filter = shared->filter;
-  return allowed(rules_, false, filter,
+  return allowed(policy().rules, false, filter,
                  Subject{.user = device->owner,
                          .device = device->id,
                          .client_id = client_id,
@@ -321,6 +360,7 @@ broker::AuthResult Authenticator::decide(const broker::PeerInfo& peer,
   if (connect.properties.authentication_method)
     return refuse(ReasonCode::bad_authentication_method);
   const std::shared_ptr<const Snapshot> snapshot = registry_.snapshot();
+  const std::string hub_host = policy().config.hub_host;
 
   if (!connect.username) {
     if (connect.password) return refuse(ReasonCode::bad_user_name_or_password);
@@ -343,7 +383,7 @@ broker::AuthResult Authenticator::decide(const broker::PeerInfo& peer,
 
   std::string device_id;
   if (auto azure_name = azure::parse_device_username(*connect.username)) {
-    if (!config_.hub_host.empty() && !iequals(azure_name->host, config_.hub_host)) {
+    if (!hub_host.empty() && !iequals(azure_name->host, hub_host)) {
       return refuse(ReasonCode::bad_user_name_or_password);
     }
     if (azure_name->device_id != connect.client_id) {
@@ -367,9 +407,9 @@ broker::AuthResult Authenticator::decide(const broker::PeerInfo& peer,
   }
   const std::string& password = *connect.password;
   if (const auto token = azure::parse_sas_token(password)) {
-    const bool scoped = config_.hub_host.empty()
+    const bool scoped = hub_host.empty()
                             ? azure::sas_resource_is_device(*token, device->id)
-                            : azure::sas_resource_is_device(*token, device->id, config_.hub_host);
+                            : azure::sas_resource_is_device(*token, device->id, hub_host);
     if (!scoped) return refuse(ReasonCode::bad_user_name_or_password);
     const bool primary =
         !device->primary_key.empty() && azure::sas_signed_by(*token, device->primary_key);
@@ -398,9 +438,10 @@ broker::AuthResult Authenticator::authenticate(const broker::PeerInfo& peer,
 
 void Authenticator::record(const broker::PeerInfo& peer, bool success) {
   if (peer.ip.empty()) return;
+  const AuthConfig& config = policy().config;
   const std::int64_t now = now_ms();
   const std::int64_t window_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(config_.throttle_window).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_window).count();
   std::lock_guard lock(throttle_mutex_);
   if (success) {
     failures_.erase(peer.ip);
@@ -408,11 +449,11 @@ void Authenticator::record(const broker::PeerInfo& peer, bool success) {
   }
   auto it = failures_.find(peer.ip);
   if (it == failures_.end()) {
-    if (failures_.size() >= config_.throttle_max_ips) {
+    if (failures_.size() >= config.throttle_max_ips) {
       std::erase_if(failures_,
                     [&](const auto& entry) { return now - entry.second.last_ms > window_ms; });
     }
-    if (failures_.size() >= config_.throttle_max_ips && !failures_.empty()) {
+    if (failures_.size() >= config.throttle_max_ips && !failures_.empty()) {
       // Still full of live entries: forget the older half.
       std::vector<std::int64_t> times;
       times.reserve(failures_.size());
@@ -422,7 +463,7 @@ void Authenticator::record(const broker::PeerInfo& peer, bool success) {
       const std::int64_t cutoff = *middle;
       std::erase_if(failures_, [&](const auto& entry) { return entry.second.last_ms <= cutoff; });
     }
-    if (config_.throttle_max_ips == 0) return;
+    if (config.throttle_max_ips == 0) return;
     it = failures_.emplace(peer.ip, Failures{}).first;
   }
   Failures& failures = it->second;
@@ -433,9 +474,10 @@ void Authenticator::record(const broker::PeerInfo& peer, bool success) {
 
 std::chrono::milliseconds Authenticator::connect_delay(const broker::PeerInfo& peer) {
   if (peer.ip.empty()) return {};
+  const AuthConfig& config = policy().config;
   const std::int64_t now = now_ms();
   const std::int64_t window_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(config_.throttle_window).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_window).count();
   std::lock_guard lock(throttle_mutex_);
   const auto it = failures_.find(peer.ip);
   if (it == failures_.end()) return {};
@@ -443,11 +485,11 @@ std::chrono::milliseconds Authenticator::connect_delay(const broker::PeerInfo& p
     failures_.erase(it);
     return {};
   }
-  const int over = it->second.count - config_.throttle_after;
+  const int over = it->second.count - config.throttle_after;
   if (over < 0) return {};
-  std::chrono::milliseconds delay = config_.throttle_first;
-  for (int i = 0; i < over && delay < config_.throttle_max; ++i) delay *= 2;
-  delay = std::min(delay, config_.throttle_max);
+  std::chrono::milliseconds delay = config.throttle_first;
+  for (int i = 0; i < over && delay < config.throttle_max; ++i) delay *= 2;
+  delay = std::min(delay, config.throttle_max);
   throttled_.fetch_add(1, std::memory_order_relaxed);
   return delay;
 }

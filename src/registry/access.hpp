@@ -58,6 +58,11 @@ class Authenticator final : public broker::AccessControl {
   // filter or names an unknown placeholder (start-up configuration).
   Authenticator(const Registry& registry, AuthConfig config, WallClock now = {});
 
+  // Replaces the rules, throttling and hub host (SIGHUP reload): checks that
+  // come after see the new policy; a check under way finishes with the old.
+  // Throws std::invalid_argument, changing nothing, for a bad rule. Any thread.
+  void set_config(AuthConfig config);
+
   std::chrono::milliseconds connect_delay(const broker::PeerInfo& peer) override;
   // Reason codes: bad_authentication_method (any MQTT 5 authentication
   // method), client_identifier_not_valid (client id is not the device id),
@@ -94,15 +99,26 @@ class Authenticator final : public broker::AccessControl {
     int count = 0;
     std::int64_t last_ms = 0;
   };
+  // What set_config() replaces, built once per change.
+  struct Policy {
+    AuthConfig config;
+    std::vector<CompiledRule> rules;
+  };
+  static std::shared_ptr<const Policy> make_policy(AuthConfig config);
   const Snapshot& current_snapshot();
+  // The policy this thread sees: cached per thread, refetched when it
+  // changes, so a check touches no shared reference count.
+  const Policy& policy();
   broker::AuthResult decide(const broker::PeerInfo& peer, const mqtt::Connect& connect);
   void record(const broker::PeerInfo& peer, bool success);
   std::int64_t now_ms() const;
 
   const Registry& registry_;
-  AuthConfig config_;
   WallClock now_;
-  std::vector<CompiledRule> rules_;
+  const std::uint64_t uid_;  // tells this instance's cache entries from others'
+  mutable std::mutex policy_mutex_;
+  std::shared_ptr<const Policy> policy_;  // guarded by policy_mutex_
+  std::atomic<std::uint64_t> policy_generation_{1};
 
   std::mutex throttle_mutex_;
   std::unordered_map<std::string, Failures> failures_;  // guarded by throttle_mutex_

@@ -7,6 +7,7 @@ import http.client
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -184,6 +185,49 @@ class BackupTest(harness.HubTestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("damaged", r.stderr)
         self.assertEqual(os.listdir(target), [])
+
+
+class ReloadTest(harness.HubTestCase):
+    """SIGHUP re-reads the config file's access rules and limits."""
+
+    def write_config(self, path, extra):
+        with open(path, "w") as f:
+            f.write('[auth]\nhub_host = "localhost"\n' + extra)
+
+    def signed_in(self, hub, client_id="lamp"):
+        c = self.paho(client_id, hub=hub, connect=False)
+        c.connect(username="lamp", password="lamp-secret")
+        return c
+
+    def test_sighup_applies_new_rules_and_quota_and_survives_a_bad_file(self):
+        folder = tempfile.mkdtemp(prefix="allscene-reload-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        config = os.path.join(folder, "hub.toml")
+        self.write_config(config, "")
+        hub = self.start_hub("-c", config, "--http", "off")
+        cli("user", "add", "ana", "--data-dir", hub.data_dir)
+        cli("device", "add", "lamp", "--owner", "ana", "--auth", "password",
+            "--password", "lamp-secret", "--data-dir", hub.data_dir)
+        harness.wait_until(lambda: False, 0.7)  # the hub picks registry changes up twice a second
+
+        lamp = self.signed_in(hub)
+        self.assertEqual(lamp.subscribe("lab/readings", qos=1)[0], 0x87)  # not granted yet
+        self.write_config(config, '[[auth.rule]]\npattern = "lab/#"\n\n'
+                                  '[quota]\nmax_payload = 1000\n')
+        os.kill(hub.proc.pid, signal.SIGHUP)
+        self.assertTrue(harness.log_shows(hub.log_path, "SIGHUP: reloaded"), hub.log_tail())
+        self.assertEqual(lamp.subscribe("lab/readings", qos=1)[0], 1)  # the rule, at once
+        # The quota holds for connections made after the reload.
+        fresh = self.raw_connected("lamp", hub=hub, username="lamp", password=b"lamp-secret")
+        fresh.send(harness.mp.publish("lab/readings", b"x" * 2000, 1, pid=1))
+        self.assertClosedAfter(fresh, reasons=[0x95])
+
+        # A file that does not load changes nothing; the hub goes on.
+        self.write_config(config, '[[auth.rule]]\npattern = "lab/#/bad"\n')
+        os.kill(hub.proc.pid, signal.SIGHUP)
+        self.assertTrue(harness.log_shows(hub.log_path, "not reloaded"), hub.log_tail())
+        again = self.signed_in(hub, "lamp")
+        self.assertEqual(again.subscribe("lab/readings", qos=1)[0], 1)
 
 
 if __name__ == "__main__":
