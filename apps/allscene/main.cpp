@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 
 void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::string& config_file,
-                     std::vector<std::string>& listen, bool& check_data) {
+                     std::vector<std::string>& listen, std::vector<std::string>& log_modules,
+                     bool& check_data) {
   auto* hub = app.add_subcommand("hub", "Run the hub: the MQTT broker every device connects to");
   hub->add_option("-c,--config", config_file, "TOML configuration file (see docs/configuration.md)")
       ->check(CLI::ExistingFile);
@@ -47,6 +48,10 @@ void add_hub_command(CLI::App& app, allscene::hub::HubConfig& config, std::strin
       ->default_str(config.log_level);
   hub->add_option("--log-format", config.log_format, "text or json")
       ->default_str(config.log_format);
+  hub->add_option(
+      "--log-module", log_modules,
+      "MODULE=LEVEL: one module's level (broker, net, store, api, hub, services.travel, "
+      "…); repeat for several");
   auto& l = config.limits;
   hub->add_option("--max-packet-size", l.max_packet_size, "Largest MQTT packet in bytes, both ways")
       ->default_str(std::to_string(l.max_packet_size));
@@ -129,7 +134,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   bool check_data = false;
-  add_hub_command(app, config, config_file, listen, check_data);
+  std::vector<std::string> log_modules;
+  add_hub_command(app, config, config_file, listen, log_modules, check_data);
   allscene::app::BenchCommand bench(app);
   allscene::app::DiscoverCommand discover(app);
   allscene::app::RegistryCommands registry(app);
@@ -145,7 +151,15 @@ int main(int argc, char** argv) {
         if (&l == &listen.front()) config.listeners.clear();
         config.listeners.push_back(allscene::hub::parse_listen(l));
       }
-      allscene::hub::setup_logging(config.log_level, config.log_format);
+      for (const auto& m : log_modules) {
+        const auto eq = m.find('=');
+        if (eq == std::string::npos) {
+          std::cerr << "allscene: --log-module wants MODULE=LEVEL, e.g. broker=debug\n";
+          return 2;
+        }
+        config.log_modules[m.substr(0, eq)] = m.substr(eq + 1);
+      }
+      allscene::hub::setup_logging(config.log_level, config.log_format, config.log_modules);
       config.config_file = config_file;
       if (check_data) return allscene::hub::check_data(config);
       return allscene::hub::run(std::move(config));

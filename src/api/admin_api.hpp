@@ -48,6 +48,9 @@ struct Request {
   std::string body;
   // Header names in lower case ("if-match", "x-ms-max-item-count", …).
   std::map<std::string, std::string> headers{};
+  // X-Request-Id: given by the client or made by the server ("" in-process);
+  // logged with the request and carried into the MQTT traffic it causes.
+  std::string request_id{};
 
   // The header's value, or "" if absent.
   std::string header(const std::string& lower_case_name) const;
@@ -158,8 +161,8 @@ class AdminApi {
   Response azure_remove_device(const std::string& id, const Request& request);
   Response twin_get(const std::string& id);
   Response twin_update(const std::string& id, const Request& request, bool replace);
-  void invoke_method(const std::string& id, const std::string& body, const Reply& reply);
-  void send_message(const std::string& id, const std::string& body, const Reply& reply);
+  void invoke_method(const std::string& id, const Request& request, const Reply& reply);
+  void send_message(const std::string& id, const Request& request, const Reply& reply);
   Response query(const Request& request);
 
   registry::Registry& registry_;

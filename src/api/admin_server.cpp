@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
@@ -24,6 +25,7 @@
 #include <type_traits>
 
 #include "api/api_util.hpp"
+#include "log/module_log.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 
@@ -64,6 +66,21 @@ std::int64_t system_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The client's X-Request-Id when it is a plain token (letters, digits,
+// '-', '_', '.'; 1 to 64 characters), else 16 random hex digits.
+std::string request_id_for(const std::string& given) {
+  const bool plain =
+      !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
+  if (plain) return given;
+  unsigned char bytes[8];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[2 * sizeof bytes + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
 }
 
 }  // namespace
@@ -153,6 +170,7 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
       request.headers[lower(std::string_view(name.data(), name.size()))] =
           std::string(value.data(), value.size());
     }
+    request.request_id = request_id_for(request.header("x-request-id"));
     const auto header = req[http::field::authorization];
     const std::string_view authorization(header.data(), header.size());
     // Kept alive by the server while the answer is on its way, and no
@@ -164,7 +182,8 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
     server_.answer_async(
         request, authorization,
         [poster, weak, method = request.method, target = request.target, version = req.version(),
-         keep_alive = req.keep_alive()](Response response) {
+         keep_alive = req.keep_alive(), id = request.request_id](Response response) {
+          response.headers.emplace_back("X-Request-Id", id);
           poster->post([weak, method, target, version, keep_alive, response]() {
             const auto session = weak.lock();
             if (!session) return;
@@ -177,7 +196,8 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
   void respond(const std::string& method, const std::string& target, unsigned version,
                Response response, bool keep_alive) {
     if (response.feed) return stream_events(method, target, version, std::move(response.feed));
-    spdlog::info("admin: {} {} {}", method, target, response.status);
+    module_log().info("admin: {} {} {} (request {})", method, target, response.status,
+                      response.header("X-Request-Id"));
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), version);
     res->set(http::field::server, "allscene");
@@ -205,7 +225,7 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
   // until the reader goes away or the feed ends.
   void stream_events(const std::string& method, const std::string& target, unsigned version,
                      std::shared_ptr<EventFeed> feed) {
-    spdlog::info("admin: {} {} 200 (event stream)", method, target);
+    module_log().info("admin: {} {} 200 (event stream)", method, target);
     feed_ = std::move(feed);
     auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
     res->set(http::field::server, "allscene");

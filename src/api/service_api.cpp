@@ -231,7 +231,7 @@ bool AdminApi::route_service_paths(const Request& request, const Target& target,
     }
     if (s.size() == 3 && s[2] == "methods") {
       allow(request, {"POST"});
-      invoke_method(s[1], request.body, reply);
+      invoke_method(s[1], request, reply);
       return true;
     }
     return false;
@@ -245,12 +245,12 @@ bool AdminApi::route_service_paths(const Request& request, const Target& target,
     }
     if (s[4] == "methods") {
       allow(request, {"POST"});
-      invoke_method(s[3], request.body, reply);
+      invoke_method(s[3], request, reply);
       return true;
     }
     if (s[4] == "messages") {
       allow(request, {"POST"});
-      send_message(s[3], request.body, reply);
+      send_message(s[3], request, reply);
       return true;
     }
   }
@@ -396,31 +396,32 @@ Response AdminApi::twin_update(const std::string& id, const Request& request, bo
                              : service.patch_twin(id, body, if_match));
 }
 
-void AdminApi::invoke_method(const std::string& id, const std::string& body, const Reply& reply) {
+void AdminApi::invoke_method(const std::string& id, const Request& request, const Reply& reply) {
   auto& service = twins();
-  const auto j = parse_object(body);
+  const auto j = parse_object(request.body);
   const auto name = detail::string_field(j, "methodName", true);
   const auto timeout = seconds_field(j, "responseTimeoutInSeconds", 0);
   seconds_field(j, "connectTimeoutInSeconds", 0);  // checked; the device must be connected
   if (!registry_.snapshot()->device(id)) fail(404, device_missing(id), 404001);
-  service.invoke_method(id, name, j.value("payload", json()), std::chrono::seconds(timeout),
-                        [reply, id](twin::Result result) {
-                          if (result.status == 404) {
-                            // Registered (checked above): offline or not subscribed.
-                            const auto message =
-                                result.body.is_object() && result.body.contains("error")
-                                    ? result.body["error"].get<std::string>()
-                                    : fmt::format("device \"{}\" is not online", id);
-                            reply(error_response(404, message, 404103));
-                            return;
-                          }
-                          reply(from_result(result));
-                        });
+  service.invoke_method(
+      id, name, j.value("payload", json()), std::chrono::seconds(timeout),
+      [reply, id](twin::Result result) {
+        if (result.status == 404) {
+          // Registered (checked above): offline or not subscribed.
+          const auto message = result.body.is_object() && result.body.contains("error")
+                                   ? result.body["error"].get<std::string>()
+                                   : fmt::format("device \"{}\" is not online", id);
+          reply(error_response(404, message, 404103));
+          return;
+        }
+        reply(from_result(result));
+      },
+      request.request_id);
 }
 
-void AdminApi::send_message(const std::string& id, const std::string& body, const Reply& reply) {
+void AdminApi::send_message(const std::string& id, const Request& request, const Reply& reply) {
   auto& service = twins();
-  const auto j = parse_object(body, {"payload", "properties", "ttlSeconds"});
+  const auto j = parse_object(request.body, {"payload", "properties", "ttlSeconds"});
   const auto it = j.find("payload");
   if (it == j.end()) fail(400, "\"payload\" is missing; give a string or any JSON value");
   std::string payload = it->is_string() ? it->get<std::string>() : it->dump();
@@ -434,8 +435,9 @@ void AdminApi::send_message(const std::string& id, const std::string& body, cons
   }
   const auto ttl = seconds_field(j, "ttlSeconds", 0);
   if (!registry_.snapshot()->device(id)) fail(404, device_missing(id), 404001);
-  service.send_message(id, std::move(payload), std::move(properties), std::chrono::seconds(ttl),
-                       [reply](twin::Result result) { reply(from_result(result, 202)); });
+  service.send_message(
+      id, std::move(payload), std::move(properties), std::chrono::seconds(ttl),
+      [reply](twin::Result result) { reply(from_result(result, 202)); }, request.request_id);
 }
 
 Response AdminApi::query(const Request& request) {

@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "log/module_log.hpp"
+
 namespace allscene::bridge {
 
 namespace asio = boost::asio;
@@ -57,10 +59,10 @@ Bridge::Bridge(broker::Broker& broker, BridgeConfig config)
       engine_(config_, upstream_, *local_),
       local_restart_(*io_),
       watch_(*io_) {
-  spdlog::info("bridge {}: to {}://{}:{} (MQTT {}), {} rule(s), client id {}", config_.name,
-               config_.tls ? "mqtts" : "mqtt", config_.host, config_.port,
-               config_.version == mqtt::Version::v5 ? "5" : "3.1.1", config_.rules.size(),
-               effective_client_id(config_));
+  module_log().info("bridge {}: to {}://{}:{} (MQTT {}), {} rule(s), client id {}", config_.name,
+                    config_.tls ? "mqtts" : "mqtt", config_.host, config_.port,
+                    config_.version == mqtt::Version::v5 ? "5" : "3.1.1", config_.rules.size(),
+                    effective_client_id(config_));
   publish_state(false);
   asio::post(*io_, [this] {
     start_local();
@@ -114,8 +116,8 @@ void Bridge::start_local() {
         if (broker_.stopping()) return;
         // Taken over or refused: the session (and what it holds) stays in
         // the store; come back to it.
-        spdlog::warn("bridge {}: local session ended ({}); reopening it in 1 s", config_.name,
-                     mqtt::reason_code_name(reason));
+        module_log().warn("bridge {}: local session ended ({}); reopening it in 1 s", config_.name,
+                          mqtt::reason_code_name(reason));
         local_restart_.expires_after(std::chrono::seconds(1));
         local_restart_.async_wait([this](const boost::system::error_code& ec) {
           if (!ec && !broker_.stopping()) start_local();

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "bridge/rules.hpp"
+#include "log/module_log.hpp"
 
 namespace allscene::bridge {
 
@@ -146,8 +147,8 @@ void Engine::on_puback(const mqtt::PubAck& ack) {
     // Resending cannot change the upstream's mind (not authorised, quota):
     // the message is dropped, or it would block the queue behind it.
     ++stats_.refused_upstream;
-    spdlog::warn("bridge {}: the upstream refused a message on {}: {} (dropped)", config_.name,
-                 it->publish.topic, mqtt::reason_code_name(ack.reason_code));
+    module_log().warn("bridge {}: the upstream refused a message on {}: {} (dropped)", config_.name,
+                      it->publish.topic, mqtt::reason_code_name(ack.reason_code));
   } else {
     ++stats_.forwarded_out;
   }
@@ -165,8 +166,8 @@ void Engine::on_suback(const mqtt::Suback& ack) {
   for (const auto& r : config_.rules) {
     if (!comes_in(r)) continue;
     if (i < ack.reason_codes.size() && mqtt::is_error(ack.reason_codes[i])) {
-      spdlog::warn("bridge {}: the upstream refused the subscription {}: {}", config_.name,
-                   remote_filter(r), mqtt::reason_code_name(ack.reason_codes[i]));
+      module_log().warn("bridge {}: the upstream refused the subscription {}: {}", config_.name,
+                        remote_filter(r), mqtt::reason_code_name(ack.reason_codes[i]));
     }
     ++i;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "broker/connection.hpp"
+#include "log/module_log.hpp"
 #include "mqtt/codec.hpp"
 
 namespace allscene::bridge {
@@ -126,15 +127,15 @@ void LocalSession::on_packet(const mqtt::Packet& packet) {
     // An error code (quota, too large) is an answer too: resending would
     // get the same one, so the message counts as handled, and is logged.
     if (mqtt::is_error(ack->reason_code)) {
-      spdlog::warn("bridge session {}: the hub refused a message: {} (dropped)", options_.client_id,
-                   mqtt::reason_code_name(ack->reason_code));
+      module_log().warn("bridge session {}: the hub refused a message: {} (dropped)",
+                        options_.client_id, mqtt::reason_code_name(ack->reason_code));
     }
     done(true);
   } else if (const auto* sub = std::get_if<mqtt::Suback>(&packet)) {
     for (const auto code : sub->reason_codes) {
       if (mqtt::is_error(code)) {
-        spdlog::warn("bridge session {}: the hub refused a subscription: {}", options_.client_id,
-                     mqtt::reason_code_name(code));
+        module_log().warn("bridge session {}: the hub refused a subscription: {}",
+                          options_.client_id, mqtt::reason_code_name(code));
       }
     }
   }

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "azure/azure.hpp"
+#include "log/module_log.hpp"
 #include "mqtt/codec.hpp"
 
 namespace allscene::bridge {
@@ -214,9 +215,9 @@ void UpstreamClient::on_packet(mqtt::Packet& packet) {
     }
     state_ = State::up;
     backoff_.reset();
-    spdlog::info("bridge {}: link to {}:{} up as client {} (session present: {})", config_.name,
-                 config_.host, config_.port, effective_client_id(config_),
-                 ack->session_present ? "yes" : "no");
+    module_log().info("bridge {}: link to {}:{} up as client {} (session present: {})",
+                      config_.name, config_.host, config_.port, effective_client_id(config_),
+                      ack->session_present ? "yes" : "no");
     arm_keep_alive();
     handlers_.up(*ack);
     return;
@@ -288,9 +289,9 @@ void UpstreamClient::fail(const std::string& why) {
   writing_ = reading_ = false;
   state_ = State::waiting;
   const auto delay = backoff_.next();
-  spdlog::warn("bridge {}: link to {}:{} {}: {}; next attempt in {:.1f} s", config_.name,
-               config_.host, config_.port, was_up ? "down" : "not up", why,
-               static_cast<double>(delay.count()) / 1000.0);
+  module_log().warn("bridge {}: link to {}:{} {}: {}; next attempt in {:.1f} s", config_.name,
+                    config_.host, config_.port, was_up ? "down" : "not up", why,
+                    static_cast<double>(delay.count()) / 1000.0);
   if (was_up) handlers_.down(why);
   retry_timer_.expires_after(delay);
   retry_timer_.async_wait([this, epoch = epoch_](const error_code& ec) {

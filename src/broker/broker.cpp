@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "log/module_log.hpp"
+
 namespace allscene::broker {
 
 Broker::Broker(const Limits& limits, Executor& executor, AccessControl& access, std::string version)
@@ -109,8 +111,8 @@ void Broker::disconnect_identity(const std::string& identity, mqtt::ReasonCode r
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     executor_.post(i, [shard = shards_[i].get(), identity, reason] {
       if (const auto n = shard->kick_identity(identity, reason)) {
-        spdlog::info("disconnected {} connection(s) of {} ({})", n, identity,
-                     mqtt::reason_code_name(reason));
+        module_log().info("disconnected {} connection(s) of {} ({})", n, identity,
+                          mqtt::reason_code_name(reason));
       }
     });
   }
@@ -168,7 +170,7 @@ void Broker::log_drops(TimePoint now) {
   const BrokerTotals t = totals();
   const auto& l = logged_drops_;
   if (t.dropped() == l.dropped()) return;
-  spdlog::warn(
+  module_log().warn(
       "dropped {} messages since the last report: queue_full {}, slow_consumer {}, expired {}, "
       "too_large {}, qos0_offline {}, no_session {}",
       t.dropped() - l.dropped(), t.dropped_queue_full - l.dropped_queue_full,
@@ -193,12 +195,12 @@ void Broker::update_memory_pressure() {
   bool high = memory_high();
   if (!high && buffered > limits_.memory_high_water &&
       memory_high_.compare_exchange_strong(high, true, std::memory_order_relaxed)) {
-    spdlog::warn(
+    module_log().warn(
         "memory high-water mark reached ({} MiB buffered): pausing reads until below {} MiB",
         buffered >> 20, limits_.memory_low_water >> 20);
   } else if (high && buffered < limits_.memory_low_water &&
              memory_high_.compare_exchange_strong(high, false, std::memory_order_relaxed)) {
-    spdlog::info("buffered memory back to {} MiB: resuming reads", buffered >> 20);
+    module_log().info("buffered memory back to {} MiB: resuming reads", buffered >> 20);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/shard.hpp"
+#include "log/module_log.hpp"
 #include "mqtt/codec.hpp"
 #include "mqtt/topic.hpp"
 
@@ -151,8 +152,8 @@ void Connection::on_connect(mqtt::Connect& c, TimePoint now) {
   const Quota& quota = peer_->quota ? *peer_->quota : limits.quota;
   if (!broker.admit_connect(peer_->listener, c.client_id, quota, now)) {
     shard_.stats().quota_refused.add();
-    spdlog::info("{} ({}): connection rate exceeded, refused with 0x9F", c.client_id,
-                 peer_->address);
+    module_log().info("{} ({}): connection rate exceeded, refused with 0x9F", c.client_id,
+                      peer_->address);
     return refuse_connect(ReasonCode::connection_rate_exceeded, version_);
   }
   const AuthResult auth = broker.access().authenticate(*peer_, c);
@@ -242,8 +243,8 @@ ReasonCode Connection::check_quota(const mqtt::Publish& p, TimePoint now) {
     shard_.stats().quota_refused.add();
     if (!rate_->logged) {  // once per connection: a flood must not flood the log
       rate_->logged = true;
-      spdlog::info("{}: publish refused by quota ({}); further refusals are only counted",
-                   client_id_.view(), mqtt::reason_code_name(rc));
+      module_log().info("{}: publish refused by quota ({}); further refusals are only counted",
+                        client_id_.view(), mqtt::reason_code_name(rc));
     }
   }
   return rc;
@@ -253,8 +254,8 @@ void Connection::denied(std::string_view what, std::string_view topic) {
   shard_.stats().access_denied.add();
   if (logged_denial_) return;  // once per connection: a flood must not flood the log
   logged_denial_ = true;
-  spdlog::info("{} ({}): {} {} denied; further denials are only counted", client_id_.view(),
-               identity_.empty() ? "anonymous" : identity_, what, topic);
+  module_log().info("{} ({}): {} {} denied; further denials are only counted", client_id_.view(),
+                    identity_.empty() ? "anonymous" : identity_, what, topic);
 }
 
 bool Connection::valid_topic_name(std::string_view topic) const {

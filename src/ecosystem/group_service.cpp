@@ -9,6 +9,7 @@
 
 #include "ecosystem/card.hpp"
 #include "ecosystem/topics.hpp"
+#include "log/module_log.hpp"
 
 namespace allscene::ecosystem {
 
@@ -32,7 +33,7 @@ void answer(twin::DeviceLink& link, const std::string& client_id, int status,
                       body.is_null() ? std::string() : body.dump(),
                       [client_id, rid](bool delivered) {
                         if (!delivered) {
-                          spdlog::debug(
+                          module_log().debug(
                               "ecosystem: answer {} not delivered: {} is offline or "
                               "has not subscribed to $ecosystem/res/#",
                               rid, client_id);
@@ -144,8 +145,8 @@ void GroupService::call(const std::string& client_id, const std::string& caller_
   auto parsed = parse_call(publish.topic);
   if (!parsed.call) {
     if (parsed.error.rid.empty()) {
-      spdlog::debug("ecosystem: {} published to {}: {}", client_id, publish.topic,
-                    parsed.error.message);
+      module_log().debug("ecosystem: {} published to {}: {}", client_id, publish.topic,
+                         parsed.error.message);
       return;
     }
     return answer(link_, client_id, 400, parsed.error.rid, error_body(parsed.error.message));
@@ -274,7 +275,7 @@ void GroupService::relayed_call(const GroupTopic& topic, std::string_view payloa
   json call = json::parse(payload, nullptr, false);
   if (!call.is_object() || !call.value("hub", json()).is_string() ||
       !call.value("rid", json()).is_string() || !call.value("method", json()).is_string()) {
-    spdlog::debug("ecosystem: a relayed call on {} is malformed; ignored", topic.device);
+    module_log().debug("ecosystem: a relayed call on {} is malformed; ignored", topic.device);
     return;
   }
   const std::string result_topic = relay_result_topic(topic.owner, call["hub"].get<std::string>(),

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ecosystem/topics.hpp"
+#include "log/module_log.hpp"
 
 namespace allscene::ecosystem {
 
@@ -75,7 +76,7 @@ void TwinMirror::apply_patch(const std::string& owner, const std::string& device
                              std::string_view payload) {
   json patch = json::parse(payload, nullptr, false);
   if (patch.is_discarded() || !patch.is_object()) {
-    spdlog::warn(
+    module_log().warn(
         "twins: a bridged hub sent a patch for {} (owner {}) that is not a JSON object; "
         "ignored",
         device_id, owner);
@@ -83,8 +84,8 @@ void TwinMirror::apply_patch(const std::string& owner, const std::string& device
   }
   twins_.patch_twin_later(device_id, std::move(patch), [device_id](twin::Result result) {
     if (!result.ok()) {
-      spdlog::warn("twins: a bridged hub's patch for {} was refused ({}): {}", device_id,
-                   result.status, result.body.value("error", ""));
+      module_log().warn("twins: a bridged hub's patch for {} was refused ({}): {}", device_id,
+                        result.status, result.body.value("error", ""));
     }
   });
 }
@@ -98,15 +99,16 @@ void TwinMirror::keep_mirror(const std::string& owner, const std::string& device
   }
   json view = json::parse(payload, nullptr, false);
   if (view.is_discarded() || !view.is_object() || view.value("deviceId", "") != device_id) {
-    spdlog::warn(
+    module_log().warn(
         "twins: a bridged hub sent a twin for {} (owner {}) that is not its twin view; "
         "ignored",
         device_id, owner);
     return;
   }
   if (!mirrors_.contains(device_id) && mirrors_.size() >= max_mirrors_) {
-    spdlog::warn("twins: {} mirrored twins already; the twin of {} from a bridged hub is not kept",
-                 max_mirrors_, device_id);
+    module_log().warn(
+        "twins: {} mirrored twins already; the twin of {} from a bridged hub is not kept",
+        max_mirrors_, device_id);
     return;
   }
   view["mirrored"] = true;

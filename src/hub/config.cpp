@@ -420,6 +420,13 @@ void load_config_file(const std::string& path, HubConfig& config) {
   if (const auto* log = root["log"].as_table()) {
     read_string(*log, "level", config.log_level, path + " [log]");
     read_string(*log, "format", config.log_format, path + " [log]");
+    if (const auto* modules = (*log)["modules"].as_table()) {
+      for (const auto& [module, level] : *modules) {
+        const auto value = level.value<std::string>();
+        if (!value) throw std::runtime_error(path + " [log.modules]: levels are strings");
+        config.log_modules[std::string(module.str())] = *value;
+      }
+    }
   }
   // Before the listeners: a listener's own quota starts from the hub's.
   if (const auto* quota = root["quota"].as_table()) {

@@ -2,6 +2,7 @@
 // Every option is documented in docs/configuration.md.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct HubConfig {
   unsigned threads = 0;  // event loops; 0: one per core
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
+  // [log.modules]: a level per module ("broker", "api", "services.travel", …).
+  std::map<std::string, std::string> log_modules;
   // Session store (docs/durability.md): fsync | batch | none.
   std::string durability = "fsync";
   unsigned sync_interval_ms = 100;  // batch: longest time before an fsync

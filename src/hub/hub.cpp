@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -12,6 +13,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <condition_variable>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -31,6 +33,7 @@
 #include "hub/hub_metrics.hpp"
 #include "hub/registry_storage.hpp"
 #include "hub/service_hub.hpp"
+#include "log/module_log.hpp"
 #include "net/server.hpp"
 #include "registry/access.hpp"
 #include "registry/presence.hpp"
@@ -90,7 +93,7 @@ store::StoreOptions store_options(const HubConfig& config) {
     fault.set_power_loss_mode(vfs && std::string_view(vfs) == "powerloss");
     if (control) fault.set_control_file(control);
     o.vfs = fault.name();
-    spdlog::warn("test hooks: session store through the fault-injecting VFS");
+    module_log().warn("test hooks: session store through the fault-injecting VFS");
   }
 #endif
   return o;
@@ -142,11 +145,11 @@ class RegistryWatcher {
       if (version == seen_) return;
       seen_ = version;
       for (const auto& id : registry_.reload()) {
-        spdlog::info("device {} was disabled or removed: disconnecting it", id);
+        module_log().info("device {} was disabled or removed: disconnecting it", id);
         broker_.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
       }
     } catch (const std::exception& e) {
-      spdlog::warn("registry: cannot apply changes from the store: {}", e.what());
+      module_log().warn("registry: cannot apply changes from the store: {}", e.what());
     }
   }
 
@@ -154,7 +157,8 @@ class RegistryWatcher {
     try {
       presence_.flush();
     } catch (const std::exception& e) {
-      spdlog::warn("presence: cannot write to the store (kept for the next try): {}", e.what());
+      module_log().warn("presence: cannot write to the store (kept for the next try): {}",
+                        e.what());
     }
   }
 
@@ -199,16 +203,16 @@ void start_admin(std::optional<AdminEndpoint>& endpoint, api::AdminApi& admin_ap
                  const HubConfig& config) {
   api::AdminAnnouncement::remove_stale(config.data_dir);
   if (config.http_bind.empty()) {
-    spdlog::info("admin API: off");
+    module_log().info("admin API: off");
     return;
   }
   try {
     endpoint.emplace(admin_api, config);
-    spdlog::info("admin API on {} (token in {})", endpoint->url,
-                 (std::filesystem::path(config.data_dir) / "admin.token").string());
+    module_log().info("admin API on {} (token in {})", endpoint->url,
+                      (std::filesystem::path(config.data_dir) / "admin.token").string());
   } catch (const boost::system::system_error& e) {
     if (e.code() != boost::asio::error::address_in_use) throw;
-    spdlog::warn(
+    module_log().warn(
         "admin API not started: {} is in use; choose another with --http HOST:PORT or "
         "[http] bind (the CLI works on the data directory meanwhile)",
         config.http_bind);
@@ -226,23 +230,24 @@ std::unique_ptr<store::SqliteStore> recover(const HubConfig& config, broker::Bro
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();
-  spdlog::info(
+  module_log().info(
       "session store {} (durability {}): recovered {} sessions, {} subscriptions, {} queued "
       "messages and {} retained messages in {} ms",
       store->path().string(), config.durability, r.sessions, r.subscriptions, r.deliveries,
       r.retained, ms);
   if (r.unfinished_routes) {
-    spdlog::info(
+    module_log().info(
         "{} QoS 2 messages await their publishers' release; their routing is finished "
         "for any session a crash kept them from",
         r.unfinished_routes);
   }
   if (report.expired_sessions || report.expired_messages) {
-    spdlog::info("removed what expired while the hub was down: {} sessions, {} queued messages",
-                 report.expired_sessions, report.expired_messages);
+    module_log().info(
+        "removed what expired while the hub was down: {} sessions, {} queued messages",
+        report.expired_sessions, report.expired_messages);
   }
   if (report.unreadable) {
-    spdlog::warn(
+    module_log().warn(
         "{} stored records could not be read and were skipped; run `allscene hub "
         "--check-data` to inspect the store",
         report.unreadable);
@@ -259,7 +264,7 @@ class Signals {
     signals_.async_wait([&server, &stopping](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       stopping = true;
-      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      module_log().info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
       server.stop();  // runs once the loops run, if they do not yet
     });
     wait_hangup();
@@ -293,25 +298,26 @@ class Signals {
 // load changes nothing.
 void reload(HubConfig& running, registry::Authenticator& access, broker::Broker& broker) {
   if (running.config_file.empty()) {
-    spdlog::warn("SIGHUP: the hub was started without a config file (-c FILE): nothing to reload");
+    module_log().warn(
+        "SIGHUP: the hub was started without a config file (-c FILE): nothing to reload");
     return;
   }
   try {
     HubConfig next = reloaded_config(running);
     access.set_config(next.auth);
     if (!broker.update_limits(next.limits)) {
-      spdlog::warn(
+      module_log().warn(
           "SIGHUP: the event loops did not pause in time; limits unchanged, send SIGHUP "
           "again");
     }
     running = std::move(next);
-    spdlog::info(
+    module_log().info(
         "SIGHUP: reloaded {}: [auth] ({} access rules) and limits; listeners, storage, [http], "
         "bridges, services and limits announced in CONNACK change only with a restart",
         running.config_file, running.auth.rules.size());
   } catch (const std::exception& e) {
-    spdlog::error("SIGHUP: {} not reloaded, the running configuration stays: {}",
-                  running.config_file, e.what());
+    module_log().error("SIGHUP: {} not reloaded, the running configuration stays: {}",
+                       running.config_file, e.what());
   }
 }
 
@@ -353,13 +359,37 @@ services::ServiceTopics::Send answer_through(broker::Broker& broker) {
     m->properties = std::move(properties);
     broker.send_to_client(client_id, std::move(m), [client_id](bool delivered) {
       if (!delivered) {
-        spdlog::debug(
+        module_log().debug(
             "services: an answer to {} was not delivered: offline, or not subscribed "
             "to its topic",
             client_id);
       }
     });
   };
+}
+
+// `%*` in the JSON pattern: the message as a JSON string, quotes and
+// control characters escaped.
+class JsonMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const auto text = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessage>();
+  }
+};
+
+spdlog::level::level_enum parse_log_level(const std::string& level) {
+  const auto lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off") {
+    throw std::invalid_argument(
+        fmt::format("unknown log level '{}': use trace, debug, info, warn, error or off", level));
+  }
+  return lvl;
 }
 
 }  // namespace
@@ -379,21 +409,24 @@ int check_data(const HubConfig& config) {
   return 0;
 }
 
-void setup_logging(const std::string& level, const std::string& format) {
-  const auto lvl = spdlog::level::from_str(level);
-  if (lvl == spdlog::level::off && level != "off") {
-    throw std::invalid_argument(
-        fmt::format("unknown log level '{}': use trace, debug, info, warn, error or off", level));
-  }
+void setup_logging(const std::string& level, const std::string& format,
+                   const std::map<std::string, std::string>& module_levels) {
+  auto lvl = parse_log_level(level);
   auto logger = std::make_shared<spdlog::logger>("allscene",
                                                  std::make_shared<spdlog::sinks::stderr_sink_mt>());
   spdlog::set_default_logger(logger);
-  spdlog::set_level(lvl);
   if (format == "json") {
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<JsonMessage>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","module":"%n","msg":%*})");
+    spdlog::set_formatter(std::move(formatter));
   } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
   }
+  spdlog::details::registry::log_levels levels;
+  for (const auto& [module, module_level] : module_levels)
+    levels[module] = parse_log_level(module_level);
+  spdlog::details::registry::instance().set_levels(std::move(levels), &lvl);
 }
 
 int run(HubConfig config) {
@@ -413,7 +446,7 @@ int run(HubConfig config) {
   presence.reset();  // whatever a crash left "connected" is not
   {
     const auto snap = registry.snapshot();
-    spdlog::info("registry: {} users, {} devices", snap->users.size(), snap->devices.size());
+    module_log().info("registry: {} users, {} devices", snap->users.size(), snap->devices.size());
   }
   // The server (and every connection its loops still hold) must go before
   // the broker they point into: it lives in an optional reset below.
@@ -471,7 +504,7 @@ int run(HubConfig config) {
   if (config.durability != "none") store = recover(config, broker);
 #ifdef ALLSCENE_TEST_HOOKS
   if (std::getenv("ALLSCENE_TEST_EARLY_ACK")) {
-    spdlog::warn("test hooks: acknowledging before the store commits (loses data on a crash)");
+    module_log().warn("test hooks: acknowledging before the store commits (loses data on a crash)");
     broker.set_unsafe_early_ack(true);
   }
 #endif
@@ -486,8 +519,8 @@ int run(HubConfig config) {
       [&group](const mqtt::Publish& p) { group->on_group_message(p.topic, p.payload); },
       [](mqtt::ReasonCode reason) {
         if (reason == mqtt::ReasonCode::server_shutting_down) return;
-        spdlog::error("ecosystem: the group feed ended ({}); calls to bridged hubs stop",
-                      mqtt::reason_code_name(reason));
+        module_log().error("ecosystem: the group feed ended ({}); calls to bridged hubs stop",
+                           mqtt::reason_code_name(reason));
       });
   // Twins of devices that bridged hubs host, and patches for ours.
   const auto twin_feed = broker::LocalClient::start(
@@ -495,8 +528,8 @@ int run(HubConfig config) {
       [&twin_mirror](const mqtt::Publish& p) { twin_mirror->on_message(p.topic, p.payload); },
       [](mqtt::ReasonCode reason) {
         if (reason == mqtt::ReasonCode::server_shutting_down) return;
-        spdlog::error("twins: the mirror feed ended ({}); twins of bridged hubs stop updating",
-                      mqtt::reason_code_name(reason));
+        module_log().error("twins: the mirror feed ended ({}); twins of bridged hubs stop updating",
+                           mqtt::reason_code_name(reason));
       });
   // Before the hub announces itself (admin.json, listeners): a SIGTERM
   // from whoever saw it start must stop it cleanly.
@@ -512,7 +545,7 @@ int run(HubConfig config) {
   api::AdminApi admin_api(
       registry, registry_storage,
       [&broker](const std::string& id) {
-        spdlog::info("device {} was disabled or removed: disconnecting it", id);
+        module_log().info("device {} was disabled or removed: disconnecting it", id);
         broker.disconnect_identity(id, mqtt::ReasonCode::administrative_action);
       },
       api::ServiceSettings{&twins, config.http_device_owner,
@@ -551,15 +584,18 @@ int run(HubConfig config) {
         std::move(*record),
         [](discovery::Announcer::Event event, const std::string& detail) {
           using E = discovery::Announcer::Event;
-          if (event == E::established) spdlog::info("discovery: announced as '{}'", detail);
-          if (event == E::renamed) spdlog::info("discovery: name taken, now trying '{}'", detail);
-          if (event == E::failed) spdlog::warn("discovery: announcement stopped: {}", detail);
+          if (event == E::established) module_log().info("discovery: announced as '{}'", detail);
+          if (event == E::renamed)
+            module_log().info("discovery: name taken, now trying '{}'", detail);
+          if (event == E::failed) module_log().warn("discovery: announcement stopped: {}", detail);
         },
         ec);
-    if (ec) spdlog::warn("discovery: not announced: cannot use multicast DNS: {}", ec.message());
+    if (ec)
+      module_log().warn("discovery: not announced: cannot use multicast DNS: {}", ec.message());
   } else if (config.discovery_announce != "off") {
-    spdlog::info("discovery: not announced: no {}MQTT listener over TCP or TLS (docs/discovery.md)",
-                 config.discovery_announce == "auto" ? "non-loopback " : "");
+    module_log().info(
+        "discovery: not announced: no {}MQTT listener over TCP or TLS (docs/discovery.md)",
+        config.discovery_announce == "auto" ? "non-loopback " : "");
   }
 
   std::optional<RegistryWatcher> watcher(std::in_place, documents, registry, presence, broker,
@@ -576,7 +612,7 @@ int run(HubConfig config) {
   }
 
   listening = true;
-  spdlog::info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
+  module_log().info("allscene hub started: {} event loop(s), data in {}", loops, config.data_dir);
   server.run();
   group_feed->stop();
   twin_feed->stop();
@@ -589,13 +625,13 @@ int run(HubConfig config) {
   try {
     presence.flush();  // the connections that just closed
   } catch (const std::exception& e) {
-    spdlog::warn("presence: last changes not written: {}", e.what());
+    module_log().warn("presence: last changes not written: {}", e.what());
   }
   const auto t = broker.totals();
-  spdlog::info("hub stopped: {} connections served, {} messages in, {} out", t.connections_total,
-               t.messages_received, t.messages_sent);
+  module_log().info("hub stopped: {} connections served, {} messages in, {} out",
+                    t.connections_total, t.messages_received, t.messages_sent);
   if (t.dropped())
-    spdlog::info("{} messages were dropped (see $SYS/broker/messages/dropped/#)", t.dropped());
+    module_log().info("{} messages were dropped (see $SYS/broker/messages/dropped/#)", t.dropped());
   return 0;
 }
 

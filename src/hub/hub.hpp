@@ -13,6 +13,7 @@ int run(HubConfig config);
 int check_data(const HubConfig& config);
 
 // Configures spdlog from level and format names; throws on a bad level.
-void setup_logging(const std::string& level, const std::string& format);
+void setup_logging(const std::string& level, const std::string& format,
+                   const std::map<std::string, std::string>& module_levels = {});
 
 }  // namespace allscene::hub

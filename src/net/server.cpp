@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "log/module_log.hpp"
 #include "net/stream_connection.hpp"
 #include "net/streams.hpp"
 
@@ -74,11 +75,11 @@ std::uint16_t Server::listen(const ListenerConfig& config) {
   a.listen(asio::socket_base::max_listen_connections);
   const auto port = a.local_endpoint().port();
   if (config.uses_websocket()) {
-    spdlog::info("listening for MQTT over {} on {}:{}{} ({})", config.transport, config.address,
-                 port, config.ws_path, config.name);
+    module_log().info("listening for MQTT over {} on {}:{}{} ({})", config.transport,
+                      config.address, port, config.ws_path, config.name);
   } else {
-    spdlog::info("listening for MQTT over {} on {}:{} ({})", config.transport, config.address, port,
-                 config.name);
+    module_log().info("listening for MQTT over {} on {}:{} ({})", config.transport, config.address,
+                      port, config.name);
   }
   accept(*listener);
   listeners_.push_back(std::move(listener));
@@ -122,7 +123,7 @@ void Server::accept(Listener& listener) {
             asio::post(loops_[i]->io, std::move(start));
           }
         } else {
-          spdlog::warn("accept failed on {}: {}", listener.config.name, ec.message());
+          module_log().warn("accept failed on {}: {}", listener.config.name, ec.message());
         }
         accept(listener);
       });

@@ -9,6 +9,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/shard.hpp"
+#include "log/module_log.hpp"
 #include "net/streams.hpp"
 
 namespace allscene::net {
@@ -121,22 +122,23 @@ void StreamConnection<Stream>::on_handshake(const boost::system::error_code& ec,
     deadline_->cancel();
     if (ec || timed_out_) {
       if (timed_out_) {
-        spdlog::info("{}: no completed handshake within {} s; closed", who(),
-                     kHandshakeTimeout.count());
+        module_log().info("{}: no completed handshake within {} s; closed", who(),
+                          kHandshakeTimeout.count());
       } else if (ec == refused()) {
-        spdlog::info("{}: refused: {}", who(), why);
+        module_log().info("{}: refused: {}", who(), why);
       } else {
-        spdlog::info("{}: {}: {}", who(), why, ec.message());
+        module_log().info("{}: {}: {}", who(), why, ec.message());
       }
       close_socket();
       return;
     }
     const broker::PeerInfo& peer = *peer_;
     if (peer.cert_thumbprint.empty()) {
-      spdlog::debug("{}: handshake done{}", who(), peer.tls ? " (TLS, no client certificate)" : "");
+      module_log().debug("{}: handshake done{}", who(),
+                         peer.tls ? " (TLS, no client certificate)" : "");
     } else {
-      spdlog::debug("{}: handshake done, client certificate CN={} SHA-256={} verified={}", who(),
-                    peer.cert_common_name, peer.cert_thumbprint, peer.cert_verified);
+      module_log().debug("{}: handshake done, client certificate CN={} SHA-256={} verified={}",
+                         who(), peer.cert_common_name, peer.cert_thumbprint, peer.cert_verified);
     }
     connection_.emplace(shard_, *this, std::move(*peer_), Clock::now());
     peer_.reset();
@@ -224,14 +226,14 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std:
     partial_->resize(had + n);
     if (ec) {
       if (!ordinary_end(ec) && !shut_) {
-        spdlog::info("{}: closed: {}", who(), ec.message());
+        module_log().info("{}: closed: {}", who(), ec.message());
       }
       connection_->on_closed(Clock::now());
       shutdown();
       return;
     }
     if (const auto bad = stream_.rejected_data(); !bad.empty()) {
-      spdlog::info("{}: closed: {}", who(), bad);
+      module_log().info("{}: closed: {}", who(), bad);
       connection_->on_closed(Clock::now());
       shutdown(true);
       return;

@@ -8,6 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <stdexcept>
 
+#include "log/module_log.hpp"
+
 namespace allscene::services {
 
 using nlohmann::json;
@@ -165,7 +167,7 @@ Reply ServiceHost::call_now(const Caller& caller, std::string_view service_name,
   try {
     return service->call(caller, operation, request);
   } catch (const std::exception& e) {
-    spdlog::error("services: {}/{} failed: {}", service_name, operation, e.what());
+    module_log().error("services: {}/{} failed: {}", service_name, operation, e.what());
     return Reply::error(500, "internal",
                         fmt::format("{}/{} failed inside the hub; the hub's log has the details",
                                     service_name, operation));

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "azure/azure.hpp"
+#include "log/module_log.hpp"
 
 namespace allscene::services {
 
@@ -62,7 +63,7 @@ void ServiceTopics::on_publish(std::string_view client_id, std::string_view iden
   Return to{std::string(client_id), parsed.rid, publish.properties.response_topic,
             publish.properties.correlation_data};
   if (!to.response_topic && to.rid.empty()) {
-    spdlog::debug(
+    module_log().debug(
         "services: {} published to {} with neither a Response Topic nor a $rid; "
         "nowhere to answer",
         client_id, publish.topic);

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "log/module_log.hpp"
+
 namespace allscene::store {
 namespace {
 
@@ -464,7 +466,7 @@ void FaultVfs::poll_control_file() {
                       : word == "ioerr" ? Fault::io_error
                                         : Fault::none;
   if (fault_.exchange(fault) != fault) {
-    spdlog::warn("FaultVfs: control file {} now says \"{}\"", path, word);
+    module_log().warn("FaultVfs: control file {} now says \"{}\"", path, word);
   }
 }
 

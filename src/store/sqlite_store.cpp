@@ -8,6 +8,7 @@
 #include <charconv>
 #include <unordered_map>
 
+#include "log/module_log.hpp"
 #include "mqtt/codec.hpp"
 #include "store/sqlite_util.hpp"
 
@@ -423,8 +424,8 @@ void SqliteStore::migrate() {
     Statement vacuum(db_, "VACUUM INTO ?1");
     vacuum.bind(1, backup);
     vacuum.run();
-    spdlog::info("session store {}: schema version {} backed up to {}, migrating to {}",
-                 path.string(), version, backup, current);
+    module_log().info("session store {}: schema version {} backed up to {}, migrating to {}",
+                      path.string(), version, backup, current);
   }
   exec(db_, "BEGIN IMMEDIATE");
   try {
@@ -714,7 +715,7 @@ bool SqliteStore::commit(std::vector<Batch>& batches) {
     exec_noexcept(db_, "ROLLBACK");
     writer_->rolled_back();
     if (healthy_.exchange(false)) {
-      spdlog::error(
+      module_log().error(
           "session store {}: cannot write ({}){}; QoS 1/2 publishes are refused with 0x97 "
           "(Quota exceeded) until it can write again",
           options_.path.string(), e.what(),
@@ -723,7 +724,7 @@ bool SqliteStore::commit(std::vector<Batch>& batches) {
     return false;
   }
   if (!healthy_.exchange(true)) {
-    spdlog::info("session store {} is writable again", options_.path.string());
+    module_log().info("session store {} is writable again", options_.path.string());
   }
   return true;
 }

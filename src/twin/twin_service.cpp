@@ -10,6 +10,7 @@
 #include <random>
 
 #include "azure/topics.hpp"
+#include "log/module_log.hpp"
 
 namespace allscene::twin {
 
@@ -63,7 +64,7 @@ void DeviceLink::publish(std::string topic, std::string payload, bool retain, st
   message.payload = std::move(payload);
   message.retain = retain;
   route(std::move(message), [what = std::move(what)](bool stored) {
-    if (!stored) spdlog::warn("{} could not be stored", what);
+    if (!stored) module_log().warn("{} could not be stored", what);
   });
 }
 
@@ -97,11 +98,11 @@ TwinService::TwinService(registry::Registry& registry, registry::RegistryStorage
       twins_.insert_or_assign(doc.at("deviceId").get<std::string>(), std::move(e));
     } catch (const std::exception& e) {
       ++damaged;
-      spdlog::warn("twins: skipping a damaged stored twin: {}", e.what());
+      module_log().warn("twins: skipping a damaged stored twin: {}", e.what());
     }
   }
-  spdlog::info("twins: {} loaded{}", twins_.size(),
-               damaged ? fmt::format(", {} damaged skipped", damaged) : "");
+  module_log().info("twins: {} loaded{}", twins_.size(),
+                    damaged ? fmt::format(", {} damaged skipped", damaged) : "");
   work_.emplace(io_.get_executor());
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -158,8 +159,8 @@ void TwinService::on_publish(std::string_view client_id, std::string_view identi
         });
     return;
   }
-  spdlog::debug("twins: {} published to {}, which the hub does not serve; ignored", client_id,
-                publish.topic);
+  module_log().debug("twins: {} published to {}, which the hub does not serve; ignored", client_id,
+                     publish.topic);
 }
 
 void TwinService::handle_twin_request(const std::string& client_id, const std::string& device_id,
@@ -201,7 +202,8 @@ void TwinService::handle_twin_request(const std::string& client_id, const std::s
            Result::error(e.status(), e.what()).body.dump());
   } catch (const std::exception& e) {
     lock.unlock();
-    spdlog::error("twins: cannot store the reported properties of {}: {}", device_id, e.what());
+    module_log().error("twins: cannot store the reported properties of {}: {}", device_id,
+                       e.what());
     answer(client_id, 500, request.rid, std::nullopt,
            Result::error(500, "the hub could not store the patch; try again").body.dump());
   }
@@ -212,7 +214,7 @@ void TwinService::answer(const std::string& client_id, int status, const std::st
   link_.send_to_device(client_id, azure::twin_response_topic(status, rid, version), std::move(body),
                        [client_id, rid](bool delivered) {
                          if (!delivered) {
-                           spdlog::debug(
+                           module_log().debug(
                                "twins: answer {} not delivered: {} is offline or has "
                                "not subscribed to $iothub/twin/res/#",
                                rid, client_id);
@@ -227,8 +229,8 @@ void TwinService::handle_method_response(const std::string& device_id,
     std::lock_guard lock(mutex_);
     const auto it = calls_.find(response.rid);
     if (it == calls_.end() || it->second->device_id != device_id) {
-      spdlog::debug("twins: {} answered method call {}, which is not pending (timed out?)",
-                    device_id, response.rid);
+      module_log().debug("twins: {} answered method call {}, which is not pending (timed out?)",
+                         device_id, response.rid);
       return;
     }
   }
@@ -303,7 +305,7 @@ Result TwinService::update_twin(const std::string& device_id, const std::string&
   } catch (const TwinError& e) {
     return Result::error(e.status(), e.what());
   } catch (const std::exception& e) {
-    spdlog::error("twins: cannot store the twin of {}: {}", device_id, e.what());
+    module_log().error("twins: cannot store the twin of {}: {}", device_id, e.what());
     return Result::error(500, "the hub could not store the twin; try again");
   }
   *entry = std::move(next);
@@ -417,7 +419,7 @@ void TwinService::forget(const std::string& device_id) {
     try {
       storage_.remove(kCollection, device_id);
     } catch (const std::exception& e) {
-      spdlog::warn("twins: cannot remove the stored twin of {}: {}", device_id, e.what());
+      module_log().warn("twins: cannot remove the stored twin of {}: {}", device_id, e.what());
     }
   }
   if (change_listener_) change_listener_(device_id);
@@ -426,7 +428,8 @@ void TwinService::forget(const std::string& device_id) {
 // ---- direct methods ----------------------------------------------------------
 
 void TwinService::invoke_method(const std::string& device_id, const std::string& method,
-                                json payload, std::chrono::seconds timeout, Completion done) {
+                                json payload, std::chrono::seconds timeout, Completion done,
+                                std::string request_id) {
   if (!valid_method_name(method)) {
     return done(Result::error(400, fmt::format("'{}' is not a method name: use 1 to {} characters "
                                                "without '/', '#', '+', '?', '$' or spaces",
@@ -441,13 +444,17 @@ void TwinService::invoke_method(const std::string& device_id, const std::string&
     return done(Result::error(404, fmt::format("device {} is not registered", device_id)));
   }
   boost::asio::post(io_, [this, device_id, method, payload = payload.dump(), timeout,
-                          done = std::move(done)]() mutable {
+                          done = std::move(done), request_id = std::move(request_id)]() mutable {
     auto call = std::make_shared<Call>(io_, device_id, std::move(done));
     std::string rid;
     {
       std::lock_guard lock(mutex_);
       rid = std::to_string(next_rid_++);
       calls_.emplace(rid, call);
+    }
+    if (!request_id.empty()) {
+      module_log().info("methods: {} on {} as $rid={} (request {})", method, device_id, rid,
+                        request_id);
     }
     call->timer.expires_after(timeout);
     call->timer.async_wait([this, rid, timeout](const boost::system::error_code& ec) {
@@ -491,7 +498,8 @@ std::size_t TwinService::pending_calls() const {
 
 void TwinService::send_message(const std::string& device_id, std::string payload,
                                std::vector<std::pair<std::string, std::string>> properties,
-                               std::chrono::seconds ttl, Completion done) {
+                               std::chrono::seconds ttl, Completion done,
+                               std::string correlation_id) {
   if (!registry_.snapshot()->device(device_id)) {
     return done(Result::error(404, fmt::format("device {} is not registered", device_id)));
   }
@@ -516,6 +524,7 @@ void TwinService::send_message(const std::string& device_id, std::string payload
   }
   azure::PropertyBag bag = std::move(properties);
   bag.emplace_back("$.mid", id);
+  if (!correlation_id.empty()) bag.emplace_back("$.cid", std::move(correlation_id));
   bag.emplace_back("$.to", fmt::format("/devices/{}/messages/deviceBound", device_id));
   DeviceLink::Routed message;
   message.topic = azure::devicebound_topic(device_id, bag);

@@ -153,9 +153,11 @@ class TwinService final : public broker::TopicHandler {
   // Calls `method` on the device and completes with {"status": s,
   // "payload": p} from the device; 404 if the device is unknown, offline or
   // not subscribed to methods, 504 if it did not answer within `timeout`
-  // (0: the default), 400 for a bad name or timeout.
+  // (0: the default), 400 for a bad name or timeout. `request_id` (a REST
+  // request's X-Request-Id) goes in the log line that names the call's $rid.
   void invoke_method(const std::string& device_id, const std::string& method,
-                     nlohmann::json payload, std::chrono::seconds timeout, Completion done);
+                     nlohmann::json payload, std::chrono::seconds timeout, Completion done,
+                     std::string request_id = {});
 
   // Queues a cloud-to-device message on devices/{id}/messages/devicebound/
   // with `properties` (application properties) plus $.mid (returned as
@@ -163,9 +165,11 @@ class TwinService final : public broker::TopicHandler {
   // device's persistent session (offline devices get it when they return,
   // until `ttl` passes; 0: the default). Its outcome is published as
   // feedback (on_receipt).
+  // A non-empty `correlation_id` (a REST request's X-Request-Id) is sent
+  // as $.cid.
   void send_message(const std::string& device_id, std::string payload,
                     std::vector<std::pair<std::string, std::string>> properties,
-                    std::chrono::seconds ttl, Completion done);
+                    std::chrono::seconds ttl, Completion done, std::string correlation_id = {});
 
   // The outcome of a cloud-to-device message (the broker's receipt):
   // acknowledged by `client_id`, or expired undelivered. Publishes Azure's

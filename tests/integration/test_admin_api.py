@@ -246,7 +246,7 @@ class AdminApiTest(harness.HubTestCase):
         for line in ("POST /api/v1/users 201", "POST /api/v1/devices 201",
                      "GET /api/v1/devices/%s 200" % dev, "GET /api/v1/devices/missing-%s 404" % dev,
                      "DELETE /api/v1/devices/%s 204" % dev, "DELETE /api/v1/users/%s 204" % user):
-            self.assertRegex(log, r"info admin: " + re.escape(line))
+            self.assertRegex(log, r"info \[api\] admin: " + re.escape(line))
 
     def hub_log(self):
         with open(self.hub.log_path, errors="replace") as f:
@@ -270,7 +270,7 @@ class AdminEndpointSettingsTest(unittest.TestCase):
         cli(hub.data_dir, "user", "add", "offline-user")
         self.assertIn("offline-user", cli(hub.data_dir, "user", "list").stdout)
         with open(hub.log_path, errors="replace") as f:
-            self.assertNotIn("info admin: ", f.read())
+            self.assertNotIn("info [api] admin: ", f.read())
 
     def test_cli_output_is_the_same_with_the_hub_running_or_not(self):
         hub = harness.Hub("--http", "127.0.0.1:%d" % harness.free_port())
@@ -296,8 +296,8 @@ class AdminEndpointSettingsTest(unittest.TestCase):
         self.assertTrue(harness.wait_until(
             lambda: os.path.exists(os.path.join(d, "admin.json")), 5.0))
         running = outputs()
-        for line in ("info admin: GET /api/v1/devices/cam%231 200",
-                     "info admin: PATCH /api/v1/devices/lamp 200"):
+        for line in ("info [api] admin: GET /api/v1/devices/cam%231 200",
+                     "info [api] admin: PATCH /api/v1/devices/lamp 200"):
             self.assertTrue(harness.log_shows(hub.log_path, line), line)
         self.assertEqual(hub.stop(), 0)
         stopped = outputs()

@@ -4,15 +4,18 @@ address (/ and /console redirect to /console/), and the operations
 commands."""
 
 import http.client
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness
+from test_auth import azure_username, sas_token
 
 
 def parse_metrics(text):
@@ -104,6 +107,35 @@ class OperationsTest(harness.HubTestCase):
                   expect_rc=None)
         after = self.metrics()[("allscene_auth_failures_total", frozenset())]
         self.assertEqual(after - before, 1)
+
+    def test_request_ids_tie_a_rest_call_to_its_mqtt_message(self):
+        # A device's cloud-to-device message carries the REST request's id
+        # as its correlation id ($.cid), and the log line names it.
+        conn = http.client.HTTPConnection(harness.HOST, self.http_port, timeout=10)
+        self.addCleanup(conn.close)
+        headers = {"Authorization": "Bearer " + self.token, "Content-Type": "application/json"}
+        conn.request("POST", "/api/v1/users", body='{"id": "rid-user"}', headers=headers)
+        conn.getresponse().read()
+        conn.request("POST", "/api/v1/devices", headers=headers,
+                     body='{"id": "rid-lamp", "owner": "rid-user"}')
+        r = conn.getresponse()
+        self.assertEqual(r.status, 201)
+        generated = r.getheader("X-Request-Id")
+        self.assertRegex(generated, r"^[0-9a-f]{16}$")
+        key = json.loads(r.read())["credentials"]["primary_key"]
+        lamp = self.paho("rid-lamp", connect=False)
+        lamp.connect(username=azure_username("rid-lamp"),
+                     password=sas_token("rid-lamp", key, int(time.time()) + 600))
+        lamp.subscribe("devices/rid-lamp/messages/devicebound/#", qos=1)
+        headers["X-Request-Id"] = "trace-42"
+        conn.request("POST", "/api/v1/devices/rid-lamp/messages", headers=headers,
+                     body='{"payload": "on"}')
+        r = conn.getresponse()
+        r.read()
+        self.assertEqual((r.status, r.getheader("X-Request-Id")), (202, "trace-42"))
+        self.assertIn("%24.cid=trace-42", lamp.get().topic)
+        self.assertTrue(harness.log_shows(
+            self.hub.log_path, "admin: POST /api/v1/devices/rid-lamp/messages 202 (request trace-42)"))
 
     def test_root_and_console_redirect_to_the_console(self):
         for path in ("/", "/console"):

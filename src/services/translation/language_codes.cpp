@@ -8,6 +8,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "log/module_log.hpp"
+
 namespace allscene::services::translation {
 namespace {
 
@@ -28,7 +30,7 @@ LanguageCodes::LanguageCodes(const std::filesystem::path& iso_639_3_json) {
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   const auto table = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!in || table.is_discarded() || !table.contains("639-3")) {
-    spdlog::warn(
+    module_log().warn(
         "translation: no ISO 639 table at {} (Debian package iso-codes); language codes "
         "match only as the Apertium pairs spell them",
         iso_639_3_json.string());

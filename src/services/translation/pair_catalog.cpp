@@ -8,6 +8,8 @@
 #include <optional>
 #include <system_error>
 
+#include "log/module_log.hpp"
+
 namespace allscene::services::translation {
 namespace {
 
@@ -69,8 +71,8 @@ PairCatalog::PairCatalog(const std::filesystem::path& modes_dir,
     pairs_.push_back(std::move(*pair));
   }
   if (ec) {
-    spdlog::warn("translation: cannot read Apertium modes in {}: {}", modes_dir.string(),
-                 ec.message());
+    module_log().warn("translation: cannot read Apertium modes in {}: {}", modes_dir.string(),
+                      ec.message());
   }
   std::sort(pairs_.begin(), pairs_.end(),
             [](const PairInfo& a, const PairInfo& b) { return a.name < b.name; });

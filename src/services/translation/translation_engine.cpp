@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/locale/encoding_utf.hpp>
 
+#include "log/module_log.hpp"
 #include "services/translation/stream_format.hpp"
 
 namespace allscene::services::translation {
@@ -42,8 +43,8 @@ TranslateResult refuse(Failure failure, std::string message) {
 TranslationEngine::TranslationEngine(EngineOptions options)
     : options_(std::move(options)), catalog_(options_.modes_dir, options_.iso_codes_file) {
   for (const auto& pair : catalog_.pairs()) slots_.emplace(pair.name, std::make_unique<Slot>());
-  spdlog::info("translation: {} Apertium pairs in {}: {}", catalog_.pairs().size(),
-               options_.modes_dir.string(), catalog_.names());
+  module_log().info("translation: {} Apertium pairs in {}: {}", catalog_.pairs().size(),
+                    options_.modes_dir.string(), catalog_.names());
 }
 
 TranslationEngine::~TranslationEngine() {
@@ -143,7 +144,8 @@ bool TranslationEngine::start_locked(Slot& slot, const PairInfo& pair, std::stri
   slot.pipeline = Pipeline::start(slot.stages, error);
   if (!slot.pipeline) return false;
   pipeline_starts_.fetch_add(1);
-  spdlog::debug("translation: started the {} pipeline ({} stages)", pair.name, slot.stages.size());
+  module_log().debug("translation: started the {} pipeline ({} stages)", pair.name,
+                     slot.stages.size());
   return true;
 }
 
@@ -161,7 +163,7 @@ ExchangeResult TranslationEngine::exchange_locked(Slot& slot, const PairInfo& pa
                                                   const std::vector<std::string>& requests,
                                                   Clock::time_point deadline) {
   if (slot.pipeline && !slot.pipeline->healthy()) {
-    spdlog::warn("translation: the {} pipeline died while idle; restarting it", pair.name);
+    module_log().warn("translation: the {} pipeline died while idle; restarting it", pair.name);
     slot.pipeline.reset();
   }
   const bool warm = slot.pipeline != nullptr;
@@ -171,14 +173,14 @@ ExchangeResult TranslationEngine::exchange_locked(Slot& slot, const PairInfo& pa
   }
   auto result = send_locked(slot, requests, deadline);
   if (result.status == ExchangeResult::Status::failed && warm) {
-    spdlog::warn("translation: the {} pipeline failed ({}); restarting it", pair.name,
-                 result.error);
+    module_log().warn("translation: the {} pipeline failed ({}); restarting it", pair.name,
+                      result.error);
     slot.pipeline.reset();
     if (!start_locked(slot, pair, error)) return {ExchangeResult::Status::failed, {}, error};
     result = send_locked(slot, requests, deadline);
   }
   if (result.status != ExchangeResult::Status::ok) {
-    spdlog::warn("translation: the {} pipeline is killed: {}", pair.name, result.error);
+    module_log().warn("translation: the {} pipeline is killed: {}", pair.name, result.error);
     slot.pipeline.reset();
   }
   return result;

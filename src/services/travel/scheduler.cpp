@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "log/module_log.hpp"
+
 namespace allscene::services::travel {
 namespace {
 
@@ -125,7 +127,7 @@ bool ReminderScheduler::start_sending(const Reminder& reminder) {
   }
   targets.push_back(kNotificationTarget);
   if (!store_.begin_sending(reminder.id, targets)) {
-    spdlog::warn("travel: could not start sending reminder {}", reminder.id);
+    module_log().warn("travel: could not start sending reminder {}", reminder.id);
     return false;
   }
   return true;
@@ -167,8 +169,8 @@ ReminderScheduler::Outcome ReminderScheduler::send_to_device(const Reminder& rem
                               reply.body.value("message", std::string()));
     return Outcome::given_up;
   }
-  spdlog::info("travel: reminder {} to {} failed ({}), will retry", reminder.id, device_id,
-               reply.status);
+  module_log().info("travel: reminder {} to {} failed ({}), will retry", reminder.id, device_id,
+                    reply.status);
   return Outcome::retry;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "log/module_log.hpp"
 #include "services/travel/confirmation_parser.hpp"
 #include "services/travel/places.hpp"
 #include "services/travel/reminder_rules.hpp"
@@ -139,7 +140,8 @@ std::vector<Item> TravelService::load_items(const std::string& user) {
     if (made.item) {
       items.push_back(std::move(*made.item));
     } else {
-      spdlog::warn("travel: stored item {} no longer reads: {}", stored.id, made.error.body.dump());
+      module_log().warn("travel: stored item {} no longer reads: {}", stored.id,
+                        made.error.body.dump());
     }
   }
   std::sort(items.begin(), items.end(),

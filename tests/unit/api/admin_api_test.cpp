@@ -128,7 +128,8 @@ TEST_F(AdminApiTest, StatusesSayWhatWentWrong) {
   EXPECT_EQ(call("PATCH", "/api/v1/devices/nope", {{"enabled", true}}).status, 404u);
   EXPECT_EQ(call("GET", "/api/v1/devices?colour=red").status, 400u);
   EXPECT_EQ(call("GET", "/api/v1/things").status, 404u);
-  EXPECT_EQ(call("GET", "/").status, 404u);
+  EXPECT_EQ(call("GET", "/nope").status, 404u);
+  EXPECT_EQ(call("GET", "/").header("Location"), "/console/");
   const auto method = call("PUT", "/api/v1/devices/phone");
   EXPECT_EQ(method.status, 405u);
   EXPECT_NE(error(method).find("GET, PATCH, DELETE"), std::string::npos);
