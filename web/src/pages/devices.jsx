@@ -155,12 +155,12 @@ function CreateDevice({ onClose, onCreated }) {
   const connection = key && `HostName=${location.hostname};DeviceId=${created.device.id};SharedAccessKey=${key}`;
 
   return (
-    <div class="backdrop">
+    <div class="backdrop" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
       <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title">
         <h2 id="create-title">New device</h2>
         {!created && (
           <form onSubmit={submit}>
-            <label>Device id <input value={form.id} onInput={set('id')} required /></label>
+            <label>Device id <input value={form.id} onInput={set('id')} required autoFocus /></label>
             <label>Owner
               <input list="owners" value={form.owner} onInput={set('owner')} required />
               <datalist id="owners">{users.map((u) => <option value={u.id}>{u.display_name}</option>)}</datalist>
