@@ -14,10 +14,12 @@ packages=(
   apertium apertium-eng-spa apertium-eng-cat apertium-fr-es
   pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev
   espeak-ng libespeak-ng-dev sox libhowardhinnant-date-dev tzdata zlib1g-dev
+  chromium fonts-dejavu-core
 )
 
-# Node.js and npm run Microsoft's Azure IoT SDKs in the compatibility tests;
-# the machine's own Node (>= 18) is used when there is one.
+# Node.js and npm build the web console and run Microsoft's Azure IoT SDKs
+# and the browser tests; the machine's own Node (>= 18) is used when there
+# is one.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
@@ -38,4 +40,12 @@ if [ ! -f "$compat/node_modules/.package-lock.json" ] ||
   [ "$compat/package-lock.json" -nt "$compat/node_modules/.package-lock.json" ]; then
   echo "installing the Azure IoT SDKs for the compatibility tests (npm ci)"
   npm ci --prefix "$compat" --no-audit --no-fund --loglevel=error
+fi
+
+# playwright-core drives Debian's Chromium in the console's browser test.
+browser="$(dirname "$0")/../tests/browser"
+if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
+  [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+  echo "installing playwright-core for the browser tests (npm ci)"
+  npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error
 fi

@@ -266,6 +266,9 @@ class AdminServer::Session : public std::enable_shared_from_this<Session<Stream>
           });
         });
     watch_reader();
+    // At once, so that a proxy holding the header until body bytes arrive
+    // shows the stream open now, not at the first ping.
+    send_event(": ok\n\n", 0);
     ping();
   }
 
