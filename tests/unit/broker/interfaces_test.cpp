@@ -2,6 +2,11 @@
 // every CONNECT, PUBLISH and SUBSCRIBE; topic handlers claim a topic space.
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <thread>
+
 #include "broker/local_client.hpp"
 #include "broker_fixture.hpp"
 
@@ -277,6 +282,52 @@ TEST_F(BrokerTest, LocalClientHearsWhyItEnded) {
   EXPECT_EQ(ended, (std::vector<mqtt::ReasonCode>{ReasonCode::session_taken_over}));
   local->stop();
   executor_.drain();
+}
+
+// Each shard a thread of its own, as the hub's loops are.
+class ThreadedExecutor final : public Executor {
+ public:
+  explicit ThreadedExecutor(std::size_t shards) {
+    for (std::size_t i = 0; i < shards; ++i) {
+      loops_.push_back(std::make_unique<boost::asio::io_context>());
+      guards_.emplace_back(loops_.back()->get_executor());
+    }
+    for (auto& loop : loops_) threads_.emplace_back([&io = *loop] { io.run(); });
+  }
+  ~ThreadedExecutor() override {
+    guards_.clear();
+    for (auto& t : threads_) t.join();
+  }
+  std::size_t shard_count() const override { return loops_.size(); }
+  void post(std::size_t shard, std::function<void()> task) override {
+    boost::asio::post(*loops_[shard], std::move(task));
+  }
+
+ private:
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+};
+
+TEST(UpdateLimits, ChangesWhileEveryLoopWaitsAtTheBarrier) {
+  ThreadedExecutor loops(3);
+  AllowAll access;
+  Broker broker(Limits{}, loops, access);
+  Limits next;
+  next.max_queued_messages = 7;
+  EXPECT_TRUE(broker.update_limits(next));
+  EXPECT_EQ(broker.limits().max_queued_messages, 7u);
+}
+
+TEST(UpdateLimits, LoopsThatDoNotRunLeaveTheLimitsAlone) {
+  ManualExecutor idle(2);  // nothing runs its tasks until drained
+  AllowAll access;
+  Broker broker(Limits{}, idle, access);
+  Limits next;
+  next.max_queued_messages = 7;
+  EXPECT_FALSE(broker.update_limits(next, std::chrono::milliseconds(20)));
+  EXPECT_NE(broker.limits().max_queued_messages, 7u);
+  EXPECT_TRUE(idle.drain());  // the late barrier tasks return at once
 }
 
 }  // namespace

@@ -650,6 +650,21 @@ TEST_F(AclTest, InvalidRulesRefusedAtStartUp) {
   }
 }
 
+// SIGHUP: new rules apply to the next check, on every thread; a bad rule
+// changes nothing.
+TEST_F(AclTest, SetConfigReplacesRulesAndKeepsThemOnABadOne) {
+  auto auth = make();
+  EXPECT_FALSE(auth.may_subscribe("phone", "phone", "lab/x"));
+  auth.set_config({.rules = {{.pattern = "lab/#"}}});
+  EXPECT_TRUE(auth.may_subscribe("phone", "phone", "lab/x"));
+  std::thread other([&] { EXPECT_TRUE(auth.may_publish("phone", "phone", "lab/x")); });
+  other.join();
+  EXPECT_THROW(auth.set_config({.rules = {{.pattern = "lab/#/bad"}}}), std::invalid_argument);
+  EXPECT_TRUE(auth.may_subscribe("phone", "phone", "lab/x"));
+  auth.set_config({});
+  EXPECT_FALSE(auth.may_subscribe("phone", "phone", "lab/x"));
+}
+
 TEST_F(AclTest, ReadersOnSeveralThreadsFollowMutations) {
   auto auth = make();
   std::atomic<bool> stop{false};
