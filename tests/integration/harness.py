@@ -194,6 +194,18 @@ class Hub:
 _topic_counter = itertools.count()
 
 
+def start_http_hub(*args):
+    """A started hub with its REST endpoint on a free port, once it has
+    announced it (admin.json): (hub, http port, admin token)."""
+    port = free_port()
+    hub = Hub("--http", "%s:%d" % (HOST, port), *args)
+    hub.start()
+    if not wait_until(lambda: os.path.exists(os.path.join(hub.data_dir, "admin.json")), 5.0):
+        raise RuntimeError("no admin.json within 5 s\n" + hub.log_tail())
+    with open(os.path.join(hub.data_dir, "admin.token")) as f:
+        return hub, port, f.read().strip()
+
+
 class HubTestCase(unittest.TestCase):
     """Base class: one hub per test class (HUB_ARGS), unique topic prefixes.
 

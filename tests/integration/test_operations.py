@@ -38,15 +38,7 @@ class OperationsTest(harness.HubTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.http_port = harness.free_port()
-        cls.hub = harness.Hub("--http", "%s:%d" % (harness.HOST, cls.http_port))
-        cls.hub.start()
-        ok = harness.wait_until(
-            lambda: os.path.exists(os.path.join(cls.hub.data_dir, "admin.json")), 5.0)
-        if not ok:
-            raise RuntimeError("no admin.json within 5 s\n" + cls.hub.log_tail())
-        with open(os.path.join(cls.hub.data_dir, "admin.token")) as f:
-            cls.token = f.read().strip()
+        cls.hub, cls.http_port, cls.token = harness.start_http_hub()
 
     def request(self, method, path, token=True, port=None):
         conn = http.client.HTTPConnection(harness.HOST, port or self.http_port, timeout=10)
